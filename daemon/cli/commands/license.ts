@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import type { CodeChange, CodeLine } from '../../core/licensing.js';
+import type { ApplianceStatus } from '../../core/status.js';
+import { table, type Command } from '../command.js';
+
+function readLicense(path: string | undefined): Buffer {
+  if (!path) throw new Error('give the license FILE (or - for standard input)');
+  return readFileSync(path === '-' ? 0 : path);
+}
+
+export function changesTable(changes: CodeChange[]): string {
+  return table(
+    ['code', 'old', 'new', 'used', 'to remove'],
+    changes.map((c) => [c.code, c.old, c.new, c.used, c.toRemove || '']),
+  );
+}
+
+export function statusText(s: ApplianceStatus): string {
+  const line = (k: string, v: unknown) => `${(k + ':').padEnd(22)}${v ?? '-'}`;
+  return [
+    line('Mode', `${s.mode.toUpperCase()} — ${s.reason.en}`),
+    line('System id', s.systemId),
+    line('Edition', `${s.edition}${s.trial ? ' (trial)' : ''}${s.provisional ? ' (provisional)' : s.kind ? ' (activated)' : ''}`),
+    line('License', s.licenseId),
+    line('Operator', s.operator ? [s.operator.company, s.operator.street, [s.operator.postcode, s.operator.city].filter(Boolean).join(' ')].filter(Boolean).join(', ') : null),
+    line('Valid from', s.validFrom),
+    line('Expires', s.expiresAt ?? (s.licenseId ? 'never' : null)),
+    ...(s.graceDaysLeft !== null && s.mode === 'grace' ? [line('Grace days left', s.graceDaysLeft)] : []),
+    line('Update service until', s.updateServiceUntil),
+    line('pbxd', `${s.build.version} (${s.build.buildDate})`),
+    '',
+    table(['code', 'name', 'used', 'total'], s.codes.map((c: CodeLine) => [c.code, c.label.en, c.used, c.total])),
+  ].join('\n');
+}
+
+export const licenseCommands: Command[] = [
+  {
+    words: ['status'],
+    usage: 'status                       mode and reason, system id, every code used/total',
+    async run(api) {
+      const s = await api.request<ApplianceStatus>('GET', '/status');
+      return { data: s, text: statusText(s) };
+    },
+  },
+  {
+    words: ['license', 'stage'],
+    usage: 'license stage FILE           verify a license file and show what would change',
+    async run(api, a) {
+      const r = await api.request<{ stageId: number; changes: CodeChange[] }>('POST', '/license/stage', readLicense(a.positional[0]), 'text/plain');
+      return { data: r, text: `staged as ${r.stageId}; activate with: pbxctl license activate ${r.stageId}\n\n${changesTable(r.changes)}` };
+    },
+  },
+  {
+    words: ['license', 'diff'],
+    usage: 'license diff                 what the staged license would change',
+    async run(api) {
+      const r = await api.request<{ stageId: number; changes: CodeChange[] }>('GET', '/license/staged');
+      return { data: r, text: `staged license ${r.stageId}\n\n${changesTable(r.changes)}` };
+    },
+  },
+  {
+    words: ['license', 'activate'],
+    usage: 'license activate [STAGE_ID]  make the staged license the one in force',
+    async run(api, a) {
+      const stageId = a.positional[0] ? Number(a.positional[0]) : (await api.request<{ stageId: number }>('GET', '/license/staged')).stageId;
+      const r = await api.request<{ payload: { licenseId: string }; changes: CodeChange[] }>('POST', '/license/activate', { stageId });
+      return { data: r, text: `license ${r.payload.licenseId} is now in force\n\n${changesTable(r.changes)}` };
+    },
+  },
+  {
+    words: ['license', 'install'],
+    usage: 'license install FILE         stage and activate a license file',
+    async run(api, a) {
+      const r = await api.request<{ payload: { licenseId: string }; changes: CodeChange[] }>('POST', '/license', readLicense(a.positional[0]), 'text/plain');
+      return { data: r, text: `license ${r.payload.licenseId} is now in force\n\n${changesTable(r.changes)}` };
+    },
+  },
+];

@@ -1,0 +1,168 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LogLevel } from './core/log.js';
+import { LEVELS } from './core/log.js';
+
+/** Where the installed (or checked-out) application lives: the folder with package.json. */
+export const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface Config {
+  /** The data folder: database, system keys, TLS material, control socket. */
+  dataDir: string;
+  http: { host: string; port: number };
+  provisioning: { host: string; httpPort: number; httpsPort: number; wpiPort: number; hostnames: string[] };
+  control: { socket: string };
+  license: { graceDays: number; trustedRoots: string[]; trustDevelopmentRoot: boolean; maxFutureMinutes: number };
+  admin: { initialPassword: string; sessionHours: number; loginFailuresPerMinute: number };
+  log: { level: LogLevel };
+  /** Development only: lets an admin move the daemon's clock through the API (tests, demos). */
+  dev: { clockControl: boolean };
+}
+
+type Leaf = string | number | boolean | string[];
+interface KeySpec {
+  check: (v: unknown) => string | null;
+  /** false: a SIGHUP reload applies it; true: it takes effect at the next start. */
+  restart: boolean;
+}
+
+const port = (v: unknown) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535 ? null : 'must be a port number 0..65535 (0: any free port)');
+const str = (v: unknown) => (typeof v === 'string' ? null : 'must be a string');
+const bool = (v: unknown) => (typeof v === 'boolean' ? null : 'must be true or false');
+const posInt = (v: unknown) => (Number.isInteger(v) && (v as number) >= 0 ? null : 'must be a whole number ≥ 0');
+const strList = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? null : 'must be a list of strings');
+const level = (v: unknown) => (typeof v === 'string' && v in LEVELS ? null : `must be one of ${Object.keys(LEVELS).join(', ')}`);
+
+/** Every key, its check, and whether changing it needs a restart. */
+export const schema: Record<string, KeySpec> = {
+  dataDir: { check: str, restart: true },
+  'http.host': { check: str, restart: true },
+  'http.port': { check: port, restart: true },
+  'provisioning.host': { check: str, restart: true },
+  'provisioning.httpPort': { check: port, restart: true },
+  'provisioning.httpsPort': { check: port, restart: true },
+  'provisioning.wpiPort': { check: port, restart: true },
+  'provisioning.hostnames': { check: strList, restart: true },
+  'control.socket': { check: str, restart: true },
+  'license.graceDays': { check: posInt, restart: false },
+  'license.trustedRoots': { check: strList, restart: true },
+  'license.trustDevelopmentRoot': { check: bool, restart: true },
+  'license.maxFutureMinutes': { check: posInt, restart: false },
+  'admin.initialPassword': { check: str, restart: true },
+  'admin.sessionHours': { check: posInt, restart: false },
+  'admin.loginFailuresPerMinute': { check: posInt, restart: false },
+  'log.level': { check: level, restart: false },
+  'dev.clockControl': { check: bool, restart: true },
+};
+
+export function defaults(dataDir: string): Config {
+  return {
+    dataDir,
+    http: { host: '127.0.0.1', port: 8080 },
+    provisioning: { host: '0.0.0.0', httpPort: 6970, httpsPort: 6971, wpiPort: 18443, hostnames: ['localhost'] },
+    control: { socket: '' },
+    license: { graceDays: 14, trustedRoots: [], trustDevelopmentRoot: true, maxFutureMinutes: 5 },
+    admin: { initialPassword: '', sessionHours: 12, loginFailuresPerMinute: 5 },
+    log: { level: 'info' },
+    dev: { clockControl: false },
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+function getPath(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+  o[keys[keys.length - 1]!] = value;
+}
+
+/** `license.graceDays` → `PBXD_LICENSE_GRACE_DAYS` */
+export function envName(path: string): string {
+  return 'PBXD_' + path.replace(/\./g, '_').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+function parseEnv(path: string, raw: string): Leaf {
+  const sample = getPath(defaults(''), path);
+  if (typeof sample === 'number') return raw.trim() === '' ? NaN : Number(raw);
+  if (typeof sample === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : (raw as unknown as boolean);
+  if (Array.isArray(sample)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file it came from, or null for the built-in development defaults. */
+  file: string | null;
+  development: boolean;
+}
+
+export const DEFAULT_CONFIG_FILE = '/etc/pbxd/pbxd.json';
+
+/**
+ * Layers, later wins: built-in defaults < config file < PBXD_* environment.
+ * Started from a checkout (a .git folder beside package.json) without
+ * --config, pbxd uses development defaults: data in ./var, API on 127.0.0.1:8080.
+ * Every problem is reported at once, and the daemon refuses to start on any.
+ */
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const development = !opts.file && !env.PBXD_CONFIG && (existsSync(join(appRoot, '.git')) || env.PBXD_DEV === '1');
+  const file = opts.file ?? env.PBXD_CONFIG ?? (development ? null : DEFAULT_CONFIG_FILE);
+  const config = defaults(development ? resolve(cwd, 'var') : '/var/lib/pbxd') as unknown as Record<string, unknown>;
+  const problems: string[] = [];
+
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError([`${file}: ${(e as Error).message}`]);
+    }
+    const known = new Set(Object.keys(schema));
+    const walk = (o: unknown, prefix: string) => {
+      for (const [k, v] of Object.entries(o as Record<string, unknown>)) {
+        const path = prefix ? `${prefix}.${k}` : k;
+        if (known.has(path)) setPath(config, path, v);
+        else if (v && typeof v === 'object' && !Array.isArray(v) && [...known].some((p) => p.startsWith(path + '.'))) walk(v, path);
+        else if (!k.startsWith('//') && !k.startsWith('_comment')) problems.push(`${path}: unknown setting`);
+      }
+    };
+    walk(parsed, '');
+  }
+  for (const path of Object.keys(schema)) {
+    const raw = env[envName(path)];
+    if (raw !== undefined) setPath(config, path, parseEnv(path, raw));
+  }
+  for (const [path, spec] of Object.entries(schema)) {
+    const problem = spec.check(getPath(config, path));
+    if (problem) problems.push(`${path}: ${problem}`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const c = config as unknown as Config;
+  c.dataDir = resolve(cwd, c.dataDir);
+  if (!c.control.socket) c.control.socket = join(c.dataDir, 'pbxctl.sock');
+  c.license.trustedRoots = c.license.trustedRoots.map((p) => resolve(file ? dirname(file) : cwd, p));
+  return { config: c, file, development };
+}
+
+/** What a reload would change, split into what applies now and what needs a restart. */
+export function diffConfig(a: Config, b: Config): { applied: string[]; restartRequired: string[] } {
+  const applied: string[] = [];
+  const restartRequired: string[] = [];
+  for (const [path, spec] of Object.entries(schema)) {
+    if (JSON.stringify(getPath(a, path)) !== JSON.stringify(getPath(b, path))) (spec.restart ? restartRequired : applied).push(path);
+  }
+  return { applied, restartRequired };
+}

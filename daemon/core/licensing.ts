@@ -1,0 +1,295 @@
+import type { Store, Tx } from '../store/store.js';
+import type { Clock } from './clock.js';
+import { DAY_MS } from './clock.js';
+import type { EventBus } from './events.js';
+import type { AuditLog } from './audit.js';
+import { isRefusal, refuse, type Text } from './refusal.js';
+import type { LicenseVerifier } from '../license/verifier.js';
+import { labelOf, type LicensePayload } from '../license/format.js';
+
+export type Mode = 'licensed' | 'grace' | 'entry';
+
+export interface ModeState {
+  mode: Mode;
+  /** Why: a stable code and a sentence in both languages. */
+  reason: { code: string } & Text;
+  expiresAt: string | null;
+  graceEndsAt: string | null;
+  graceDaysLeft: number | null;
+}
+
+/** What Entry mode allows: a handful of users, nothing else. */
+export const ENTRY_QUANTITIES: Readonly<Record<string, number>> = Object.freeze({ users: 5 });
+
+export type CodeScope = 'server' | 'user';
+
+export interface CodeLine {
+  code: string;
+  scope: CodeScope;
+  label: { en: string; de: string };
+  used: number;
+  total: number;
+}
+
+export interface CodeChange {
+  code: string;
+  scope: CodeScope;
+  label: { en: string; de: string };
+  old: number;
+  new: number;
+  used: number;
+  /** How many assignments must be released before this file can be activated. */
+  toRemove: number;
+}
+
+/**
+ * A feature that consumes licensed quantities (users, per-user licenses,
+ * devices, …) reports how many of each code are in use. It is asked inside the
+ * activation transaction, so the count and the switch cannot race.
+ */
+export type UsageProvider = (q: Pick<Tx, 'get' | 'all'>) => Promise<Record<string, number>>;
+
+/** Runs inside the activation transaction; may resolve over-use by plan (issue: upgrade/downgrade) or throw a Refusal. */
+export type ActivationGuard = (tx: Tx, next: LicensePayload, changes: CodeChange[], by: string) => Promise<void>;
+
+interface LicenseRow {
+  id: number;
+  license_id: string;
+  text: string;
+  payload: string;
+  state: string;
+  staged_at: string;
+  activated_at: string | null;
+}
+
+export interface StagedLicense {
+  stageId: number;
+  payload: LicensePayload;
+  changes: CodeChange[];
+}
+
+export interface LicensingOptions {
+  graceDays: number;
+}
+
+/**
+ * The license in force, the mode it puts the appliance in, and changing it
+ * (stage → see what changes → activate). Knows nothing of HTTP.
+ */
+export class Licensing {
+  private current: { rowId: number; payload: LicensePayload; activatedAt: string | null; invalid: { code: string } & Text | null } | null = null;
+  private readonly usageProviders: UsageProvider[] = [];
+  private readonly guards: ActivationGuard[] = [];
+  private lastMode: Mode | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private verifier: LicenseVerifier,
+    private readonly clock: Clock,
+    private readonly bus: EventBus,
+    private readonly audit: AuditLog,
+    private readonly opts: LicensingOptions,
+  ) {}
+
+  addUsageProvider(p: UsageProvider): void {
+    this.usageProviders.push(p);
+  }
+
+  addActivationGuard(g: ActivationGuard): void {
+    this.guards.push(g);
+  }
+
+  setGraceDays(days: number): void {
+    this.opts.graceDays = days;
+    this.checkMode();
+  }
+
+  /** Load the license in force and check it again: a new build or a changed trust store may have made it invalid. */
+  async load(): Promise<void> {
+    const row = await this.store.get<LicenseRow>("SELECT * FROM licenses WHERE state = 'active'");
+    if (!row) {
+      this.current = null;
+    } else {
+      let invalid: ({ code: string } & Text) | null = null;
+      try {
+        this.verifier.verify(row.text, this.clock.now());
+      } catch (e) {
+        if (!isRefusal(e)) throw e;
+        // Clock-dependent refusals are judged by mode(); the rest make the stored file unusable.
+        if (e.code !== 'LIC_ISSUED_IN_FUTURE') invalid = { code: e.code, ...e.text };
+      }
+      this.current = { rowId: row.id, payload: JSON.parse(row.payload), activatedAt: row.activated_at, invalid };
+    }
+    this.checkMode();
+  }
+
+  active(): LicensePayload | null {
+    return this.current && !this.current.invalid ? this.current.payload : null;
+  }
+
+  mode(now = this.clock.now()): ModeState {
+    const none = (code: string, en: string, de: string): ModeState => ({ mode: 'entry', reason: { code, en, de }, expiresAt: null, graceEndsAt: null, graceDaysLeft: null });
+    if (!this.current) return none('MODE_NO_LICENSE', 'No license is installed.', 'Es ist keine Lizenz installiert.');
+    const p = this.current.payload;
+    if (this.current.invalid)
+      return none('MODE_LICENSE_INVALID', `The installed license ${p.licenseId} is not valid: ${this.current.invalid.en}`, `Die installierte Lizenz ${p.licenseId} ist ungültig: ${this.current.invalid.de}`);
+    if (new Date(p.validFrom) > now)
+      return none('MODE_NOT_YET_VALID', `License ${p.licenseId} is valid only from ${p.validFrom}.`, `Die Lizenz ${p.licenseId} gilt erst ab ${p.validFrom}.`);
+    if (!p.expiresAt) return { mode: 'licensed', reason: { code: 'MODE_LICENSED', en: `License ${p.licenseId} is valid without expiry.`, de: `Die Lizenz ${p.licenseId} ist unbefristet gültig.` }, expiresAt: null, graceEndsAt: null, graceDaysLeft: null };
+    const expires = new Date(p.expiresAt);
+    const graceEnds = new Date(expires.getTime() + this.opts.graceDays * DAY_MS);
+    const base = { expiresAt: p.expiresAt, graceEndsAt: graceEnds.toISOString() };
+    if (now < expires)
+      return { mode: 'licensed', reason: { code: 'MODE_LICENSED', en: `License ${p.licenseId} is valid until ${p.expiresAt}.`, de: `Die Lizenz ${p.licenseId} ist gültig bis ${p.expiresAt}.` }, ...base, graceDaysLeft: null };
+    if (now < graceEnds) {
+      const left = Math.ceil((graceEnds.getTime() - now.getTime()) / DAY_MS);
+      return { mode: 'grace', reason: { code: 'MODE_GRACE', en: `License ${p.licenseId} expired on ${p.expiresAt}; everything keeps working for ${left} more day(s).`, de: `Die Lizenz ${p.licenseId} ist am ${p.expiresAt} abgelaufen; alles funktioniert noch ${left} Tag(e).` }, ...base, graceDaysLeft: left };
+    }
+    return { mode: 'entry', reason: { code: 'MODE_LICENSE_EXPIRED', en: `License ${p.licenseId} expired on ${p.expiresAt} and its grace period ended on ${base.graceEndsAt}.`, de: `Die Lizenz ${p.licenseId} ist am ${p.expiresAt} abgelaufen, die Kulanzfrist endete am ${base.graceEndsAt}.` }, ...base, graceDaysLeft: 0 };
+  }
+
+  /** The quantities in force now: the license's in Licensed and Grace, the Entry allowance otherwise. */
+  quotas(now = this.clock.now()): { quantities: Record<string, number>; perUser: Record<string, number> } {
+    const p = this.current?.payload;
+    if (!p || this.mode(now).mode === 'entry') {
+      const perUser = Object.fromEntries(Object.keys(p?.perUser ?? {}).map((c) => [c, 0]));
+      return { quantities: { ...ENTRY_QUANTITIES }, perUser };
+    }
+    return { quantities: { ...p.quantities }, perUser: { ...p.perUser } };
+  }
+
+  /** Emit mode.changed when time (or an activation) moved the appliance into another mode. */
+  checkMode(): ModeState {
+    const m = this.mode();
+    if (this.lastMode !== null && this.lastMode !== m.mode) this.bus.emit('mode.changed', { from: this.lastMode, to: m.mode, reason: m.reason.en });
+    this.lastMode = m.mode;
+    return m;
+  }
+
+  async usage(q: Pick<Tx, 'get' | 'all'> = this.store): Promise<Record<string, number>> {
+    const used: Record<string, number> = {};
+    for (const p of this.usageProviders) Object.assign(used, await p(q));
+    return used;
+  }
+
+  /** Every code the license (or Entry) knows, with used and total. */
+  async codeLines(): Promise<CodeLine[]> {
+    const used = await this.usage();
+    const { quantities, perUser } = this.quotas();
+    const p = this.current?.payload ?? null;
+    const line = (code: string, scope: CodeScope, total: number): CodeLine => ({ code, scope, label: labelOf(code, p), used: used[code] ?? 0, total });
+    const serverCodes = new Set(['users', 'devices.cisco', 'devices.unify', ...Object.keys(quantities)]);
+    return [...[...serverCodes].map((c) => line(c, 'server', quantities[c] ?? 0)), ...Object.keys(perUser).map((c) => line(c, 'user', perUser[c] ?? 0))];
+  }
+
+  /** Code by code: what the license in force grants, what `next` grants, what is used, what must go. */
+  diff(next: LicensePayload | null, used: Record<string, number>, now = this.clock.now()): CodeChange[] {
+    const cur = this.quotas(now);
+    const nextQ = next ? next.quantities : { ...ENTRY_QUANTITIES };
+    const nextU = next ? next.perUser : {};
+    const out: CodeChange[] = [];
+    const add = (code: string, scope: CodeScope, oldN: number, newN: number) => {
+      const u = used[code] ?? 0;
+      out.push({ code, scope, label: labelOf(code, next ?? this.current?.payload), old: oldN, new: newN, used: u, toRemove: Math.max(0, u - newN) });
+    };
+    for (const c of new Set(['users', 'devices.cisco', 'devices.unify', ...Object.keys(cur.quantities), ...Object.keys(nextQ)])) add(c, 'server', cur.quantities[c] ?? 0, nextQ[c] ?? 0);
+    for (const c of new Set([...Object.keys(cur.perUser), ...Object.keys(nextU)])) add(c, 'user', cur.perUser[c] ?? 0, nextU[c] ?? 0);
+    return out;
+  }
+
+  /** Judge a verified file's dates against now: usable now, or a refusal. */
+  private checkDates(p: LicensePayload, now: Date): void {
+    if (new Date(p.validFrom) > now) throw refuse('LIC_NOT_YET_VALID', { validFrom: p.validFrom });
+    if (p.expiresAt) {
+      const graceEnd = new Date(new Date(p.expiresAt).getTime() + this.opts.graceDays * DAY_MS);
+      if (graceEnd <= now) throw refuse('LIC_EXPIRED', { expiresAt: p.expiresAt, graceEndedAt: graceEnd.toISOString() });
+    }
+  }
+
+  /** Verify a file and keep it staged; report what would change. The license in force is untouched. */
+  async stage(text: string | Buffer, by: string): Promise<StagedLicense> {
+    const now = this.clock.now();
+    let verified;
+    try {
+      verified = this.verifier.verify(text, now);
+      this.checkDates(verified.payload, now);
+    } catch (e) {
+      if (isRefusal(e)) this.bus.emit('license.refused', { refusal: e.toJSON(), by });
+      throw e;
+    }
+    const { payload, text: str } = verified;
+    const stageId = await this.store.write(async (tx) => {
+      // One staged file at a time: a new upload replaces the previous draft.
+      await tx.run("UPDATE licenses SET state = 'discarded' WHERE state = 'staged'");
+      const r = await tx.run("INSERT INTO licenses (license_id, text, payload, state, staged_at, staged_by) VALUES (?, ?, ?, 'staged', ?, ?)", [
+        payload.licenseId, str, JSON.stringify(payload), now.toISOString(), by,
+      ]);
+      await this.audit.append(tx, by, 'license.stage', payload.licenseId, { edition: payload.edition, kind: payload.kind });
+      tx.afterCommit(() => this.bus.emit('license.staged', { stageId: r.lastID, licenseId: payload.licenseId, by }));
+      return r.lastID;
+    });
+    return { stageId, payload, changes: this.diff(payload, await this.usage(), now) };
+  }
+
+  async staged(stageId?: number): Promise<StagedLicense | null> {
+    const row = await this.store.get<LicenseRow>(
+      stageId === undefined ? "SELECT * FROM licenses WHERE state = 'staged' ORDER BY id DESC LIMIT 1" : "SELECT * FROM licenses WHERE state = 'staged' AND id = ?",
+      stageId === undefined ? [] : [stageId],
+    );
+    if (!row) return null;
+    const payload = JSON.parse(row.payload) as LicensePayload;
+    return { stageId: row.id, payload, changes: this.diff(payload, await this.usage()) };
+  }
+
+  /**
+   * Make a staged file the license in force, in one transaction with its audit
+   * entry: after a crash, exactly the old or the new license is in force.
+   */
+  async activate(stageId: number, by: string): Promise<{ payload: LicensePayload; changes: CodeChange[] }> {
+    const now = this.clock.now();
+    const result = await this.store.write(async (tx) => {
+      const row = await tx.get<LicenseRow>("SELECT * FROM licenses WHERE id = ? AND state = 'staged'", [stageId]);
+      if (!row) throw refuse('LIC_STAGE_NOT_FOUND', { stageId });
+      const payload = JSON.parse(row.payload) as LicensePayload;
+      this.checkDates(payload, now);
+      const changes = this.diff(payload, await this.usage(tx), now);
+      for (const g of this.guards) await g(tx, payload, changes, by);
+      await tx.run("UPDATE licenses SET state = 'superseded' WHERE state = 'active'");
+      await tx.run("UPDATE licenses SET state = 'active', activated_at = ?, activated_by = ? WHERE id = ?", [now.toISOString(), by, stageId]);
+      await this.audit.append(tx, by, 'license.activate', payload.licenseId, {
+        edition: payload.edition,
+        kind: payload.kind,
+        changes: changes.filter((c) => c.old !== c.new).map((c) => `${c.code} ${c.old}→${c.new}`),
+      });
+      tx.afterCommit(() => {
+        this.current = { rowId: stageId, payload, activatedAt: now.toISOString(), invalid: null };
+        this.checkMode();
+        this.bus.emit('license.activated', { licenseId: payload.licenseId, by });
+      });
+      return { payload, changes };
+    });
+    return result;
+  }
+
+  /** Stage and activate in one go (the CLI's `license install`, renewals). */
+  async install(text: string | Buffer, by: string): Promise<{ payload: LicensePayload; changes: CodeChange[] }> {
+    const staged = await this.stage(text, by);
+    return this.activate(staged.stageId, by);
+  }
+
+  status() {
+    const p = this.current?.payload ?? null;
+    return {
+      licenseId: p?.licenseId ?? null,
+      edition: this.active() ? p!.edition : 'Entry',
+      trial: p?.trial ?? false,
+      kind: p?.kind ?? null,
+      provisional: p?.kind === 'provisional',
+      operator: p?.operator ?? null,
+      validFrom: p?.validFrom ?? null,
+      updateServiceUntil: p?.updateServiceUntil ?? null,
+      activatedAt: this.current?.activatedAt ?? null,
+      ...this.mode(),
+    };
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Structured log lines for journald: `<N>` syslog priority prefix (journald maps
+ * it to the entry's priority), a message, then key=value fields. Fields whose
+ * name marks them as secret are redacted here, at the one place lines are made.
+ */
+export const LEVELS = { error: 3, warn: 4, notice: 5, info: 6, debug: 7 } as const;
+export type LogLevel = keyof typeof LEVELS;
+
+const SECRET_KEY = /pass(word)?|secret|token|signature|authorization|cookie|credential|csrf|privatekey/i;
+
+export type Fields = Record<string, unknown>;
+
+function formatValue(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (v !== null && typeof v === 'object' && !(v instanceof Error)) return JSON.stringify(v);
+  const s = typeof v === 'string' ? v : v instanceof Error ? v.message : String(v);
+  return /^[\w.:/@+-]*$/.test(s) && s !== '' ? s : JSON.stringify(s);
+}
+
+export function redact(fields: Fields): Fields {
+  const out: Fields = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : v;
+  return out;
+}
+
+export interface Logger {
+  error(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  notice(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  debug(msg: string, fields?: Fields): void;
+  setLevel(level: LogLevel): void;
+  readonly level: LogLevel;
+  /** A logger that adds `fields` to every line (e.g. a component or request id). */
+  child(fields: Fields): Logger;
+}
+
+export function createLogger(level: LogLevel = 'info', write: (line: string, isError: boolean) => void = defaultWrite, base: Fields = {}): Logger {
+  const state = { level };
+  const make = (bound: Fields): Logger => {
+    const emit = (lvl: LogLevel, msg: string, fields: Fields = {}) => {
+      if (LEVELS[lvl] > LEVELS[state.level]) return;
+      const all = redact({ ...bound, ...fields });
+      const kv = Object.entries(all)
+        .map(([k, v]) => `${k}=${formatValue(v)}`)
+        .join(' ');
+      write(`<${LEVELS[lvl]}>${msg}${kv ? ' ' + kv : ''}`, LEVELS[lvl] <= LEVELS.warn);
+    };
+    return {
+      error: (m, f) => emit('error', m, f),
+      warn: (m, f) => emit('warn', m, f),
+      notice: (m, f) => emit('notice', m, f),
+      info: (m, f) => emit('info', m, f),
+      debug: (m, f) => emit('debug', m, f),
+      setLevel: (l) => {
+        state.level = l;
+      },
+      get level() {
+        return state.level;
+      },
+      child: (f) => make({ ...bound, ...f }),
+    };
+  };
+  return make(base);
+}
+
+function defaultWrite(line: string, isError: boolean): void {
+  (isError ? process.stderr : process.stdout).write(line + '\n');
+}
+
+export const silentLogger: Logger = createLogger('error', () => undefined);

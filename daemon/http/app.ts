@@ -1,0 +1,33 @@
+import express, { Router } from 'express';
+import type { Core } from '../core/core.js';
+import { refuse, refusalCodes } from '../core/refusal.js';
+import { errorHandler } from './errors.js';
+import { openApiDocument } from './openapi.js';
+
+/**
+ * The express application behind the admin API (and later the web UI).
+ * Routers are the feature adapters; this file only assembles them.
+ */
+export function createApp(core: Core, routers: Router[]): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', false);
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+
+  const api = Router();
+  api.use(express.json({ limit: '1mb' }));
+  api.get('/openapi.json', (_req, res) => res.json(openApiDocument(core.build.version)));
+  api.get('/refusals', (_req, res) => res.json({ codes: refusalCodes() }));
+  for (const r of routers) api.use(r);
+  api.use((req) => {
+    throw refuse('REQ_NOT_FOUND', { what: `${req.method} /api/v1${req.path}` });
+  });
+  app.use('/api/v1', api);
+  app.use(errorHandler(core.log));
+  return app;
+}

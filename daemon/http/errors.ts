@@ -1,0 +1,33 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '../core/log.js';
+import { isRefusal, refuse, type Refusal } from '../core/refusal.js';
+import { MAX_LICENSE_BYTES } from '../license/format.js';
+
+/** body-parser's own errors become refusals with our codes. */
+function fromBodyParser(err: { type?: string; limit?: number; length?: number }, req: Request): Refusal | null {
+  if (err.type === 'entity.too.large') {
+    return /\/license(\/|$|\?)/.test(req.originalUrl) ? refuse('LIC_TOO_LARGE', { bytes: err.length ?? 0, limit: MAX_LICENSE_BYTES }) : refuse('REQ_TOO_LARGE', { limit: err.limit ?? 0 });
+  }
+  if (err.type === 'entity.parse.failed') return refuse('REQ_INVALID', { field: 'body', problem: 'not valid JSON' });
+  if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return refuse('REQ_INVALID', { field: 'body', problem: 'unsupported encoding' });
+  if (err.type === 'request.aborted') return refuse('REQ_INVALID', { field: 'body', problem: 'the request was aborted' });
+  return null;
+}
+
+/**
+ * One envelope for every error: `{ error: Refusal }`. Client mistakes are
+ * logged at info, our own faults at error (with a request id, not the body).
+ */
+export function errorHandler(log: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const refusal = isRefusal(err) ? err : fromBodyParser(err as object, req);
+    if (refusal) {
+      log.info('request refused', { method: req.method, path: req.path, code: refusal.code, status: refusal.status });
+      if (!res.headersSent) res.status(refusal.status).json({ error: refusal.toJSON() });
+      return;
+    }
+    log.error('request failed', { method: req.method, path: req.path, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    if (!res.headersSent)
+      res.status(500).json({ error: { code: 'INTERNAL', status: 500, message: 'Internal error; nothing was changed. The log has details.', text: { en: 'Internal error; nothing was changed.', de: 'Interner Fehler; es wurde nichts geändert.' }, remedy: { en: 'Try again; if it persists, contact support with the log.', de: 'Versuchen Sie es erneut; bleibt der Fehler, wenden Sie sich mit dem Protokoll an den Support.' }, details: {} } });
+  };
+}

@@ -1,0 +1,57 @@
+import express, { Router, type Request } from 'express';
+import type { Core } from '../../core/core.js';
+import { refuse } from '../../core/refusal.js';
+import { applianceStatus } from '../../core/status.js';
+import { MAX_LICENSE_BYTES } from '../../license/format.js';
+import { actor, requireAdmin } from '../auth.js';
+import { body, optInt, reqInt, reqString } from '../validate.js';
+
+/**
+ * A license file arrives either as the raw file (text/plain,
+ * application/octet-stream: what `curl --data-binary @file` and the upload
+ * dialog send) or as JSON `{ "license": "<file text>" }` (pasted text).
+ */
+const licenseBody = [
+  express.raw({ type: ['text/*', 'application/octet-stream', 'application/x-pem-file'], limit: MAX_LICENSE_BYTES }),
+  express.json({ limit: MAX_LICENSE_BYTES * 2 }),
+];
+
+function licenseText(req: Request): Buffer | string {
+  if (Buffer.isBuffer(req.body)) return req.body;
+  const b = body(req);
+  if (b.license === undefined && Object.keys(b).length === 0) return Buffer.alloc(0);
+  return reqString(b, 'license', MAX_LICENSE_BYTES * 2);
+}
+
+export function licenseRoutes(core: Core): Router {
+  const r = Router();
+  const admin = requireAdmin(core);
+
+  r.get('/status', admin, async (_req, res) => res.json(await applianceStatus(core)));
+
+  r.get('/license', admin, async (_req, res) => res.json({ ...(await applianceStatus(core)), staged: await core.licensing.staged() }));
+
+  /** Stage: verify and show the change code by code; nothing changes yet. */
+  r.post('/license/stage', admin, ...licenseBody, async (req, res) => {
+    res.status(201).json(await core.licensing.stage(licenseText(req), actor(req)));
+  });
+
+  r.get('/license/staged', admin, async (req, res) => {
+    const id = optInt(req.query as Record<string, unknown>, 'stageId', 1);
+    const staged = await core.licensing.staged(id);
+    if (!staged) throw refuse('REQ_NOT_FOUND', { what: 'A staged license' });
+    res.json(staged);
+  });
+
+  r.post('/license/activate', admin, express.json(), async (req, res) => {
+    const stageId = reqInt(body(req), 'stageId', 1);
+    res.json(await core.licensing.activate(stageId, actor(req)));
+  });
+
+  /** Install: stage and activate in one request. */
+  r.post('/license', admin, ...licenseBody, async (req, res) => {
+    res.json(await core.licensing.install(licenseText(req), actor(req)));
+  });
+
+  return r;
+}

@@ -1,0 +1,121 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LoadedConfig } from './config.js';
+import { createLogger, type Logger } from './core/log.js';
+import { OffsetClock, systemClock, type Clock } from './core/clock.js';
+import { EventBus } from './core/events.js';
+import { Store } from './store/store.js';
+import { AuditLog } from './core/audit.js';
+import { Licensing } from './core/licensing.js';
+import { AdminAccounts } from './core/admins.js';
+import { buildInfo, ensureSystemId } from './core/system.js';
+import type { Core } from './core/core.js';
+import { LicenseVerifier, DEVELOPMENT_ROOT } from './license/verifier.js';
+import { createApp } from './http/app.js';
+import { Listener } from './http/listener.js';
+import { VIA_CONTROL_SOCKET } from './http/auth.js';
+import { authRoutes } from './http/routes/auth.js';
+import { licenseRoutes } from './http/routes/license.js';
+import { auditRoutes } from './http/routes/audit.js';
+import { devRoutes } from './http/routes/dev.js';
+
+export interface ReadyInfo {
+  /** name → bound address ("127.0.0.1:41234" or a socket path) */
+  listeners: Record<string, string>;
+  systemId: string;
+  mode: string;
+}
+
+/**
+ * The composition root: config → store → core → adapters → ready.
+ * `start()` builds in that order, `stop()` undoes it in reverse.
+ */
+export class Daemon {
+  readonly log: Logger;
+  private core: Core | null = null;
+  private listeners: Listener[] = [];
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly loaded: LoadedConfig,
+    opts: { log?: Logger; clock?: Clock } = {},
+  ) {
+    this.log = opts.log ?? createLogger(loaded.config.log.level);
+    this.clockOverride = opts.clock ?? null;
+  }
+
+  private readonly clockOverride: Clock | null;
+
+  get state(): Core {
+    if (!this.core) throw new Error('daemon not started');
+    return this.core;
+  }
+
+  async start(): Promise<ReadyInfo> {
+    const { config } = this.loaded;
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
+    const devClock = config.dev.clockControl ? new OffsetClock(this.clockOverride ?? systemClock) : null;
+    const clock = devClock ?? this.clockOverride ?? systemClock;
+    if (devClock) this.log.warn('development clock control is enabled: admins can move the daemon clock (never enable in production)');
+
+    const bus = new EventBus();
+    const store = await Store.open(join(config.dataDir, 'pbxd.db'), this.log.child({ component: 'store' }));
+    const build = buildInfo();
+    const systemId = await ensureSystemId(store);
+    const roots = [...(config.license.trustDevelopmentRoot ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
+    const verifier = new LicenseVerifier({ trustedRoots: roots, systemId, buildDate: build.buildDate, maxFutureMinutes: config.license.maxFutureMinutes });
+    const audit = new AuditLog(store, clock, bus);
+    const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
+    const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
+    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, systemId, build };
+    this.core = core;
+
+    await licensing.load();
+    await this.announceInitialAdmin(core);
+    this.logEvents(core);
+
+    const app = createApp(core, [authRoutes(core), licenseRoutes(core), auditRoutes(core), ...(devClock ? [devRoutes(core)] : [])]);
+    const api = new Listener('api', app);
+    const control = new Listener('control', (req, res) => {
+      (req as unknown as Record<symbol, boolean>)[VIA_CONTROL_SOCKET] = true;
+      app(req, res);
+    });
+    this.listeners.push(api, control);
+    const listeners: Record<string, string> = {
+      api: await api.listenTcp(config.http.host, config.http.port),
+      control: await control.listenUnix(config.control.socket),
+    };
+
+    // Mode changes by the passage of time (expiry, end of grace) are noticed without a request.
+    this.timers.push(setInterval(() => licensing.checkMode(), 30_000).unref());
+
+    const mode = licensing.mode();
+    const ready: ReadyInfo = { listeners, systemId, mode: mode.mode };
+    this.log.notice('ready', { ...ready, reason: mode.reason.en, config: this.loaded.file ?? 'development defaults' });
+    return ready;
+  }
+
+  /** The first admin's generated password goes to a file only root (and pbxd) can read, never into the log. */
+  private async announceInitialAdmin(core: Core): Promise<void> {
+    const { generatedPassword } = await core.admins.ensureInitialAdmin(core.config.admin.initialPassword);
+    if (!generatedPassword) return;
+    const file = join(core.config.dataDir, 'initial-admin-password');
+    writeFileSync(file, generatedPassword + '\n', { mode: 0o600 });
+    this.log.notice('created admin account "admin"; its password is in a file readable only by this user (delete it after the first login)', { file });
+  }
+
+  private logEvents(core: Core): void {
+    core.bus.on('license.activated', (e) => this.log.notice('license activated', { licenseId: e.data.licenseId, by: e.data.by }));
+    core.bus.on('license.refused', (e) => this.log.info('license refused', { code: e.data.refusal.code, by: e.data.by }));
+    core.bus.on('mode.changed', (e) => this.log.warn('mode changed', { from: e.data.from, to: e.data.to, reason: e.data.reason }));
+    core.bus.on('admin.login', (e) => (e.data.ok ? this.log.info : this.log.notice)('admin login', { name: e.data.name, ok: e.data.ok, from: e.data.from }));
+  }
+
+  /** Stop accepting, finish what is in flight, close the database. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await Promise.all(this.listeners.map((l) => l.stop()));
+    await this.core?.store.close();
+    this.log.notice('stopped');
+  }
+}

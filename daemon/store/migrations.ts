@@ -1,0 +1,67 @@
+/**
+ * Versioned schema. A migration is applied once, in its own transaction, and
+ * recorded in PRAGMA user_version. Never edit a migration that has shipped:
+ * add the next one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'foundation: settings, licenses, admins, audit',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+      -- Every license file ever staged. Exactly one row at most is 'active'.
+      CREATE TABLE licenses (
+        id INTEGER PRIMARY KEY,
+        license_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('staged', 'active', 'superseded', 'discarded')),
+        staged_at TEXT NOT NULL,
+        staged_by TEXT NOT NULL,
+        activated_at TEXT,
+        activated_by TEXT
+      );
+      CREATE UNIQUE INDEX licenses_one_active ON licenses(state) WHERE state = 'active';
+
+      CREATE TABLE admins (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        password_changed_at TEXT NOT NULL
+      );
+
+      -- Browser sessions and API tokens; only a hash of the secret is kept.
+      CREATE TABLE admin_tokens (
+        id INTEGER PRIMARY KEY,
+        admin_id INTEGER NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('session', 'api')),
+        token_hash TEXT NOT NULL UNIQUE,
+        label TEXT,
+        csrf TEXT,
+        created_at TEXT NOT NULL,
+        expires_at TEXT
+      );
+
+      -- Hash-chained: each row carries the hash of the one before it.
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      CREATE INDEX audit_action ON audit(action);
+    `,
+  },
+];

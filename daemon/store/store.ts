@@ -1,0 +1,233 @@
+import sqlite3 from 'sqlite3';
+import { existsSync } from 'node:fs';
+import { migrations } from './migrations.js';
+import type { Logger } from '../core/log.js';
+import { refuse } from '../core/refusal.js';
+
+export type Param = string | number | bigint | null | Buffer;
+export type Row = Record<string, unknown>;
+
+export interface RunResult {
+  changes: number;
+  lastID: number;
+}
+
+/** What a write may do: statements inside the one open transaction, and work to run after it commits. */
+export interface Tx {
+  run(sql: string, params?: Param[]): Promise<RunResult>;
+  all<T = Row>(sql: string, params?: Param[]): Promise<T[]>;
+  get<T = Row>(sql: string, params?: Param[]): Promise<T | undefined>;
+  /** Runs once the transaction is durable (events, notifications); never inside it. */
+  afterCommit(fn: () => void): void;
+}
+
+interface PendingWrite {
+  work: (tx: Tx) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+function promisify(db: sqlite3.Database) {
+  return {
+    run: (sql: string, params: Param[] = []) =>
+      new Promise<RunResult>((resolve, reject) =>
+        db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+          if (err) reject(err);
+          else resolve({ changes: this.changes, lastID: this.lastID });
+        }),
+      ),
+    all: <T>(sql: string, params: Param[] = []) =>
+      new Promise<T[]>((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[])))),
+    get: <T>(sql: string, params: Param[] = []) =>
+      new Promise<T | undefined>((resolve, reject) => db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined)))),
+    exec: (sql: string) => new Promise<void>((resolve, reject) => db.exec(sql, (err) => (err ? reject(err) : resolve()))),
+    close: () => new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve()))),
+  };
+}
+
+function open(file: string, mode: number): Promise<sqlite3.Database> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, mode, (err) => (err ? reject(err) : resolve(db)));
+  });
+}
+
+/** Most writes that are committed together (group commit); each keeps its own savepoint. */
+const MAX_GROUP = 256;
+
+/**
+ * The one owner of the SQLite database.
+ *
+ * Writes go through a single queue on one connection: each is a function that
+ * checks and writes inside `BEGIN IMMEDIATE`, so a limit check and the write it
+ * guards can never interleave with another write. Writes waiting at the same
+ * time are committed together (group commit), each inside its own savepoint, so
+ * one refused write rolls back alone and many small writes share one fsync.
+ * Reads use a second connection and see only committed data (WAL).
+ */
+export class Store {
+  private queue: PendingWrite[] = [];
+  private draining = false;
+  private closed = false;
+  private idle: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly file: string,
+    private readonly writer: ReturnType<typeof promisify>,
+    private readonly reader: ReturnType<typeof promisify>,
+    private readonly log: Logger,
+  ) {}
+
+  static async open(file: string, log: Logger): Promise<Store> {
+    const existed = existsSync(file);
+    const w = promisify(await open(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE));
+    // WAL: readers never block the writer. synchronous=FULL: a commit survives a
+    // power cut, which is the moment phones hammer us. busy_timeout covers the
+    // backup job and pbxctl tools that open the file briefly.
+    await w.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
+    await Store.migrate(w, file, existed, log);
+    const r = promisify(await open(file, sqlite3.OPEN_READONLY));
+    await r.exec('PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;');
+    return new Store(file, w, r, log);
+  }
+
+  private static async migrate(db: ReturnType<typeof promisify>, file: string, existed: boolean, log: Logger): Promise<void> {
+    const { user_version: current } = (await db.get<{ user_version: number }>('PRAGMA user_version'))!;
+    const pending = migrations.filter((m) => m.version > current);
+    if (pending.length === 0) return;
+    if (existed && current > 0) {
+      // Keep the database as it was before an upgrade, so a failed upgrade can be rolled back by hand.
+      const backup = `${file}.before-v${pending[pending.length - 1]!.version}`;
+      await db.run('VACUUM INTO ?', [backup]);
+      log.notice('database backed up before migration', { backup, from: current });
+    }
+    for (const m of pending) {
+      await db.exec('BEGIN IMMEDIATE');
+      try {
+        await db.exec(m.sql);
+        await db.exec(`PRAGMA user_version=${m.version}`);
+        await db.exec('COMMIT');
+      } catch (e) {
+        await db.exec('ROLLBACK');
+        throw new Error(`migration ${m.version} (${m.name}) failed: ${(e as Error).message}`);
+      }
+      log.info('database migrated', { version: m.version, name: m.name });
+    }
+  }
+
+  all<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {
+    return this.reader.all<T>(sql, params);
+  }
+
+  get<T = Row>(sql: string, params: Param[] = []): Promise<T | undefined> {
+    return this.reader.get<T>(sql, params);
+  }
+
+  /**
+   * Run `work` as one atomic, serialized write. It sees every write committed
+   * or queued before it; it is either applied whole or not at all. Throwing
+   * (e.g. a Refusal) rolls back this write only.
+   */
+  write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) this.idle = this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, MAX_GROUP);
+        await this.commitGroup(group);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async commitGroup(group: PendingWrite[]): Promise<void> {
+    const w = this.writer;
+    const outcomes: Array<{ ok: true; value: unknown; after: Array<() => void> } | { ok: false; error: unknown }> = [];
+    try {
+      await w.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      for (const p of group) p.reject(this.storeError(e));
+      return;
+    }
+    for (const p of group) {
+      const after: Array<() => void> = [];
+      const tx: Tx = {
+        run: (sql, params) => w.run(sql, params),
+        all: (sql, params) => w.all(sql, params),
+        get: (sql, params) => w.get(sql, params),
+        afterCommit: (fn) => void after.push(fn),
+      };
+      try {
+        await w.exec('SAVEPOINT one_write');
+        const value = await p.work(tx);
+        await w.exec('RELEASE one_write');
+        outcomes.push({ ok: true, value, after });
+      } catch (error) {
+        try {
+          await w.exec('ROLLBACK TO one_write; RELEASE one_write');
+        } catch {
+          /* the outer ROLLBACK below cleans up */
+        }
+        outcomes.push({ ok: false, error });
+      }
+    }
+    try {
+      await w.exec('COMMIT');
+    } catch (e) {
+      await w.exec('ROLLBACK').catch(() => undefined);
+      const err = this.storeError(e);
+      this.log.error('commit failed; the writes of this group were not applied', { writes: group.length, error: String(e) });
+      for (const p of group) p.reject(err);
+      return;
+    }
+    group.forEach((p, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) {
+        for (const fn of o.after) {
+          try {
+            fn();
+          } catch (e) {
+            this.log.error('after-commit hook failed', { error: String(e) });
+          }
+        }
+        p.resolve(o.value);
+      } else p.reject(o.error);
+    });
+  }
+
+  /** A failed write of the database itself (disk full, read-only) becomes a clear refusal. */
+  private storeError(e: unknown): unknown {
+    const code = (e as { code?: string }).code ?? '';
+    if (/SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED)/.test(code)) return refuse('STORE_UNAVAILABLE', { reason: code });
+    return e;
+  }
+
+  async integrityCheck(): Promise<string> {
+    const rows = await this.writer.all<{ integrity_check: string }>('PRAGMA integrity_check');
+    return rows.map((r) => r.integrity_check).join('; ');
+  }
+
+  /** Copy the live database into `target` (consistent online backup). */
+  async backupTo(target: string): Promise<void> {
+    // VACUUM INTO cannot run inside a transaction; on the read connection it
+    // copies one consistent snapshot without holding up writers.
+    await this.reader.run('VACUUM INTO ?', [target]);
+  }
+
+  /** Wait for queued writes, then close both connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.idle;
+    await this.reader.close();
+    await this.writer.exec('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
+    await this.writer.close();
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Vendor side: the certificate authority that signs licenses, and issuing
+ * license files. Used by `pbx-license`, the development activation server and
+ * the tests. The appliance never signs; it only runs LicenseVerifier.
+ */
+import forge from 'node-forge';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appRoot } from '../daemon/config.js';
+import { canonicalJson, encodeLicenseFile, FORMAT_VERSION, type LicensePayload } from '../daemon/license/format.js';
+
+/** The development CA that ships in the repo; the daemon trusts its root unless told not to. */
+export const DEV_CA_DIR = join(appRoot, 'tools', 'dev-ca');
+
+export interface Signer {
+  key: forge.pki.rsa.PrivateKey;
+  /** Signing certificate first, then intermediates (the root is not included). */
+  chain: forge.pki.Certificate[];
+}
+
+function serial(): string {
+  return '01' + forge.util.bytesToHex(forge.random.getBytesSync(15));
+}
+
+function makeCert(opts: {
+  subjectCN: string;
+  publicKey: forge.pki.PublicKey;
+  issuer: forge.pki.Certificate | null;
+  issuerKey: forge.pki.rsa.PrivateKey;
+  isCA: boolean;
+  years: number;
+  notBefore?: Date;
+}): forge.pki.Certificate {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = opts.publicKey;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = opts.notBefore ?? new Date(Date.now() - 24 * 3600_000);
+  cert.validity.notAfter = new Date(cert.validity.notBefore.getTime() + opts.years * 365 * 24 * 3600_000);
+  const subject = [{ name: 'commonName', value: opts.subjectCN }, { name: 'organizationName', value: 'pbxd vendor' }];
+  cert.setSubject(subject);
+  cert.setIssuer(opts.issuer ? opts.issuer.subject.attributes : subject);
+  cert.setExtensions(
+    opts.isCA
+      ? [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }, { name: 'subjectKeyIdentifier' }]
+      : [{ name: 'basicConstraints', cA: false, critical: true }, { name: 'keyUsage', digitalSignature: true, critical: true }, { name: 'subjectKeyIdentifier' }],
+  );
+  cert.sign(opts.issuerKey, forge.md.sha256.create());
+  return cert;
+}
+
+/** A new CA: a root and a license signing certificate under it, written to `dir`. */
+export function createCa(dir: string, name = 'pbxd Development License Root CA', notBefore?: Date): { rootPem: string } {
+  mkdirSync(dir, { recursive: true });
+  const rootKeys = forge.pki.rsa.generateKeyPair({ bits: 3072 });
+  const root = makeCert({ subjectCN: name, publicKey: rootKeys.publicKey, issuer: null, issuerKey: rootKeys.privateKey, isCA: true, years: 30, notBefore });
+  const signKeys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const signing = makeCert({ subjectCN: `${name} - license signing`, publicKey: signKeys.publicKey, issuer: root, issuerKey: rootKeys.privateKey, isCA: false, years: 20, notBefore });
+  const rootPem = forge.pki.certificateToPem(root);
+  writeFileSync(join(dir, 'root.cert.pem'), rootPem);
+  writeFileSync(join(dir, 'root.key.pem'), forge.pki.privateKeyToPem(rootKeys.privateKey), { mode: 0o600 });
+  writeFileSync(join(dir, 'signing.cert.pem'), forge.pki.certificateToPem(signing));
+  writeFileSync(join(dir, 'signing.key.pem'), forge.pki.privateKeyToPem(signKeys.privateKey), { mode: 0o600 });
+  return { rootPem };
+}
+
+export function loadSigner(dir = DEV_CA_DIR): Signer {
+  return {
+    key: forge.pki.privateKeyFromPem(readFileSync(join(dir, 'signing.key.pem'), 'utf8')),
+    chain: [forge.pki.certificateFromPem(readFileSync(join(dir, 'signing.cert.pem'), 'utf8'))],
+  };
+}
+
+/** What a license can be issued from; everything but the system id has a sensible default. */
+export interface LicenseSpec {
+  systemId: string;
+  licenseId?: string;
+  edition?: string;
+  trial?: boolean;
+  kind?: 'final' | 'provisional';
+  operator?: LicensePayload['operator'];
+  issuedAt?: string;
+  validFrom?: string;
+  expiresAt?: string | null;
+  updateServiceUntil?: string;
+  quantities?: Record<string, number>;
+  perUser?: Record<string, number>;
+  labels?: LicensePayload['labels'];
+  requires?: string[];
+  format?: number;
+}
+
+const DAY = 24 * 3600_000;
+
+export function payloadFromSpec(spec: LicenseSpec, now = new Date()): LicensePayload {
+  const issuedAt = spec.issuedAt ?? new Date(now.getTime() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  return {
+    format: spec.format ?? FORMAT_VERSION,
+    licenseId: spec.licenseId ?? `LIC-${forge.util.bytesToHex(forge.random.getBytesSync(4)).toUpperCase()}`,
+    edition: spec.edition ?? 'Standard',
+    trial: spec.trial ?? false,
+    kind: spec.kind ?? 'final',
+    operator: spec.operator ?? { company: 'Musterfirma GmbH', street: 'Christian-Pommer-Straße 23', postcode: '38112', city: 'Braunschweig' },
+    systemId: spec.systemId,
+    issuedAt,
+    validFrom: spec.validFrom ?? issuedAt,
+    expiresAt: spec.expiresAt === undefined ? new Date(now.getTime() + 365 * DAY).toISOString().replace(/\.\d+Z$/, 'Z') : spec.expiresAt,
+    updateServiceUntil: spec.updateServiceUntil ?? new Date(now.getTime() + 365 * DAY).toISOString().slice(0, 10),
+    quantities: spec.quantities ?? { users: 25, 'devices.cisco': 10, 'devices.unify': 10 },
+    perUser: spec.perUser ?? { clientbundle: 25, vap: 2 },
+    ...(spec.labels ? { labels: spec.labels } : {}),
+    ...(spec.requires ? { requires: spec.requires } : {}),
+  };
+}
+
+/** Sign a payload exactly as given (tests use this to sign odd payloads on purpose). */
+export function signPayload(payload: unknown, signer: Signer): string {
+  const bytes = Buffer.from(canonicalJson(payload), 'utf8');
+  const md = forge.md.sha256.create();
+  md.update(bytes.toString('binary'));
+  const signature = Buffer.from(signer.key.sign(md), 'binary');
+  return encodeLicenseFile({ payloadBytes: bytes, signature, certificates: signer.chain.map((c) => forge.pki.certificateToPem(c)) });
+}
+
+export function issueLicense(spec: LicenseSpec, signer: Signer = loadSigner(), now = new Date()): string {
+  return signPayload(payloadFromSpec(spec, now), signer);
+}
