@@ -18,6 +18,7 @@ import { authRoutes } from './http/routes/auth.js';
 import { licenseRoutes } from './http/routes/license.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { devRoutes } from './http/routes/dev.js';
+import type { Feature } from './feature.js';
 
 export interface ReadyInfo {
   /** name → bound address ("127.0.0.1:41234" or a socket path) */
@@ -34,6 +35,7 @@ export class Daemon {
   readonly log: Logger;
   private core: Core | null = null;
   private listeners: Listener[] = [];
+  private features: Feature[] = [];
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -67,6 +69,7 @@ export class Daemon {
     const audit = new AuditLog(store, clock, bus);
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
+    // ── domain services (pure: no HTTP, no sockets) ──
     const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, systemId, build };
     this.core = core;
 
@@ -74,7 +77,16 @@ export class Daemon {
     await this.announceInitialAdmin(core);
     this.logEvents(core);
 
-    const app = createApp(core, [authRoutes(core), licenseRoutes(core), auditRoutes(core), ...(devClock ? [devRoutes(core)] : [])]);
+    // ── adapters: each feature is a start/stop unit around the core ──
+    this.features = [];
+
+    const app = createApp(core, [
+      authRoutes(core),
+      licenseRoutes(core),
+      auditRoutes(core),
+      ...(devClock ? [devRoutes(core)] : []),
+      ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
+    ]);
     const api = new Listener('api', app);
     const control = new Listener('control', (req, res) => {
       (req as unknown as Record<symbol, boolean>)[VIA_CONTROL_SOCKET] = true;
@@ -85,6 +97,7 @@ export class Daemon {
       api: await api.listenTcp(config.http.host, config.http.port),
       control: await control.listenUnix(config.control.socket),
     };
+    for (const f of this.features) Object.assign(listeners, (await f.start?.({ api: api.server })) ?? {});
 
     // Mode changes by the passage of time (expiry, end of grace) are noticed without a request.
     this.timers.push(setInterval(() => licensing.checkMode(), 30_000).unref());
@@ -114,6 +127,7 @@ export class Daemon {
   /** Stop accepting, finish what is in flight, close the database. */
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    for (const f of [...this.features].reverse()) await f.stop?.().catch((e) => this.log.error('feature stop failed', { feature: f.name, error: String(e) }));
     await Promise.all(this.listeners.map((l) => l.stop()));
     await this.core?.store.close();
     this.log.notice('stopped');

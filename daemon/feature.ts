@@ -1,0 +1,19 @@
+import type http from 'node:http';
+import type { Router } from 'express';
+
+/**
+ * An adapter around the core (provisioning server, socket.io, scheduler, …)
+ * as a start/stop unit. The constructor only wires; `start()` opens listeners
+ * and timers, `stop()` closes exactly what `start()` opened.
+ */
+export interface Feature {
+  readonly name: string;
+  /** Admin API routes, mounted under /api/v1 behind the shared error handling. */
+  routes?(): Router;
+  /**
+   * Called once the admin API listens (socket.io and ws attach to `api`).
+   * Returns the listeners it bound (name → address) for the ready line.
+   */
+  start?(ctx: { api: http.Server }): Promise<Record<string, string> | void>;
+  stop?(): Promise<void>;
+}
