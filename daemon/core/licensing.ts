@@ -49,8 +49,46 @@ export interface CodeChange {
  */
 export type UsageProvider = (q: Pick<Tx, 'get' | 'all'>) => Promise<Record<string, number>>;
 
-/** Runs inside the activation transaction; may resolve over-use by plan (issue: upgrade/downgrade) or throw a Refusal. */
+/** Runs inside the activation transaction; may throw a Refusal to stop it. */
 export type ActivationGuard = (tx: Tx, next: LicensePayload, changes: CodeChange[], by: string) => Promise<void>;
+
+/** Who holds a code: a user (per-user licenses, seats), a device (support licenses), a resource. */
+export interface Holder {
+  kind: string;
+  id: string;
+  name: string;
+  /** When it was last active; the plan releases the least recently active first. */
+  lastActive: string | null;
+}
+
+/**
+ * The feature that owns a code tells who holds it, and releases one holding
+ * (inside the activation transaction) when the admin applies a removal plan.
+ */
+export interface HolderSource {
+  codes: (code: string) => boolean;
+  holders(q: Pick<Tx, 'get' | 'all'>, code: string, limit: number): Promise<Holder[]>;
+  release(tx: Tx, holder: Pick<Holder, 'kind' | 'id'>, code: string, by: string): Promise<void>;
+}
+
+/** One step of a removal plan: release `code` from the holder `kind`/`id`. */
+export interface PlanStep {
+  kind: string;
+  id: string;
+  code: string;
+}
+
+export interface OveruseReport {
+  code: string;
+  label: { en: string; de: string };
+  used: number;
+  newTotal: number;
+  toRemove: number;
+  holders: Holder[];
+}
+
+/** How many holders of an over-used code are listed (and the plan draws from). */
+const HOLDERS_LISTED = 200;
 
 interface LicenseRow {
   id: number;
@@ -66,6 +104,9 @@ export interface StagedLicense {
   stageId: number;
   payload: LicensePayload;
   changes: CodeChange[];
+  /** Codes the file grants less of than is in use: activation is refused until they are freed. */
+  overused: OveruseReport[];
+  plan: PlanStep[];
 }
 
 export interface LicensingOptions {
@@ -80,6 +121,7 @@ export class Licensing {
   private current: { rowId: number; payload: LicensePayload; activatedAt: string | null; invalid: { code: string } & Text | null } | null = null;
   private readonly usageProviders: UsageProvider[] = [];
   private readonly guards: ActivationGuard[] = [];
+  private readonly holderSources: HolderSource[] = [];
   private lastMode: Mode | null = null;
 
   constructor(
@@ -97,6 +139,32 @@ export class Licensing {
 
   addActivationGuard(g: ActivationGuard): void {
     this.guards.push(g);
+  }
+
+  addHolderSource(s: HolderSource): void {
+    this.holderSources.push(s);
+  }
+
+  /** Per over-used code: the numbers and who holds it, plus a proposed plan (least recently active first). */
+  async overuse(q: Pick<Tx, 'get' | 'all'>, changes: CodeChange[]): Promise<{ codes: OveruseReport[]; plan: PlanStep[] }> {
+    const codes: OveruseReport[] = [];
+    const plan: PlanStep[] = [];
+    for (const c of changes.filter((x) => x.toRemove > 0)) {
+      const source = this.holderSources.find((s) => s.codes(c.code));
+      const holders = source ? await source.holders(q, c.code, Math.max(HOLDERS_LISTED, c.toRemove)) : [];
+      codes.push({ code: c.code, label: c.label, used: c.used, newTotal: c.new, toRemove: c.toRemove, holders });
+      const byAge = [...holders].sort((a, b) => (a.lastActive ?? '').localeCompare(b.lastActive ?? ''));
+      plan.push(...byAge.slice(0, c.toRemove).map((h) => ({ kind: h.kind, id: h.id, code: c.code })));
+    }
+    return { codes, plan };
+  }
+
+  private async applyPlan(tx: Tx, plan: PlanStep[], by: string): Promise<void> {
+    for (const step of plan) {
+      const source = this.holderSources.find((s) => s.codes(step.code));
+      if (!source) throw refuse('LIC_PLAN_INVALID', { problem: `nothing holds code ${step.code}` });
+      await source.release(tx, step, step.code, by);
+    }
   }
 
   setGraceDays(days: number): void {
@@ -228,7 +296,14 @@ export class Licensing {
       tx.afterCommit(() => this.bus.emit('license.staged', { stageId: r.lastID, licenseId: payload.licenseId, by }));
       return r.lastID;
     });
-    return { stageId, payload, changes: this.diff(payload, await this.usage(), now) };
+    return { stageId, ...(await this.report(payload, now)) };
+  }
+
+  /** The change code by code, and for over-used codes their holders and a proposed removal plan. */
+  private async report(payload: LicensePayload, now = this.clock.now()) {
+    const changes = this.diff(payload, await this.usage(), now);
+    const over = await this.overuse(this.store, changes);
+    return { payload, changes, overused: over.codes, plan: over.plan };
   }
 
   async staged(stageId?: number): Promise<StagedLicense | null> {
@@ -237,22 +312,26 @@ export class Licensing {
       stageId === undefined ? [] : [stageId],
     );
     if (!row) return null;
-    const payload = JSON.parse(row.payload) as LicensePayload;
-    return { stageId: row.id, payload, changes: this.diff(payload, await this.usage()) };
+    return { stageId: row.id, ...(await this.report(JSON.parse(row.payload) as LicensePayload)) };
   }
 
   /**
    * Make a staged file the license in force, in one transaction with its audit
    * entry: after a crash, exactly the old or the new license is in force.
    */
-  async activate(stageId: number, by: string): Promise<{ payload: LicensePayload; changes: CodeChange[] }> {
+  async activate(stageId: number, by: string, plan: PlanStep[] = []): Promise<{ payload: LicensePayload; changes: CodeChange[] }> {
     const now = this.clock.now();
     const result = await this.store.write(async (tx) => {
       const row = await tx.get<LicenseRow>("SELECT * FROM licenses WHERE id = ? AND state = 'staged'", [stageId]);
       if (!row) throw refuse('LIC_STAGE_NOT_FOUND', { stageId });
       const payload = JSON.parse(row.payload) as LicensePayload;
       this.checkDates(payload, now);
+      // The plan (if any) releases assignments in this same transaction; then
+      // nothing may be left over-used, or the whole activation is refused.
+      await this.applyPlan(tx, plan, by);
       const changes = this.diff(payload, await this.usage(tx), now);
+      const over = await this.overuse(tx, changes);
+      if (over.codes.length) throw refuse('LIC_OVERUSED', over as never);
       for (const g of this.guards) await g(tx, payload, changes, by);
       await tx.run("UPDATE licenses SET state = 'superseded' WHERE state = 'active'");
       await tx.run("UPDATE licenses SET state = 'active', activated_at = ?, activated_by = ? WHERE id = ?", [now.toISOString(), by, stageId]);
@@ -260,6 +339,7 @@ export class Licensing {
         edition: payload.edition,
         kind: payload.kind,
         changes: changes.filter((c) => c.old !== c.new).map((c) => `${c.code} ${c.old}→${c.new}`),
+        ...(plan.length ? { released: plan.map((p) => `${p.code}:${p.kind}:${p.id}`) } : {}),
       });
       tx.afterCommit(() => {
         this.current = { rowId: stageId, payload, activatedAt: now.toISOString(), invalid: null };
@@ -272,9 +352,9 @@ export class Licensing {
   }
 
   /** Stage and activate in one go (the CLI's `license install`, renewals). */
-  async install(text: string | Buffer, by: string): Promise<{ payload: LicensePayload; changes: CodeChange[] }> {
+  async install(text: string | Buffer, by: string, plan: PlanStep[] = []): Promise<{ payload: LicensePayload; changes: CodeChange[] }> {
     const staged = await this.stage(text, by);
-    return this.activate(staged.stageId, by);
+    return this.activate(staged.stageId, by, plan);
   }
 
   status() {

@@ -64,4 +64,48 @@ export const migrations: Migration[] = [
       CREATE INDEX audit_action ON audit(action);
     `,
   },
+  {
+    version: 2,
+    name: 'users, tenants with seat pools, per-user licenses',
+    sql: `
+      -- A company on a shared appliance, with its own pool of user seats.
+      CREATE TABLE tenants (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        seats INTEGER NOT NULL CHECK (seats >= 0),
+        created_at TEXT NOT NULL
+      );
+
+      -- status 'active' takes a seat; 'pending' came from a directory sync beyond the free seats.
+      -- builtin: the appliance's own supervisor account (takes no seat).
+      CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        user_name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        first_name TEXT NOT NULL DEFAULT '',
+        last_name TEXT NOT NULL DEFAULT '',
+        tenant_id INTEGER REFERENCES tenants(id),
+        extension TEXT,
+        status TEXT NOT NULL CHECK (status IN ('active', 'pending')),
+        builtin INTEGER NOT NULL DEFAULT 0,
+        source TEXT NOT NULL DEFAULT 'admin',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        pending_since TEXT,
+        last_active_at TEXT
+      );
+      CREATE UNIQUE INDEX users_extension ON users(extension) WHERE extension IS NOT NULL;
+      CREATE INDEX users_status ON users(status, tenant_id);
+
+      -- Per-user license codes held by users. suspended: kept but not in force
+      -- (beyond the allowance after a fall to Entry), restored when a license covers it again.
+      CREATE TABLE user_licenses (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        code TEXT NOT NULL,
+        assigned_at TEXT NOT NULL,
+        suspended INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, code)
+      );
+      CREATE INDEX user_licenses_code ON user_licenses(code, suspended);
+    `,
+  },
 ];

@@ -2,6 +2,7 @@ import express, { Router, type Request } from 'express';
 import type { Core } from '../../core/core.js';
 import { refuse } from '../../core/refusal.js';
 import { applianceStatus } from '../../core/status.js';
+import type { PlanStep } from '../../core/licensing.js';
 import { MAX_LICENSE_BYTES } from '../../license/format.js';
 import { actor, requireAdmin } from '../auth.js';
 import { body, optInt, reqInt, reqString } from '../validate.js';
@@ -21,6 +22,16 @@ function licenseText(req: Request): Buffer | string {
   const b = body(req);
   if (b.license === undefined && Object.keys(b).length === 0) return Buffer.alloc(0);
   return reqString(b, 'license', MAX_LICENSE_BYTES * 2);
+}
+
+function planOf(raw: unknown): PlanStep[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw) || raw.length > 100_000) throw refuse('REQ_INVALID', { field: 'plan', problem: 'must be a list of {kind, id, code}' });
+  return raw.map((s, i) => {
+    const o = (s ?? {}) as Record<string, unknown>;
+    if (typeof o.kind !== 'string' || typeof o.id !== 'string' || typeof o.code !== 'string') throw refuse('REQ_INVALID', { field: `plan[${i}]`, problem: 'needs kind, id and code' });
+    return { kind: o.kind, id: o.id, code: o.code };
+  });
 }
 
 export function licenseRoutes(core: Core): Router {
@@ -43,9 +54,11 @@ export function licenseRoutes(core: Core): Router {
     res.json(staged);
   });
 
+  /** Activate; an optional plan [{kind, id, code}] releases assignments in the same transaction. */
   r.post('/license/activate', admin, express.json(), async (req, res) => {
-    const stageId = reqInt(body(req), 'stageId', 1);
-    res.json(await core.licensing.activate(stageId, actor(req)));
+    const b = body(req);
+    const stageId = reqInt(b, 'stageId', 1);
+    res.json(await core.licensing.activate(stageId, actor(req), planOf(b.plan)));
   });
 
   /** Install: stage and activate in one request. */
