@@ -7,6 +7,8 @@ import type { AuditLog } from './audit.js';
 import type { Licensing } from './licensing.js';
 import type { AdminAccounts } from './admins.js';
 import type { BuildInfo } from './system.js';
+import type { MetricsRegistry } from './metrics.js';
+import type { HealthChecks } from './health.js';
 
 /**
  * The domain core as the adapters see it: services that know nothing of HTTP,
@@ -25,4 +27,8 @@ export interface Core {
   admins: AdminAccounts;
   systemId: string;
   build: BuildInfo;
+  /** Prometheus registry: features register their series here (see core/metrics.ts for the names). */
+  metrics: MetricsRegistry;
+  /** Readiness checks behind /readyz and the systemd watchdog; features add theirs. */
+  health: HealthChecks;
 }
