@@ -24,7 +24,7 @@ export function createApp(core: Core, routers: Router[], publicRouters: Router[]
     const started = performance.now();
     res.on('finish', () => {
       requests.inc({ status: `${Math.floor(res.statusCode / 100)}xx` });
-      core.log.debug('http request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) });
+      core.log.debug('http request', { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) });
     });
     next();
   });
