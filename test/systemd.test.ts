@@ -6,6 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_PASSWORD, ROOT, sleep, TestDaemon } from './support/daemon.js';
 import { FakeNotifySocket, freePort } from './support/systemd.js';
+import { Daemon } from '../daemon/main.js';
+import { defaults } from '../daemon/config.js';
+import { silentLogger } from '../daemon/core/log.js';
+import { Listener } from '../daemon/http/listener.js';
 
 function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
@@ -100,6 +104,40 @@ describe('pbxd under systemd (fake notify socket)', function () {
     await notify.waitFor('STOPPING');
     const stopLine = d.output.findIndex((l) => l.startsWith('<5>stopped'));
     expect(stopLine).to.be.greaterThan(-1);
+  });
+});
+
+describe('READY waits for a slow listener', function () {
+  // The spawned systemd-notify takes longer to send than a listen() takes, so only a
+  // listener that is slow to come up shows whether READY really waits for it.
+  const original = Listener.prototype.listenUnix;
+  let dir: string;
+  let notify: FakeNotifySocket;
+  before(() => {
+    Listener.prototype.listenUnix = async function (this: Listener, path: string) {
+      await sleep(400);
+      return original.call(this, path);
+    };
+  });
+  after(() => {
+    Listener.prototype.listenUnix = original;
+    notify?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends READY=1 only after the control socket accepts connections', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pbxd-sd-'));
+    const socket = join(dir, 'ctl.sock');
+    notify = await FakeNotifySocket.start([socket]);
+    const config = { ...defaults(dir), http: { host: '127.0.0.1', port: 0 }, control: { socket }, admin: { initialPassword: ADMIN_PASSWORD, sessionHours: 1, loginFailuresPerMinute: 5 } };
+    const daemon = new Daemon({ config, file: null, development: true }, { log: silentLogger, env: { ...process.env, NOTIFY_SOCKET: notify.path } });
+    await daemon.start();
+    try {
+      const [ready] = await notify.waitFor('READY');
+      expect(ready!.connect).to.deep.equal({ [socket]: 'ok' });
+    } finally {
+      await daemon.stop();
+    }
   });
 });
 
