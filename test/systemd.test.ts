@@ -184,8 +184,8 @@ describe('SIGHUP reload', function () {
     const r = await d.request('GET', '/api/v1/status');
     expect(r.status, 'still on the old port: the port needs a restart').to.equal(200);
     await waitLine(/^<7>http request method=GET path=\/api\/v1\/status status=200/, from);
-    expect(notify.with('RELOADING')).to.have.length(1);
-    await notify.waitFor('READY', '1', 2);
+    expect(await notify.waitFor('RELOADING')).to.have.length(1);
+    await notify.waitFor('READY', '1', 2); // READY=1 again ends the reload for systemd
   });
 
   it('refuses an invalid configuration and keeps the running one', async () => {
