@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) build=0 ;;
     --no-start) start=0 ;;
-    --vendor-root) vendor_root=${2:-}; shift ;;
+    --vendor-root) vendor_root=$(realpath -e -- "${2:-}") || die "no such file: ${2:-}"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 64 ;;
   esac
