@@ -46,6 +46,7 @@ export class Daemon {
   private offs: Array<() => void> = [];
   private verifier: LicenseVerifier | null = null;
   private readonly systemd: SystemdNotifier;
+  private phase: 'starting' | 'running' | 'stopping' = 'starting';
 
   constructor(
     private readonly loaded: LoadedConfig,
@@ -92,6 +93,7 @@ export class Daemon {
 
     // ── adapters: each feature is a start/stop unit around the core ──
     this.features = [new HealthFeature(core, () => this.listeners)];
+    core.health.add('startup', () => (this.phase === 'running' ? null : this.phase));
 
     const app = createApp(core, [
       authRoutes(core),
@@ -119,6 +121,7 @@ export class Daemon {
     const ready: ReadyInfo = { listeners, systemId, mode: mode.mode };
     this.log.notice('ready', { ...ready, reason: mode.reason.en, config: this.loaded.file ?? 'development defaults' });
     // READY last: every listener is up and the database migrated.
+    this.phase = 'running';
     void this.systemd.ready(`${mode.mode}: ${mode.reason.en}`);
     this.systemd.startWatchdog(async () => {
       const r = await core.health.run();
@@ -155,6 +158,7 @@ export class Daemon {
 
   /** STOPPING first; stop accepting, finish what is in flight, close the database. */
   async stop(): Promise<void> {
+    this.phase = 'stopping';
     await this.systemd.stopping();
     for (const off of this.offs) off();
     for (const t of this.timers) clearInterval(t);
