@@ -18,6 +18,8 @@ import { authRoutes } from './http/routes/auth.js';
 import { licenseRoutes } from './http/routes/license.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { devRoutes } from './http/routes/dev.js';
+import { userRoutes } from './http/routes/users.js';
+import { UserDirectory } from './core/users.js';
 import type { Feature } from './feature.js';
 import { MetricsRegistry } from './core/metrics.js';
 import { registerCoreMetrics } from './core/core-metrics.js';
@@ -81,13 +83,20 @@ export class Daemon {
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
     // ── domain services (pure: no HTTP, no sockets) ──
+    const users = new UserDirectory(store, licensing, audit, bus, clock);
     const metrics = new MetricsRegistry();
     const health = new HealthChecks();
-    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, systemId, build, metrics, health };
+    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, users, systemId, build, metrics, health };
     this.core = core;
     this.offs.push(registerCoreMetrics(core));
 
     await licensing.load();
+    await users.ensureSupervisor();
+    // Per-user licenses follow the allowance in force: suspended beyond it, restored when covered again.
+    const reconcile = () => void users.reconcileSuspensions().catch((e) => this.log.error('suspension reconcile failed', { error: String(e) }));
+    bus.on('mode.changed', reconcile);
+    bus.on('license.activated', reconcile);
+    await users.reconcileSuspensions();
     await this.announceInitialAdmin(core);
     this.logEvents(core);
 
@@ -99,6 +108,7 @@ export class Daemon {
       authRoutes(core),
       licenseRoutes(core),
       auditRoutes(core),
+      userRoutes(core),
       ...(devClock ? [devRoutes(core)] : []),
       ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
     ], this.features.flatMap((f) => (f.publicRoutes ? [f.publicRoutes()] : [])));
