@@ -129,7 +129,7 @@ export class Daemon {
 
     const mode = licensing.mode();
     const ready: ReadyInfo = { listeners, systemId, mode: mode.mode };
-    this.log.notice('ready', { ...ready, reason: mode.reason.en, config: this.loaded.file ?? 'development defaults' });
+    this.log.announce('ready', { ...ready, reason: mode.reason.en, config: this.loaded.file ?? 'development defaults' });
     // READY last: every listener is up and the database migrated.
     this.phase = 'running';
     void this.systemd.ready(`${mode.mode}: ${mode.reason.en}`);
@@ -175,6 +175,6 @@ export class Daemon {
     for (const f of [...this.features].reverse()) await f.stop?.().catch((e) => this.log.error('feature stop failed', { feature: f.name, error: String(e) }));
     await Promise.all(this.listeners.map((l) => l.stop()));
     await this.core?.store.close();
-    this.log.notice('stopped');
+    this.log.announce('stopped');
   }
 }

@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    daemon.log.notice('stopping', { signal });
+    daemon.log.announce('stopping', { signal });
     daemon.stop().then(
       () => process.exit(0),
       (e) => {

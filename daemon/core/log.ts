@@ -51,6 +51,8 @@ export interface Logger {
   notice(msg: string, fields?: Fields): void;
   info(msg: string, fields?: Fields): void;
   debug(msg: string, fields?: Fields): void;
+  /** A notice written whatever the level: the ready line tools wait for, stopping, stopped. */
+  announce(msg: string, fields?: Fields): void;
   setLevel(level: LogLevel): void;
   readonly level: LogLevel;
   /** A logger that adds `fields` to every line (e.g. a component or request id). */
@@ -60,8 +62,8 @@ export interface Logger {
 export function createLogger(level: LogLevel = 'info', write: (line: string, isError: boolean) => void = defaultWrite, base: Fields = {}): Logger {
   const state = { level };
   const make = (bound: Fields): Logger => {
-    const emit = (lvl: LogLevel, msg: string, fields: Fields = {}) => {
-      if (LEVELS[lvl] > LEVELS[state.level]) return;
+    const emit = (lvl: LogLevel, msg: string, fields: Fields = {}, always = false) => {
+      if (!always && LEVELS[lvl] > LEVELS[state.level]) return;
       const all = redact({ ...bound, ...fields });
       const kv = Object.entries(all)
         .map(([k, v]) => `${k}=${formatValue(v)}`)
@@ -74,6 +76,7 @@ export function createLogger(level: LogLevel = 'info', write: (line: string, isE
       notice: (m, f) => emit('notice', m, f),
       info: (m, f) => emit('info', m, f),
       debug: (m, f) => emit('debug', m, f),
+      announce: (m, f) => emit('notice', m, f, true),
       setLevel: (l) => {
         state.level = l;
       },
