@@ -3,7 +3,7 @@ import type { Logger } from '../core/log.js';
 import { isRefusal, refuse, type Refusal } from '../core/refusal.js';
 import { MAX_LICENSE_BYTES } from '../license/format.js';
 
-/** body-parser's own errors become refusals with our codes. */
+/** body-parser's and the router's own errors become refusals with our codes. */
 function fromBodyParser(err: { type?: string; limit?: number; length?: number }, req: Request): Refusal | null {
   if (err.type === 'entity.too.large') {
     return /\/license(\/|$|\?)/.test(req.originalUrl) ? refuse('LIC_TOO_LARGE', { bytes: err.length ?? 0, limit: MAX_LICENSE_BYTES }) : refuse('REQ_TOO_LARGE', { limit: err.limit ?? 0 });
@@ -11,6 +11,14 @@ function fromBodyParser(err: { type?: string; limit?: number; length?: number },
   if (err.type === 'entity.parse.failed') return refuse('REQ_INVALID', { field: 'body', problem: 'not valid JSON' });
   if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return refuse('REQ_INVALID', { field: 'body', problem: 'unsupported encoding' });
   if (err.type === 'request.aborted') return refuse('REQ_INVALID', { field: 'body', problem: 'the request was aborted' });
+  // The router and body-parser mark other client mistakes with a 4xx status and no type:
+  // a path that is not valid percent-encoding (URIError), a body that does not inflate
+  // as its Content-Encoding says. They are the client's fault, not ours (found by the fuzz test).
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (err instanceof URIError) return refuse('REQ_INVALID', { field: 'path', problem: 'not valid percent-encoding' });
+    return refuse('REQ_INVALID', { field: 'body', problem: 'could not be read (its Content-Encoding or length is broken)' });
+  }
   return null;
 }
 
