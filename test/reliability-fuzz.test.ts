@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { TestDaemon } from './support/daemon.js';
+import { mulberry32, pick, queryDb, seedOf } from './support/reliability.js';
+import { hostileRequest, rawExchange } from './support/fuzz.js';
+import { issueLicense } from '../tools/license-issuer.js';
+
+const REQUESTS = 1500;
+const CONCURRENCY = 8;
+
+/** Every admin API route, with :params for hostile segments. */
+const API = [
+  '/api/v1/status', '/api/v1/license', '/api/v1/license/stage', '/api/v1/license/staged', '/api/v1/license/activate',
+  '/api/v1/users', '/api/v1/users/:name', '/api/v1/users/import', '/api/v1/users/approve',
+  '/api/v1/tenants', '/api/v1/tenants/:name', '/api/v1/user-licenses',
+  '/api/v1/audit', '/api/v1/audit/verify', '/api/v1/auth/login', '/api/v1/auth/me',
+  '/api/v1/openapi.json', '/api/v1/refusals', '/healthz', '/readyz', '/metrics',
+];
+/** Routes where any string is a valid value (a password, a token label): hostile bodies there go without a valid login. */
+const UNAUTHENTICATED_ONLY = ['/api/v1/admins', '/api/v1/admins/:name/password', '/api/v1/tokens', '/api/v1/auth/logout'];
+
+/** Everything a failed request could have changed, read through the API and from the database file. */
+async function snapshot(d: TestDaemon) {
+  const { now: _now, ...status } = await d.status();
+  const tables: Record<string, unknown> = {};
+  for (const t of ['users', 'user_licenses', 'tenants', 'licenses', 'admins', 'admin_tokens', 'audit', 'meta'])
+    tables[t] = (await queryDb<{ n: number }>(d.dataDir, `SELECT COUNT(*) AS n FROM ${t}`))[0]!.n;
+  return {
+    status,
+    users: (await d.request('GET', '/api/v1/users?limit=10000')).json,
+    userLicenses: (await d.request('GET', '/api/v1/user-licenses?limit=10000')).json,
+    tenants: (await d.request('GET', '/api/v1/tenants')).json,
+    admins: (await d.request('GET', '/api/v1/admins')).json,
+    audit: (await d.request('GET', '/api/v1/audit/verify')).json,
+    tables,
+  };
+}
+
+describe('reliability: hostile input', function () {
+  this.timeout(90_000);
+  const seed = seedOf('fuzz');
+  let d: TestDaemon;
+  afterEach(async () => d?.dispose());
+
+  it(`survives ${REQUESTS} hostile requests to the admin API and license upload without a 5xx or a change (seed ${seed})`, async () => {
+    d = await TestDaemon.start({ config: { log: { level: 'info' }, dev: { clockControl: false } } });
+    await d.installLicense({ quantities: { users: 12, 'devices.cisco': 2, 'devices.unify': 2 }, perUser: { clientbundle: 5, vap: 1 } });
+    await d.request('POST', '/api/v1/users/import', { body: { users: Array.from({ length: 12 }, (_, i) => ({ userName: `fz${i}`, firstName: 'F', lastName: `${i}`, extension: `${100 + i}` })) } });
+    await d.request('PUT', '/api/v1/tenants/acme', { body: { seats: 2 } });
+    await d.request('POST', '/api/v1/user-licenses', { body: { changes: ['fz1', 'fz2', 'fz3'].map((userName) => ({ userName, code: 'clientbundle', assigned: true })) } });
+    const token = await d.adminToken();
+    const before = await snapshot(d);
+    const foreignLicense = issueLicense({ systemId: 'PBX-0000-0000-0000-0000' });
+
+    const rnd = mulberry32(seed);
+    const plan = Array.from({ length: REQUESTS }, () => {
+      const restricted = rnd() < 0.08;
+      const auth = restricted ? null : rnd() < 0.8 ? token : null;
+      return hostileRequest(rnd, { templates: restricted ? UNAUTHENTICATED_ONLY : API, auth, foreignLicense, hostHeader: pick(rnd, ['127.0.0.1', 'evil.example', '']) });
+    });
+    const failures: string[] = [];
+    const slow: string[] = [];
+    const statuses = new Map<string, number>();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < plan.length) {
+          const i = next++;
+          const req = plan[i]!;
+          const t0 = performance.now();
+          const reply = await rawExchange(d.listeners.api!, req.bytes, { endAfterWrite: req.endAfterWrite });
+          if (performance.now() - t0 > 2000) slow.push(`#${i} ${req.describe} ${Math.round(performance.now() - t0)} ms → ${reply.head}`);
+          const key = reply.status === null ? 'closed' : `${reply.status}`;
+          statuses.set(key, (statuses.get(key) ?? 0) + 1);
+          if (reply.status !== null && reply.status >= 500 && reply.status !== 503) failures.push(`#${i} ${req.describe} → ${reply.head}`);
+        }
+      }),
+    );
+    console.log(`      fuzz statuses (seed ${seed}): ${[...statuses].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`);
+    if (slow.length) console.log(`      slow answers:\n        ${slow.join('\n        ')}`);
+    // The daemon's own account of each failure, so a red run says what broke.
+    expect(failures, `server errors for client mistakes:\n${d.output.filter((l) => /request failed/.test(l)).slice(0, 10).map((l) => l.slice(0, 300)).join('\n')}`).to.deep.equal([]);
+    expect((await d.request('GET', '/api/v1/status')).status, 'still answering').to.equal(200);
+    expect(await snapshot(d), 'data unchanged by refused requests').to.deep.equal(before);
+    expect(d.output.filter((l) => /request failed|uncaught|unhandled/i.test(l)), 'no internal error in the log').to.deep.equal([]);
+  });
+});
+
+describe('reliability: client mistakes the router and body parser catch', function () {
+  this.timeout(20_000);
+  let d: TestDaemon;
+  before(async () => {
+    d = await TestDaemon.start({ config: { log: { level: 'warn' } } });
+  });
+  after(async () => d?.dispose());
+
+  it('refuses a path that is not valid percent-encoding with 400 REQ_INVALID, not an internal error', async () => {
+    const r = await d.request('DELETE', '/api/v1/users/%E0%A4%A');
+    expect(r.status).to.equal(400);
+    expect(r.json.error).to.include({ code: 'REQ_INVALID' });
+    expect(r.json.error.details).to.deep.equal({ field: 'path', problem: 'not valid percent-encoding' });
+  });
+
+  it('refuses a body that does not inflate as its Content-Encoding says with 400 REQ_INVALID', async () => {
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const r = await d.request('POST', '/api/v1/users', { raw: '{"userName":"x"}', contentType: 'application/json', headers: { 'content-encoding': encoding } });
+      expect(r.status, encoding).to.equal(400);
+      expect(r.json.error.code).to.equal('REQ_INVALID');
+    }
+    expect((await d.request('GET', '/api/v1/users')).json.total, 'nothing registered').to.equal(1);
+  });
+});
