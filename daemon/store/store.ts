@@ -156,7 +156,8 @@ export class Store {
       for (const p of group) p.reject(this.storeError(e));
       return;
     }
-    for (const p of group) {
+    for (let i = 0; i < group.length; i++) {
+      const p = group[i]!;
       const after: Array<() => void> = [];
       const tx: Tx = {
         run: (sql, params) => w.run(sql, params),
@@ -173,9 +174,17 @@ export class Store {
         try {
           await w.exec('ROLLBACK TO one_write; RELEASE one_write');
         } catch {
-          /* the outer ROLLBACK below cleans up */
+          // SQLite rolled the whole transaction back (it may on SQLITE_FULL or an I/O
+          // error): the writes before this one are gone with it, and the ones after must
+          // not run outside a transaction (each statement would commit on its own). This
+          // write fails; the others go back to the front of the queue to run again whole.
+          await w.exec('ROLLBACK').catch(() => undefined);
+          this.log.warn('a failed write ended its group transaction; the other writes of the group run again', { writes: group.length - 1, error: String(error) });
+          this.queue.unshift(...group.slice(0, i), ...group.slice(i + 1));
+          p.reject(this.storeError(error));
+          return;
         }
-        outcomes.push({ ok: false, error });
+        outcomes.push({ ok: false, error: this.storeError(error) });
       }
     }
     try {
