@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { Router } from 'express';
+import type { Config } from './config.js';
 
 /**
  * An adapter around the core (provisioning server, socket.io, scheduler, …)
@@ -16,4 +17,6 @@ export interface Feature {
    */
   start?(ctx: { api: http.Server }): Promise<Record<string, string> | void>;
   stop?(): Promise<void>;
+  /** Apply settings that need no restart (SIGHUP). */
+  reload?(config: Config): void;
 }

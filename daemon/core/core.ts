@@ -7,6 +7,8 @@ import type { AuditLog } from './audit.js';
 import type { Licensing } from './licensing.js';
 import type { AdminAccounts } from './admins.js';
 import type { BuildInfo } from './system.js';
+import type { JobRegistry } from './jobs.js';
+import type { Lifecycle } from './lifecycle.js';
 
 /**
  * The domain core as the adapters see it: services that know nothing of HTTP,
@@ -25,4 +27,8 @@ export interface Core {
   admins: AdminAccounts;
   systemId: string;
   build: BuildInfo;
+  /** Scheduled jobs (expiry watch, online check, backups, …); the scheduler adapter runs them. */
+  jobs: JobRegistry;
+  /** Renewal, expiry warnings, backups, usage reports. */
+  lifecycle: Lifecycle;
 }
