@@ -29,6 +29,8 @@ export class Scheduler implements Feature {
       bus.on('clock.changed', () => void jobs.trigger('clockRollback', 'event').then(() => jobs.trigger('expiryWatch', 'event'))),
       bus.on('license.activated', () => void jobs.trigger('expiryWatch', 'event').then(() => jobs.trigger('usagePeaks', 'event'))),
       bus.on('license.scheduled', () => void jobs.trigger('expiryWatch', 'event')),
+      // Peaks for the usage report follow what is in use, not only the hourly schedule.
+      ...['users.changed', 'userLicenses.changed', 'devices.changed'].map((name) => bus.on(name as 'users.changed', () => void jobs.trigger('usagePeaks', 'event'))),
       bus.on('job.finished', (e) => {
         if (e.data.name === 'expiryWatch') this.armBoundary();
       }),

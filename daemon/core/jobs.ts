@@ -39,6 +39,8 @@ interface JobState {
   running: Promise<unknown> | null;
   /** Runs wait here in order, so two runs of one job never overlap. */
   tail: Promise<unknown>;
+  /** An event-triggered run waiting to start: further events join it instead of queueing more. */
+  queuedByEvent: Promise<void> | null;
   lastRun: JobInfo['lastRun'];
 }
 
@@ -59,7 +61,7 @@ export class JobRegistry {
 
   register(spec: JobSpec): void {
     if (this.jobs.has(spec.name)) throw new Error(`job ${spec.name} registered twice`);
-    this.jobs.set(spec.name, { spec, running: null, tail: Promise.resolve(), lastRun: null });
+    this.jobs.set(spec.name, { spec, running: null, tail: Promise.resolve(), queuedByEvent: null, lastRun: null });
   }
 
   /** A new schedule or enabled flag (config reload); the scheduler re-arms after this. */
@@ -125,11 +127,16 @@ export class JobRegistry {
       this.log.warn('job skipped: the previous run is still running', { job: name });
       return Promise.resolve();
     }
+    if (trigger === 'event') {
+      // A burst of events (a phone storm changing devices) becomes one more run, not thousands.
+      j.queuedByEvent ??= this.enqueue(j, trigger, () => (j.queuedByEvent = null));
+      return j.queuedByEvent;
+    }
     return this.enqueue(j, trigger);
   }
 
-  private enqueue(j: JobState, trigger: Trigger): Promise<void> {
-    const run = j.tail.then(() => this.execute(j, trigger));
+  private enqueue(j: JobState, trigger: Trigger, onStart?: () => void): Promise<void> {
+    const run = j.tail.then(() => (onStart?.(), this.execute(j, trigger)));
     j.tail = run.catch(() => undefined);
     return run;
   }
