@@ -18,6 +18,8 @@ import { authRoutes } from './http/routes/auth.js';
 import { licenseRoutes } from './http/routes/license.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { devRoutes } from './http/routes/dev.js';
+import { userRoutes } from './http/routes/users.js';
+import { UserDirectory } from './core/users.js';
 import type { Feature } from './feature.js';
 import { TrustedClock } from './core/trusted-clock.js';
 import { JobRegistry } from './core/jobs.js';
@@ -81,10 +83,17 @@ export class Daemon {
     const devices = () => (this.core as { devices?: StaleDeviceReleaser } | null)?.devices;
     const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, devices });
     // ── domain services (pure: no HTTP, no sockets) ──
-    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, systemId, build, jobs, lifecycle };
+    const users = new UserDirectory(store, licensing, audit, bus, clock);
+    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, users, systemId, build, jobs, lifecycle };
     this.core = core;
 
     await licensing.load();
+    await users.ensureSupervisor();
+    // Per-user licenses follow the allowance in force: suspended beyond it, restored when covered again.
+    const reconcile = () => void users.reconcileSuspensions().catch((e) => this.log.error('suspension reconcile failed', { error: String(e) }));
+    bus.on('mode.changed', reconcile);
+    bus.on('license.activated', reconcile);
+    await users.reconcileSuspensions();
     await this.announceInitialAdmin(core);
     this.logEvents(core);
 
@@ -95,6 +104,7 @@ export class Daemon {
       authRoutes(core),
       licenseRoutes(core),
       auditRoutes(core),
+      userRoutes(core),
       lifecycleRoutes(core),
       ...(devClock ? [devRoutes(core)] : []),
       ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),

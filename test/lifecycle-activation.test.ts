@@ -10,9 +10,10 @@ import { issueLicense } from '../tools/license-issuer.js';
 describe('renewal through the activation server', function () {
   let server: ActivationFixture;
   let d: TestDaemon;
-  const T0 = Date.now();
+  let T0 = 0;
 
   before(async () => {
+    T0 = Date.now();
     server = await ActivationFixture.start();
     d = await TestDaemon.start({ config: { activation: { url: server.url, timeoutMs: 500 } } });
     server.requestKeys({
@@ -85,6 +86,24 @@ describe('renewal through the activation server', function () {
     expect(s).to.include({ provisional: false, kind: 'final', mode: 'licensed' });
     expect(s.expiresAt).to.equal(iso(T0 + 500 * DAY));
     expect((await d.request('POST', '/api/v1/license/check')).json.result, 'asked again').to.equal('nothing new');
+  });
+
+  it('keeps a file that grants less than is in use staged and reports "needs removals"; nothing changes', async () => {
+    for (const userName of ['anna', 'bert', 'carl']) {
+      const r = await d.request('POST', '/api/v1/users', { body: { userName, firstName: 'F', lastName: userName } });
+      expect(r.status, r.text).to.equal(201);
+    }
+    const file = server.publish(d.systemId, 'smaller.lic', d.license({ licenseId: 'LIC-7000', issuedAt: iso(T0 + 15_000), expiresAt: iso(T0 + 600 * DAY), quantities: { users: 1, 'devices.cisco': 0, 'devices.unify': 0 } }));
+    const r = await d.request('POST', '/api/v1/license/check');
+    expect(r.status).to.equal(200);
+    expect(r.json.result).to.equal('needs removals');
+    expect(r.json.overused.find((c: any) => c.code === 'users')).to.include({ used: 3, newTotal: 1, toRemove: 2 });
+    const s = await d.status();
+    expect(s.expiresAt, 'the license in force stays').to.equal(iso(T0 + 500 * DAY));
+    expect(s.codes.find((c: any) => c.code === 'users').total).to.equal(25);
+    const staged = await d.request('GET', '/api/v1/license/staged');
+    expect(staged.json.stageId).to.equal(r.json.stageId);
+    server.unpublish(file);
   });
 
   async function refusedAndUnchanged(code: string, status: number): Promise<void> {

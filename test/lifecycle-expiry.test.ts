@@ -7,10 +7,11 @@ const count = (d: TestDaemon, re: RegExp) => d.output.filter((l) => re.test(l)).
 
 describe('license lifecycle: warnings, grace, Entry and renewal on the daemon clock', function () {
   let d: TestDaemon;
-  const T0 = Date.now();
+  let T0 = 0;
   const at = (days: number) => new Date(T0 + days * DAY);
 
   before(async () => {
+    T0 = Date.now();
     d = await TestDaemon.start();
     await d.installLicense({ licenseId: 'LIC-EXP', expiresAt: iso(T0 + 40 * DAY) });
   });
@@ -92,9 +93,10 @@ describe('license lifecycle: warnings, grace, Entry and renewal on the daemon cl
 
 describe('clock rollback', function () {
   let d: TestDaemon;
-  const T0 = Date.now();
+  let T0 = 0;
 
   before(async () => {
+    T0 = Date.now();
     d = await TestDaemon.start({ config: { jobs: { clockRollback: { toleranceMinutes: 60 } } } });
     await d.installLicense({ licenseId: 'LIC-ROLL', expiresAt: iso(T0 + 30 * DAY) });
   });
@@ -129,9 +131,10 @@ describe('clock rollback', function () {
 
 describe('scheduled activation', function () {
   let d: TestDaemon;
-  const T0 = Date.now();
+  let T0 = 0;
 
   before(async () => {
+    T0 = Date.now();
     d = await TestDaemon.start();
   });
   after(async () => d.dispose());

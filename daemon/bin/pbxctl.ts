@@ -11,8 +11,9 @@ import { loadConfig } from '../config.js';
 import { licenseCommands } from '../cli/commands/license.js';
 import { adminCommands } from '../cli/commands/admin.js';
 import { lifecycleCommands } from '../cli/commands/lifecycle.js';
+import { userCommands } from '../cli/commands/users.js';
 
-const commands: Command[] = [...licenseCommands, ...adminCommands, ...lifecycleCommands];
+const commands: Command[] = [...licenseCommands, ...userCommands, ...adminCommands, ...lifecycleCommands];
 
 const GLOBAL_FLAGS = `Global options:
   --json              machine-readable output

@@ -9,6 +9,7 @@ import type { AdminAccounts } from './admins.js';
 import type { BuildInfo } from './system.js';
 import type { JobRegistry } from './jobs.js';
 import type { Lifecycle } from './lifecycle.js';
+import type { UserDirectory } from './users.js';
 
 /**
  * The domain core as the adapters see it: services that know nothing of HTTP,
@@ -25,6 +26,7 @@ export interface Core {
   audit: AuditLog;
   licensing: Licensing;
   admins: AdminAccounts;
+  users: UserDirectory;
   systemId: string;
   build: BuildInfo;
   /** Scheduled jobs (expiry watch, online check, backups, …); the scheduler adapter runs them. */
