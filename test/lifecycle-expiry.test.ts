@@ -147,6 +147,7 @@ describe('scheduled activation', function () {
     const s = await d.status();
     expect(s.mode).to.equal('entry');
     expect(s.scheduled).to.deep.equal({ licenseId: 'LIC-NEXT', activatesAt: validFrom });
+    expect((await d.ctl(['status'])).stdout).to.match(new RegExp(`Scheduled:\\s+LIC-NEXT activates on ${validFrom}`));
     const audit = await d.request('GET', '/api/v1/audit?action=license.schedule');
     expect(audit.json.entries.map((e: any) => e.subject)).to.deep.equal(['LIC-NEXT']);
   });

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import sqlite3 from 'sqlite3';
@@ -128,6 +128,7 @@ export async function restoreBackup(opts: { dataDir: string; socket: string; fil
 
   const db = join(opts.dataDir, 'pbxd.db');
   let previous: string | null = null;
+  const owner = existsSync(db) ? statSync(db) : null;
   if (existsSync(db)) {
     previous = `${db}.before-restore-${stamp(opts.now ?? new Date())}`;
     renameSync(db, previous);
@@ -136,6 +137,15 @@ export async function restoreBackup(opts: { dataDir: string; socket: string; fil
   }
   const tmp = `${db}.restoring`;
   copyFileSync(file, tmp);
+  if (owner) {
+    // Run as root, pbxctl would leave a root-owned database the pbxd user cannot write: keep the old owner and mode.
+    chmodSync(tmp, owner.mode & 0o777);
+    try {
+      chownSync(tmp, owner.uid, owner.gid);
+    } catch {
+      /* not root: the file is already ours, as the old one was */
+    }
+  }
   const fd = openSync(tmp, 'r+');
   fsyncSync(fd);
   closeSync(fd);

@@ -8,6 +8,11 @@ function readLicense(path: string | undefined): Buffer {
   return readFileSync(path === '-' ? 0 : path);
 }
 
+/** A file valid from a later day is scheduled, not in force yet. */
+function inForce(r: { payload: { licenseId: string }; activatesAt?: string }): string {
+  return r.activatesAt ? `license ${r.payload.licenseId} is accepted and activates on ${r.activatesAt}` : `license ${r.payload.licenseId} is now in force`;
+}
+
 export function changesTable(changes: CodeChange[]): string {
   return table(
     ['code', 'old', 'new', 'used', 'to remove'],
@@ -27,6 +32,7 @@ export function statusText(s: ApplianceStatus): string {
     line('Expires', s.expiresAt ?? (s.licenseId ? 'never' : null)),
     ...(s.graceDaysLeft !== null && s.mode === 'grace' ? [line('Grace days left', s.graceDaysLeft)] : []),
     line('Update service until', s.updateServiceUntil),
+    ...(s.scheduled ? [line('Scheduled', `${s.scheduled.licenseId} activates on ${s.scheduled.activatesAt}`)] : []),
     line('pbxd', `${s.build.version} (${s.build.buildDate})`),
     '',
     table(['code', 'name', 'used', 'total'], s.codes.map((c: CodeLine) => [c.code, c.label.en, c.used, c.total])),
@@ -63,16 +69,16 @@ export const licenseCommands: Command[] = [
     usage: 'license activate [STAGE_ID]  make the staged license the one in force',
     async run(api, a) {
       const stageId = a.positional[0] ? Number(a.positional[0]) : (await api.request<{ stageId: number }>('GET', '/license/staged')).stageId;
-      const r = await api.request<{ payload: { licenseId: string }; changes: CodeChange[] }>('POST', '/license/activate', { stageId });
-      return { data: r, text: `license ${r.payload.licenseId} is now in force\n\n${changesTable(r.changes)}` };
+      const r = await api.request<{ payload: { licenseId: string }; changes: CodeChange[]; activatesAt?: string }>('POST', '/license/activate', { stageId });
+      return { data: r, text: `${inForce(r)}\n\n${changesTable(r.changes)}` };
     },
   },
   {
     words: ['license', 'install'],
     usage: 'license install FILE         stage and activate a license file',
     async run(api, a) {
-      const r = await api.request<{ payload: { licenseId: string }; changes: CodeChange[] }>('POST', '/license', readLicense(a.positional[0]), 'text/plain');
-      return { data: r, text: `license ${r.payload.licenseId} is now in force\n\n${changesTable(r.changes)}` };
+      const r = await api.request<{ payload: { licenseId: string }; changes: CodeChange[]; activatesAt?: string }>('POST', '/license', readLicense(a.positional[0]), 'text/plain');
+      return { data: r, text: `${inForce(r)}\n\n${changesTable(r.changes)}` };
     },
   },
 ];
