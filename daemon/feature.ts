@@ -17,6 +17,10 @@ export interface Feature {
    */
   start?(ctx: { api: http.Server }): Promise<Record<string, string> | void>;
   stop?(): Promise<void>;
-  /** Apply settings that need no restart (SIGHUP). */
-  reload?(config: Config): void;
+  /**
+   * SIGHUP: the new configuration, already validated; apply what this feature
+   * can change without a restart (schedules, limits). `applied` lists the
+   * changed keys that need no restart.
+   */
+  reload?(config: Config, applied: string[]): Promise<void> | void;
 }

@@ -62,9 +62,10 @@ export class Scheduler implements Feature {
   }
 
   /** New schedules and settings from a reloaded configuration (SIGHUP). */
-  reload(config: Config): void {
-    for (const [name, job] of Object.entries(config.jobs)) this.core.jobs.configure(name, { schedule: job.schedule, enabled: job.enabled });
+  reload(config: Config, applied: string[] = []): void {
     this.core.lifecycle.reload(config);
+    if (applied.length && !applied.some((k) => k.startsWith('jobs.'))) return;
+    for (const [name, job] of Object.entries(config.jobs)) this.core.jobs.configure(name, { schedule: job.schedule, enabled: job.enabled });
     this.arm();
     this.core.log.info('job schedules reloaded', { jobs: this.core.jobs.specs().map((s) => `${s.name}=${s.enabled ? s.schedule : 'off'}`).join(' ') });
   }

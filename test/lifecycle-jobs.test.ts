@@ -8,6 +8,10 @@ import { runJob } from './support/lifecycle.js';
 import { JobRegistry } from '../daemon/core/jobs.js';
 import { EventBus } from '../daemon/core/events.js';
 import { silentLogger } from '../daemon/core/log.js';
+import { systemClock } from '../daemon/core/clock.js';
+import { defaults } from '../daemon/config.js';
+import { Scheduler } from '../daemon/scheduler.js';
+import type { Core } from '../daemon/core/core.js';
 
 function run(bin: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
@@ -195,5 +199,29 @@ describe('job registry', function () {
     expect(info.lastRun!.result).to.equal('run 2');
     expect(most).to.equal(1);
     expect(runs).to.equal(2);
+  });
+});
+
+describe('scheduler reload', function () {
+  it('applies new schedules and enabled flags from a reloaded configuration', async () => {
+    const bus = new EventBus();
+    const jobs = new JobRegistry(bus, silentLogger);
+    const config = defaults('/nonexistent');
+    for (const [name, j] of Object.entries(config.jobs)) jobs.register({ name, schedule: j.schedule, enabled: j.enabled, run: async () => 'ok' });
+    const lifecycle = { reload: () => undefined, expiry: { nextBoundary: () => null }, checkClock: async () => 'ok' };
+    const scheduler = new Scheduler({ jobs, bus, lifecycle, clock: systemClock, log: silentLogger } as unknown as Core);
+    await scheduler.start();
+    try {
+      expect(jobs.info('staleDevices')).to.include({ enabled: false, nextRun: null });
+      config.jobs.staleDevices = { enabled: true, schedule: '15 5 * * *', days: 10 };
+      config.jobs.backup.enabled = false;
+      scheduler.reload(config, ['jobs.staleDevices.enabled', 'jobs.staleDevices.schedule', 'jobs.backup.enabled']);
+      const stale = jobs.info('staleDevices');
+      expect(stale).to.include({ enabled: true, schedule: '15 5 * * *' });
+      expect(new Date(stale.nextRun!).getMinutes()).to.equal(15);
+      expect(jobs.info('backup')).to.include({ enabled: false, nextRun: null });
+    } finally {
+      await scheduler.stop();
+    }
   });
 });
