@@ -84,7 +84,7 @@ export class Daemon {
     const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, devices });
     // ── domain services (pure: no HTTP, no sockets) ──
     const users = new UserDirectory(store, licensing, audit, bus, clock);
-    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, users, systemId, build, jobs, lifecycle };
+    const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, systemId, build, jobs, lifecycle };
     this.core = core;
 
     await licensing.load();

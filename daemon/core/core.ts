@@ -18,7 +18,13 @@ import type { UserDirectory } from './users.js';
 export interface Core {
   config: Config;
   log: Logger;
+  /** The trusted clock: never earlier than the latest time pbxd has trusted. Every license decision uses it. */
   clock: Clock;
+  /**
+   * The clock as set (system, or the development clock). For time-of-day features
+   * (auto-attendant hours) that must follow the clock even when it is set back.
+   */
+  wallClock: Clock;
   /** Present only when development clock control is enabled. */
   devClock: OffsetClock | null;
   bus: EventBus;
