@@ -44,9 +44,12 @@ export class Scheduler implements Feature {
   private arm(): void {
     for (const t of this.tasks.values()) void t.destroy();
     this.tasks.clear();
+    // node-cron's own messages (e.g. a missed tick after the machine slept) go to our journald lines, not to bare stdout.
+    const log = this.core.log.child({ component: 'cron' });
+    const logger = { info: (m: string) => log.debug(m), debug: (m: string | Error) => log.debug(String(m)), warn: (m: string) => log.info(m), error: (m: string | Error) => log.warn(String(m)) };
     for (const spec of this.core.jobs.specs()) {
       if (!spec.enabled) continue;
-      const task = cron.schedule(spec.schedule, () => this.core.jobs.trigger(spec.name, 'schedule'), { name: `pbxd-${spec.name}`, unref: true });
+      const task = cron.schedule(spec.schedule, () => this.core.jobs.trigger(spec.name, 'schedule'), { name: `pbxd-${spec.name}`, unref: true, logger });
       this.tasks.set(spec.name, task);
     }
   }
