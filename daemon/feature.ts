@@ -11,6 +11,8 @@ export interface Feature {
   readonly name: string;
   /** Admin API routes, mounted under /api/v1 behind the shared error handling. */
   routes?(): Router;
+  /** Routes at the root, outside /api/v1 and without its auth (/healthz, /metrics, provisioning paths). */
+  publicRoutes?(): Router;
   /**
    * Called once the admin API listens (socket.io and ws attach to `api`).
    * Returns the listeners it bound (name → address) for the ready line.

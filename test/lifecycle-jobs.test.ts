@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, TestDaemon } from './support/daemon.js';
-import { runJob } from './support/lifecycle.js';
+import { runJob, waitForLine } from './support/lifecycle.js';
 import { JobRegistry } from '../daemon/core/jobs.js';
 import { EventBus } from '../daemon/core/events.js';
 import { silentLogger } from '../daemon/core/log.js';
@@ -154,6 +154,25 @@ describe('stale devices job', function () {
       expect(job.lastRun.ok).to.equal(true);
       // Without the device service (another feature) there is nothing to release; with it, "released N device(s) not seen for 30 days".
       expect(job.lastRun.result).to.match(/^(no device service|released \d+ device\(s\) not seen for 30 days)$/);
+    } finally {
+      await d.dispose();
+    }
+  });
+
+  it('is switched on by a SIGHUP reload of the configuration, without a restart', async () => {
+    const d = await TestDaemon.start();
+    try {
+      const before = (await d.request('GET', '/api/v1/jobs')).json.jobs.find((j: any) => j.name === 'staleDevices');
+      expect(before).to.include({ enabled: false, nextRun: null });
+      const cfg = JSON.parse(readFileSync(d.configFile, 'utf8'));
+      cfg.jobs = { staleDevices: { enabled: true, schedule: '15 5 * * *' }, backup: { keep: 3 } };
+      writeFileSync(d.configFile, JSON.stringify(cfg));
+      process.kill(d.pid, 'SIGHUP');
+      await waitForLine(d, /^<5>configuration reloaded .*jobs\.staleDevices\.enabled/);
+      const after = (await d.request('GET', '/api/v1/jobs')).json.jobs.find((j: any) => j.name === 'staleDevices');
+      expect(after).to.include({ enabled: true, schedule: '15 5 * * *' });
+      expect(new Date(after.nextRun).getMinutes()).to.equal(15);
+      expect((await runJob(d, 'staleDevices')).lastRun.ok).to.equal(true);
     } finally {
       await d.dispose();
     }

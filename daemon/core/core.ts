@@ -10,6 +10,8 @@ import type { BuildInfo } from './system.js';
 import type { JobRegistry } from './jobs.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { UserDirectory } from './users.js';
+import type { MetricsRegistry } from './metrics.js';
+import type { HealthChecks } from './health.js';
 
 /**
  * The domain core as the adapters see it: services that know nothing of HTTP,
@@ -35,6 +37,10 @@ export interface Core {
   users: UserDirectory;
   systemId: string;
   build: BuildInfo;
+  /** Prometheus registry: features register their series here (see core/metrics.ts for the names). */
+  metrics: MetricsRegistry;
+  /** Readiness checks behind /readyz and the systemd watchdog; features add theirs. */
+  health: HealthChecks;
   /** Scheduled jobs (expiry watch, online check, backups, …); the scheduler adapter runs them. */
   jobs: JobRegistry;
   /** Renewal, expiry warnings, backups, usage reports. */
