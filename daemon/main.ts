@@ -19,6 +19,7 @@ import { licenseRoutes } from './http/routes/license.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { devRoutes } from './http/routes/dev.js';
 import type { Feature } from './feature.js';
+import { LiveUpdates } from './http/live.js';
 
 export interface ReadyInfo {
   /** name → bound address ("127.0.0.1:41234" or a socket path) */
@@ -78,7 +79,7 @@ export class Daemon {
     this.logEvents(core);
 
     // ── adapters: each feature is a start/stop unit around the core ──
-    this.features = [];
+    this.features = [new LiveUpdates(core)];
 
     const app = createApp(core, [
       authRoutes(core),
