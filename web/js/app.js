@@ -133,7 +133,7 @@ function showPage() {
 function startLive() {
   stopLive();
   // websocket only: the browser sends Origin (checked by the server) and the session cookie with the upgrade.
-  const socket = io({ transports: ['websocket'], reconnectionDelayMax: 3000 });
+  const socket = io({ transports: ['websocket'], reconnectionDelay: 500, reconnectionDelayMax: 2000 });
   state.socket = socket;
   let connectedBefore = false;
   socket.on('connect', () => {
