@@ -7,6 +7,7 @@ import type { AuditLog } from './audit.js';
 import type { Licensing } from './licensing.js';
 import type { AdminAccounts } from './admins.js';
 import type { BuildInfo } from './system.js';
+import type { UserDirectory } from './users.js';
 
 /**
  * The domain core as the adapters see it: services that know nothing of HTTP,
@@ -23,6 +24,7 @@ export interface Core {
   audit: AuditLog;
   licensing: Licensing;
   admins: AdminAccounts;
+  users: UserDirectory;
   systemId: string;
   build: BuildInfo;
 }
