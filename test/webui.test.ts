@@ -139,7 +139,7 @@ describe('web UI in a real browser', function () {
     expect(await page.locator('#status-edition').textContent(), 'no news while the line is cut').to.not.equal('Professional');
 
     cut = false;
-    await see(page, '#live[data-state=on]');
+    await page.locator('#live[data-state=on]').waitFor({ timeout: 10_000 });
     await see(page, '#status-edition', 'Professional');
     await see(page, '#status-codes li[data-code=users]', 'of 77 in use');
     expect(await stillSameDocument(page)).to.equal(true);
@@ -194,5 +194,169 @@ describe('web UI in a real browser', function () {
     await page.locator('#nav-users').click();
     await see(page, 'h1', 'Users');
     await screenshot(page, 'users-tablet');
+  });
+
+  // ── users and per-user licenses ──
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const r = await d.request(method, `/api/v1${path}`, body === undefined ? {} : { body });
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+    return r.json;
+  };
+  const header = (page: Page, code: string) => page.locator(`#ul-count-${code}`).textContent();
+  const box = (page: Page, user: string, code: string) => page.locator(`#ul-table input[data-user="${user}"][data-code="${code}"]`);
+  const holds = async (user: string, code: string) => (await api('GET', `/user-licenses?q=${user}`)).users.find((u: any) => u.userName === user).licenses[code];
+
+  it('per-user licenses: header counts follow the ticks, Save applies, over quota is refused plainly, Reset discards', async () => {
+    await d.installLicense({ edition: 'Enterprise', quantities: { users: 20 }, perUser: { clientbundle: 3, vap: 2 } });
+    for (const [u, f, l] of [['anna.adler', 'Anna', 'Adler'], ['bernd.bauer', 'Bernd', 'Bauer'], ['carla.cruz', 'Carla', 'Cruz'], ['dora.dorn', 'Dora', 'Dorn'], ['emil.eck', 'Emil', 'Eck']])
+      await api('POST', '/users', { userName: u, firstName: f, lastName: l });
+    await api('POST', '/user-licenses', { changes: [{ userName: 'anna.adler', code: 'clientbundle', assigned: true }, { userName: 'bernd.bauer', code: 'clientbundle', assigned: true }] });
+
+    const { page, errors } = await open();
+    await see(page, '#ul-table');
+    expect(await page.locator('#ul-head-clientbundle').innerText()).to.equal('Client bundle (2/3)');
+    expect(await header(page, 'vap')).to.equal('(0/2)');
+    expect(await page.locator('#ul-table thead th').allInnerTexts()).to.deep.equal(['User name', 'First name', 'Last name', 'Client bundle (2/3)', 'Operator console (0/2)']);
+    expect(await box(page, 'anna.adler', 'clientbundle').isChecked()).to.equal(true);
+
+    // Ticking counts before saving; one too many is shown in the header and refused by the server.
+    await box(page, 'carla.cruz', 'clientbundle').check();
+    expect(await header(page, 'clientbundle')).to.equal('(3/3)');
+    await box(page, 'dora.dorn', 'clientbundle').check();
+    expect(await header(page, 'clientbundle')).to.equal('(4/3)');
+    expect(await page.locator('#ul-head-clientbundle').getAttribute('class')).to.contain('over');
+    await box(page, 'dora.dorn', 'vap').check();
+    expect(await header(page, 'vap')).to.equal('(1/2)');
+    await page.locator('#ul-save').click();
+    await see(page, '#ul-message .refusal');
+    expect(await page.locator('#ul-message .refusal').getAttribute('data-code')).to.equal('USERLIC_QUOTA_EXCEEDED');
+    expect(await page.locator('#ul-message .refusal').innerText()).to.contain('clientbundle would use 4 of 3 (1 too many)');
+    await screenshot(page, 'userlic-refused');
+    expect(await holds('carla.cruz', 'clientbundle'), 'a refused batch changes nothing').to.equal(false);
+    expect(await holds('dora.dorn', 'vap')).to.equal(false);
+
+    await page.locator('#ul-reset').click();
+    expect(await header(page, 'clientbundle')).to.equal('(2/3)');
+    expect(await header(page, 'vap')).to.equal('(0/2)');
+    expect(await box(page, 'dora.dorn', 'clientbundle').isChecked()).to.equal(false);
+    expect(await page.locator('#ul-message .refusal').count()).to.equal(0);
+
+    await box(page, 'carla.cruz', 'clientbundle').check();
+    await box(page, 'carla.cruz', 'vap').check();
+    await page.locator('#ul-save').click();
+    await see(page, '#ul-saved', 'Saved 2 change(s).');
+    expect(await header(page, 'clientbundle')).to.equal('(3/3)');
+    expect(await header(page, 'vap')).to.equal('(1/2)');
+    expect(await holds('carla.cruz', 'vap')).to.equal(true);
+    expect(await page.locator('#ul-save').isDisabled(), 'nothing left to save').to.equal(true);
+
+    await page.getByLabel('Filter').fill('dorn');
+    await page.waitForFunction(() => document.querySelectorAll('#ul-table tbody tr').length === 1);
+    expect(await page.locator('#ul-table tbody tr').getAttribute('data-user')).to.equal('dora.dorn');
+    await page.getByLabel('Filter').fill('');
+    await page.waitForFunction(() => document.querySelectorAll('#ul-table tbody tr').length === 6); // five users and the supervisor
+    await page.locator('#ul-message').evaluate((n) => n.replaceChildren());
+    await screenshot(page, 'license-table');
+    await page.screenshot({ path: `${process.cwd()}/test-artifacts/readme-license.png` });
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('per-user licenses: a change through the API shows in another browser at once, unsaved ticks stay', async () => {
+    const a = await open();
+    const b = await open();
+    await see(b.page, '#ul-table');
+    await markDocument(b.page);
+    await box(b.page, 'emil.eck', 'vap').check(); // unsaved in b
+    expect(await header(b.page, 'vap')).to.equal('(2/2)');
+    await api('POST', '/user-licenses', { changes: [{ userName: 'anna.adler', code: 'vap', assigned: true }, { userName: 'bernd.bauer', code: 'clientbundle', assigned: false }] });
+    await b.page.waitForFunction(() => (document.querySelector('#ul-table input[data-user="anna.adler"][data-code="vap"]') as HTMLInputElement)?.checked);
+    await see(b.page, '#ul-count-clientbundle', '(2/3)');
+    await see(b.page, '#ul-count-vap', '(3/2)'); // 2 saved + b's own unsaved tick
+    expect(await box(b.page, 'bernd.bauer', 'clientbundle').isChecked()).to.equal(false);
+    expect(await box(b.page, 'emil.eck', 'vap').isChecked(), "b's unsaved tick is kept").to.equal(true);
+    await see(a.page, '#ul-count-vap', '(2/2)');
+    expect(await stillSameDocument(b.page)).to.equal(true);
+  });
+
+  it('upload: a license that grants less lists per code how many to remove and who holds them, and removes them on activation', async () => {
+    // In use now: clientbundle 2 (anna, carla), vap 2 (anna, carla).
+    const { page } = await open();
+    await see(page, '#ul-table');
+    await page.locator('#upload-open').click();
+    const smaller = d.license({ edition: 'Standard', quantities: { users: 20 }, perUser: { clientbundle: 1, vap: 2 } });
+    await page.getByLabel('License file').setInputFiles({ name: 'smaller.lic', mimeType: 'text/plain', buffer: Buffer.from(smaller) });
+    await page.locator('#upload-submit').click();
+    await see(page, '#overuse fieldset[data-code=clientbundle]');
+    const legend = await page.locator('#overuse fieldset[data-code=clientbundle] legend').innerText();
+    expect(legend).to.equal('Client bundle: 2 in use, new license grants 1 — remove 1');
+    const holders = page.locator('#overuse fieldset[data-code=clientbundle] input[type=checkbox]');
+    expect(await holders.count()).to.equal(2);
+    expect(await page.locator('#overuse fieldset[data-code=clientbundle]').innerText()).to.contain('Anna Adler · anna.adler').and.to.contain('Carla Cruz · carla.cruz');
+    await screenshot(page, 'upload-overuse');
+
+    // Nobody chosen: the server refuses and says so; then choose carla and activate.
+    for (const cb of await holders.all()) await cb.uncheck();
+    expect(await page.locator('#over-count-clientbundle').textContent()).to.equal('0 of 1 selected');
+    await page.locator('#upload-activate').click();
+    await see(page, '#upload-message .refusal');
+    expect(await page.locator('#upload-message .refusal').getAttribute('data-code')).to.equal('LIC_OVERUSED');
+    for (const cb of await page.locator('#overuse fieldset[data-code=clientbundle] input[type=checkbox]').all()) await cb.uncheck();
+    await page.locator('#overuse input[data-holder="carla.cruz"]').check();
+    await page.locator('#upload-activate').click();
+    await see(page, '#status-edition', 'Standard');
+    await see(page, '#ul-count-clientbundle', '(1/1)');
+    expect(await holds('carla.cruz', 'clientbundle')).to.equal(false);
+    expect(await holds('anna.adler', 'clientbundle')).to.equal(true);
+    expect(await box(page, 'carla.cruz', 'clientbundle').isChecked()).to.equal(false);
+  });
+
+  it('users: approves selected pending users, refuses plainly when no seat is free, approves as many as fit', async () => {
+    await d.installLicense({ edition: 'Standard', quantities: { users: 7 }, perUser: { clientbundle: 1, vap: 2 } });
+    // 5 active; an import of 4 more: 2 fit, 2 wait.
+    const imported = await api('POST', '/users/import', { users: [{ userName: 'fritz.fink' }, { userName: 'gina.gold' }, { userName: 'hans.hahn', firstName: 'Hans' }, { userName: 'ida.igel', firstName: 'Ida' }] });
+    expect(imported.pending).to.deep.equal(['hans.hahn', 'ida.igel']);
+    const { page, errors } = await open();
+    await page.locator('#nav-users').click();
+    await see(page, '#pending-table');
+    await see(page, '#seats', '7 of 7 user seats in use');
+    expect(await page.locator('#pending-table tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.user))).to.deep.equal(['hans.hahn', 'ida.igel']);
+
+    await page.getByLabel('Select hans.hahn').check();
+    await page.locator('#approve-selected').click();
+    await see(page, '#pending-message .refusal');
+    expect(await page.locator('#pending-message .refusal').getAttribute('data-code')).to.equal('SEATS_APPROVAL_EXCEEDS');
+    await screenshot(page, 'users-refused');
+
+    // A seat frees up elsewhere (another admin): the count updates by itself, then approval works.
+    await api('DELETE', '/users/emil.eck');
+    await see(page, '#seats', '6 of 7 user seats in use');
+    await page.locator('#approve-selected').click();
+    await see(page, '#approved', 'Approved 1: hans.hahn');
+    await page.waitForFunction(() => document.querySelectorAll('#pending-table tbody tr').length === 1);
+    await see(page, '#seats', '7 of 7 user seats in use');
+
+    await api('DELETE', '/users/dora.dorn');
+    await see(page, '#seats', '6 of 7');
+    await page.locator('#approve-fit').click();
+    await see(page, '#approved', 'Approved 1: ida.igel');
+    await see(page, '#pending-none');
+    expect((await api('GET', '/users?status=pending')).total).to.equal(0);
+
+    // Tenants' pools, live from the API.
+    await api('PUT', '/tenants/acme', { seats: 3 });
+    await see(page, '#tenants-table tr[data-tenant=acme]', '0 of 3 in use');
+    await see(page, '#unpooled', '4 seats are not in any pool.');
+    await screenshot(page, 'users');
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('devices: lists devices, or says plainly that provisioning is not available', async () => {
+    const { page } = await open();
+    await page.locator('#nav-devices').click();
+    await page.locator('#devices-table, #devices-none, #devices-unavailable').first().waitFor({ timeout: 5000 });
+    const provisioning = (await d.request('GET', '/api/v1/devices')).status !== 404;
+    expect(await page.locator(provisioning ? '#devices-table, #devices-none' : '#devices-unavailable').count()).to.equal(1);
+    await screenshot(page, 'devices');
   });
 });

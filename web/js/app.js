@@ -14,6 +14,7 @@ const state = {
   me: null,
   status: null,
   socket: null,
+  guard: null,
   page: null, // { name, handle }
   statusListeners: new Set(),
 };
@@ -151,6 +152,15 @@ function startLive() {
     setLiveIndicator('off');
     if (err?.data?.code === 'AUTH_REQUIRED') showLogin(t('login.expired'));
   });
+  // A connection that closes cleanly during a reconnect attempt (before the handshake)
+  // leaves socket.io-client waiting forever; if no attempt was made for a while, start over.
+  let lastAttempt = Date.now();
+  socket.io.on('reconnect_attempt', () => (lastAttempt = Date.now()));
+  state.guard = setInterval(() => {
+    if (socket.connected || Date.now() - lastAttempt < 5000) return;
+    lastAttempt = Date.now();
+    socket.disconnect().connect();
+  }, 1000);
   socket.on('status', (s) => {
     state.status = s;
     renderBanner(s);
@@ -163,6 +173,7 @@ function startLive() {
 }
 
 function stopLive() {
+  clearInterval(state.guard);
   state.socket?.removeAllListeners();
   state.socket?.disconnect();
   state.socket = null;

@@ -63,6 +63,7 @@ function statusView(s) {
       s.mode === 'grace' ? [t('license.grace'), el('span', { id: 'status-grace' }, t('license.graceLeft', { days: s.graceDaysLeft, date: fmtDate(s.graceEndsAt) }))] : null,
       [t('license.updateService'), fmtDate(s.updateServiceUntil)],
       s.activatedAt ? [t('license.activatedAt'), fmtDate(s.activatedAt, true)] : null,
+      s.suspendedLicenses ? [t('license.suspended'), el('span', { id: 'status-suspended', class: 'warn' }, t('license.suspendedHint', { n: s.suspendedLicenses }))] : null,
     ]),
     el('div', {},
       el('h3', {}, t('license.operator')),
@@ -171,7 +172,7 @@ function uploadDialog(onActivated) {
                 else chosen.delete(k);
                 updateCounter();
               } }),
-              el('label', { for: id }, `${h.name} `, el('span', { class: 'muted' }, `(${t(`holder.${h.kind}`)}, ${t('upload.lastActive')} ${fmtDate(h.lastActive, true)})`)));
+              el('label', { for: id }, h.name, h.name !== h.id ? ` · ${h.id}` : '', ' ', el('span', { class: 'muted' }, `(${t(`holder.${h.kind}`)}, ${t('upload.lastActive')} ${h.lastActive ? fmtDate(h.lastActive, true) : t('upload.never')})`)));
           })));
       }));
   }

@@ -77,7 +77,7 @@ export function mount(main, ctx) {
     try {
       const r = await api('POST', '/users/approve', bodyOrAll);
       for (const n of r.approved) selected.delete(n);
-      replace(pendingMessage, el('p', { class: 'ok', id: 'approved' }, t('users.approved', { n: r.approved.length, names: r.approved.slice(0, 10).join(', ') })));
+      replace(pendingMessage, el('p', { class: 'ok', id: 'approved' }, t('users.approved', { n: r.approved.length, names: r.approved.slice(0, 10).join(', ') }), r.stillPending ? ` ${t('users.stillPending', { n: r.stillPending })}` : ''));
       return r;
     } catch (e) {
       replace(pendingMessage, refusalView(e));
@@ -88,18 +88,8 @@ export function mount(main, ctx) {
   }
 
   approveSelected.addEventListener('click', () => approve({ userNames: [...selected] }).catch(() => {}));
-  // "As many as fit": all of them if there are seats; otherwise the oldest that fit (the server says how many).
-  approveFit.addEventListener('click', async () => {
-    try {
-      await approve({ all: true });
-    } catch (e) {
-      const fit = e instanceof ApiError && e.code === 'SEATS_APPROVAL_EXCEEDS' ? Number(e.refusal.details.fit ?? 0) : 0;
-      if (fit > 0) {
-        const oldest = [...pending].sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt))).slice(0, fit);
-        await approve({ userNames: oldest.map((u) => u.userName) }).catch(() => {});
-      }
-    }
-  });
+  // The server approves as many as fit, longest waiting first, and says how many still wait.
+  approveFit.addEventListener('click', () => approve({ all: true }).catch(() => {}));
 
   async function loadTenants() {
     try {
@@ -107,13 +97,14 @@ export function mount(main, ctx) {
       if (!r.tenants.length) return replace(tenantsBox, el('p', {}, t('users.noTenants')));
       replace(tenantsBox,
         el('div', { class: 'scroll' }, el('table', { id: 'tenants-table' },
-          el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, t('tenant.name')), el('th', { scope: 'col' }, t('tenant.used')), el('th', { scope: 'col' }, t('tenant.seats')))),
+          el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, t('tenant.name')), el('th', { scope: 'col' }, t('tenant.used')), el('th', { scope: 'col' }, t('tenant.pending')), el('th', { scope: 'col' }, t('tenant.seats')))),
           el('tbody', {}, r.tenants.map((tn) => {
             const id = `pool-${tn.name}`.replace(/[^\w-]/g, '_');
             const input = el('input', { id, type: 'number', min: String(tn.used), value: String(tn.seats), class: 'num' });
             return el('tr', { dataset: { tenant: tn.name } },
               el('th', { scope: 'row' }, tn.name),
               el('td', {}, t('license.usedOf', { used: tn.used, total: tn.seats })),
+              el('td', {}, tn.pending ?? 0),
               el('td', {},
                 el('label', { for: id, class: 'sr-only' }, t('tenant.seatsOf', { name: tn.name })), input, ' ',
                 el('button', { type: 'button', onclick: async () => {
@@ -126,7 +117,7 @@ export function mount(main, ctx) {
                   }
                 } }, t('common.save'))));
           })))),
-        el('p', { class: 'muted', id: 'unpooled' }, t('users.unpooled', { n: r.unpooledSeats ?? 0 })));
+        el('p', { class: 'muted', id: 'unpooled' }, t('users.unpooled', { n: Math.max(0, (r.total ?? 0) - (r.pooled ?? 0)) })));
     } catch (e) {
       unavailable(tenantsBox, e);
     }
