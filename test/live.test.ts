@@ -60,7 +60,15 @@ describe('live channel (socket.io)', function () {
     const act = await d.request('POST', '/api/v1/license/activate', { body: { stageId: staged.json.stageId } });
     expect(act.status).to.equal(200);
 
-    await c.until(() => c.events('status').some((s) => s.mode === 'licensed'), 'a status in Licensed mode');
+    // Users, their per-user licenses and the tenants' pools.
+    expect((await d.request('POST', '/api/v1/users', { body: { userName: 'live.user', firstName: 'Live', lastName: 'User' } })).status).to.equal(201);
+    expect((await d.request('POST', '/api/v1/user-licenses', { body: { changes: [{ userName: 'live.user', code: 'clientbundle', assigned: true }] } })).status).to.equal(200);
+    expect((await d.request('PUT', '/api/v1/tenants/acme', { body: { seats: 5 } })).status).to.equal(200);
+
+    await c.until(() => c.events('tenants.changed').length > 0 && c.events('status').some((s) => s.codes.find((x: any) => x.code === 'clientbundle')?.used === 1), 'the last change and its status');
+    expect(c.events('users.changed')[0]).to.deep.include({ action: 'created', userNames: ['live.user'] });
+    expect(c.events('userLicenses.changed')[0].changes).to.deep.equal([{ userName: 'live.user', code: 'clientbundle', assigned: true }]);
+    expect(c.events('tenants.changed')[0]).to.include({ tenant: 'acme', seats: 5 });
     expect(c.events('license.refused')[0].refusal.code).to.equal('LIC_MALFORMED');
     expect(c.events('license.staged')[0].stageId).to.equal(staged.json.stageId);
     expect(c.events('license.activated')[0].by).to.equal('admin');
@@ -68,7 +76,7 @@ describe('live channel (socket.io)', function () {
     expect(c.events('audit.appended').map((e) => e.action)).to.include.members(['license.stage', 'license.activate']);
     const s = c.events('status').at(-1);
     expect(s.edition).to.equal('Enterprise');
-    expect(s.codes.find((x: any) => x.code === 'users').total).to.equal(50);
+    expect(s.codes.find((x: any) => x.code === 'users')).to.include({ used: 1, total: 50 });
     expect(c.received.map((m) => m.name), 'logins are not forwarded').to.not.include('admin.login');
   });
 

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { TestDaemon } from './support/daemon.js';
-import { launchChromium, markDocument, newAdminPage, screenshot, stillSameDocument } from './support/browser.js';
+import { join } from 'node:path';
+import { ARTIFACTS, launchChromium, markDocument, newAdminPage, screenshot, stillSameDocument } from './support/browser.js';
 
 /** Waits for an element with this text (the UI updates live; a few seconds is generous). */
-const see = (page: Page, selector: string, hasText?: string | RegExp) => page.locator(selector, hasText === undefined ? {} : { hasText }).first().waitFor({ timeout: 5000 });
+const see = (page: Page, selector: string, hasText?: string | RegExp) => page.locator(selector, hasText === undefined ? {} : { hasText }).first().waitFor({ timeout: 10_000 });
 
 describe('web UI in a real browser', function () {
   this.timeout(60_000);
@@ -257,8 +258,9 @@ describe('web UI in a real browser', function () {
     await page.getByLabel('Filter').fill('');
     await page.waitForFunction(() => document.querySelectorAll('#ul-table tbody tr').length === 6); // five users and the supervisor
     await page.locator('#ul-message').evaluate((n) => n.replaceChildren());
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await screenshot(page, 'license-table');
-    await page.screenshot({ path: `${process.cwd()}/test-artifacts/readme-license.png` });
+    await page.screenshot({ path: join(ARTIFACTS, 'readme-license.png') }); // the README's picture (web/docs/license-page.png)
     expect(errors).to.deep.equal([]);
   });
 
@@ -354,7 +356,7 @@ describe('web UI in a real browser', function () {
   it('devices: lists devices, or says plainly that provisioning is not available', async () => {
     const { page } = await open();
     await page.locator('#nav-devices').click();
-    await page.locator('#devices-table, #devices-none, #devices-unavailable').first().waitFor({ timeout: 5000 });
+    await page.locator('#devices-table, #devices-none, #devices-unavailable').first().waitFor({ timeout: 10_000 });
     const provisioning = (await d.request('GET', '/api/v1/devices')).status !== 404;
     expect(await page.locator(provisioning ? '#devices-table, #devices-none' : '#devices-unavailable').count()).to.equal(1);
     await screenshot(page, 'devices');

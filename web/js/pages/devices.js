@@ -55,7 +55,7 @@ export function mount(main) {
           el('td', {}, el('span', { class: `state ${d.licenseState}` }, t(`devstate.${d.licenseState}`)), d.waitingSince ? el('span', { class: 'muted' }, ` ${t('devices.since', { date: fmtDate(d.waitingSince, true) })}`) : null),
           el('td', {}, fmtDate(d.lastSeen, true)),
           el('td', { class: 'actions' },
-            d.licenseState === 'licensed' ? el('button', { type: 'button', onclick: () => act(d.mac, 'release') }, t('devices.release')) : null,
+            d.userName || d.licenseState === 'licensed' ? el('button', { type: 'button', onclick: () => act(d.mac, 'release') }, t('devices.release')) : null,
             d.licenseState === 'blocked'
               ? el('button', { type: 'button', onclick: () => act(d.mac, 'unblock') }, t('devices.unblock'))
               : el('button', { type: 'button', onclick: () => act(d.mac, 'block') }, t('devices.block'))))))));
