@@ -4,7 +4,7 @@ import { Server, type Socket } from 'socket.io';
 import type { Core } from '../core/core.js';
 import type { BusEvent } from '../core/events.js';
 import type { Principal } from '../core/admins.js';
-import { applianceStatus } from '../core/status.js';
+import { applianceStatus, type ApplianceStatus } from '../core/status.js';
 import type { Feature } from '../feature.js';
 import { readCookie, SESSION_COOKIE } from './auth.js';
 
@@ -23,6 +23,9 @@ const NOT_FORWARDED = new Set(['provisioning.request', 'admin.login', 'admin.log
 
 /** Events that cannot change what `status` shows; any other event sends a fresh status after the batch. */
 const STATUS_UNCHANGED = new Set(['audit.appended', 'provisioning.event', 'license.staged', 'license.refused']);
+
+/** A status snapshot is reused for at most this long (its `now` and grace countdown age). */
+const SNAPSHOT_MAX_AGE_MS = 2000;
 
 interface SocketData {
   principal: Principal;
@@ -59,6 +62,8 @@ export class LiveUpdates implements Feature {
   private unsubscribe: Array<() => void> = [];
   private readonly batchMs: number;
   private readonly recheckMs: number;
+  /** The last status computed, shared by sockets connecting meanwhile (a reconnect storm after a restart asks once, not 1,000 times). */
+  private snapshot: { at: number; status: Promise<ApplianceStatus> } | null = null;
 
   constructor(
     private readonly core: Core,
@@ -109,7 +114,20 @@ export class LiveUpdates implements Feature {
     const data = socket.data as SocketData;
     await socket.join([ADMINS, sessionRoom(sessionKey(data.token))]);
     socket.emit('hello', { admin: data.principal.admin });
-    socket.emit('status', await applianceStatus(this.core));
+    try {
+      socket.emit('status', await this.status());
+    } catch (e) {
+      this.core.log.warn('live status not sent', { error: String(e) });
+    }
+  }
+
+  private status(fresh = false): Promise<ApplianceStatus> {
+    if (fresh || !this.snapshot || Date.now() - this.snapshot.at > SNAPSHOT_MAX_AGE_MS) {
+      const status = applianceStatus(this.core);
+      this.snapshot = { at: Date.now(), status };
+      status.catch(() => (this.snapshot = null));
+    }
+    return this.snapshot.status;
   }
 
   private onEvent(e: BusEvent): void {
@@ -117,6 +135,7 @@ export class LiveUpdates implements Feature {
     let list = this.pending.get(e.name);
     if (!list) this.pending.set(e.name, (list = []));
     list.push({ at: e.at, data: e.data });
+    if (!STATUS_UNCHANGED.has(e.name)) this.snapshot = null;
     this.timer ??= setTimeout(() => void this.flush(), this.batchMs);
   }
 
@@ -133,7 +152,7 @@ export class LiveUpdates implements Feature {
     }
     if (statusChanged) {
       try {
-        io.to(ADMINS).emit('status', await applianceStatus(this.core));
+        io.to(ADMINS).emit('status', await this.status(true));
       } catch (e) {
         this.core.log.warn('live status not sent', { error: String(e) });
       }
