@@ -361,4 +361,25 @@ describe('web UI in a real browser', function () {
     expect(await page.locator(provisioning ? '#devices-table, #devices-none' : '#devices-unavailable').count()).to.equal(1);
     await screenshot(page, 'devices');
   });
+
+  it('shows a provisional license, then the grace countdown on every page when it expires, without reload', async () => {
+    const hour = 3600_000;
+    await d.installLicense({ edition: 'Standard', kind: 'provisional', expiresAt: new Date(Date.now() + hour).toISOString().replace(/\.\d+Z$/, 'Z'), quantities: { users: 10 }, perUser: { clientbundle: 5, vap: 5 } });
+    const { page } = await open();
+    await see(page, '#status-kind', 'Provisional');
+    await page.locator('#nav-users').click();
+    await see(page, 'h1', 'Users');
+    await markDocument(page);
+    try {
+      await d.setClock(new Date(Date.now() + 2 * hour));
+      await see(page, '#grace-banner', 'Grace period: 14 day(s) left.');
+      await page.locator('#nav-license').click();
+      await see(page, '#status-mode', 'Grace period');
+      await see(page, '#status-grace', '14 day(s) left');
+      expect(await stillSameDocument(page)).to.equal(true);
+      await screenshot(page, 'license-grace');
+    } finally {
+      await d.request('PUT', '/api/v1/dev/clock', { body: { offsetMs: 0 } });
+    }
+  });
 });
