@@ -85,7 +85,11 @@ function startApp() {
   setSession(state.me.csrf, () => showLogin(t('login.expired')));
   renderShell();
   startLive();
-  window.onhashchange = () => showPage();
+  // After navigating, keyboard and screen-reader users land on the new page's content.
+  window.onhashchange = () => {
+    showPage();
+    document.getElementById('main')?.focus({ preventScroll: true });
+  };
   showPage();
 }
 
