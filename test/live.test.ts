@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { expect } from 'chai';
 import { TestDaemon } from './support/daemon.js';
 import { browserSession, LiveClient } from './support/live.js';
@@ -78,6 +79,28 @@ describe('live channel (socket.io)', function () {
     expect(s.edition).to.equal('Enterprise');
     expect(s.codes.find((x: any) => x.code === 'users')).to.include({ used: 1, total: 50 });
     expect(c.received.map((m) => m.name), 'logins are not forwarded').to.not.include('admin.login');
+  });
+
+  it('forwards device changes and provisioning outcomes, but not the per-request metrics', async () => {
+    const c = connect({ token: await d.adminToken() });
+    await c.connected();
+    await c.until(() => c.events('status').length === 1, 'the snapshot');
+    if ((await d.request('GET', '/api/v1/devices')).status === 404) {
+      // No provisioning service in this build: there is nothing to forward.
+      expect(c.received.map((m) => m.name)).to.deep.equal(['hello', 'status']);
+      return;
+    }
+    const address = d.listeners.provisioning_http!;
+    const i = address.lastIndexOf(':');
+    const status = await new Promise<number>((resolve, reject) =>
+      http.get({ host: address.slice(0, i), port: Number(address.slice(i + 1)), path: '/SEP00562B0436F1.cnf.xml', agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject),
+    );
+    expect(status).to.equal(404); // unknown phone: recorded, not served
+    await c.until(() => c.events('devices.changed').length > 0 && c.events('provisioning.event').length > 0, 'devices.changed and provisioning.event');
+    expect(c.events('devices.changed')[0].macs).to.include('00562b0436f1');
+    expect(c.events('provisioning.event')[0]).to.include({ mac: '00562b0436f1', outcome: 'unknown' });
+    await new Promise((r) => setTimeout(r, 200)); // a batch later: still no metrics events
+    expect(c.received.map((m) => m.name)).to.not.include('provisioning.request');
   });
 
   it('delivers a burst of changes as batches in which no event is lost', async () => {

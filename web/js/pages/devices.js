@@ -50,11 +50,11 @@ export function mount(main) {
         el('thead', {}, el('tr', {}, ['mac', 'vendor', 'model', 'user', 'license', 'lastSeen', 'actions'].map((k) => el('th', { scope: 'col' }, t(`device.${k}`))))),
         el('tbody', {}, r.devices.map((d) => el('tr', { dataset: { mac: d.mac, state: d.licenseState } },
           el('th', { scope: 'row' }, el('code', {}, d.mac)),
-          el('td', {}, d.vendor ?? '—'), el('td', {}, d.model ?? '—'),
+          el('td', {}, d.vendor || '—'), el('td', {}, d.model || '—'),
           el('td', {}, assignForm(d)),
           el('td', {}, el('span', { class: `state ${d.licenseState}` }, t(`devstate.${d.licenseState}`)), d.waitingSince ? el('span', { class: 'muted' }, ` ${t('devices.since', { date: fmtDate(d.waitingSince, true) })}`) : null),
           el('td', {}, fmtDate(d.lastSeen, true)),
-          el('td', { class: 'actions' },
+          el('td', { class: 'row-actions' },
             d.userName || d.licenseState === 'licensed' ? el('button', { type: 'button', onclick: () => act(d.mac, 'release') }, t('devices.release')) : null,
             d.licenseState === 'blocked'
               ? el('button', { type: 'button', onclick: () => act(d.mac, 'unblock') }, t('devices.unblock'))
