@@ -103,7 +103,7 @@ describe('web UI in a real browser', function () {
     expect(errors).to.deep.equal([]);
   });
 
-  it('shows a refused upload with its reason and remedy in the dialog', async () => {
+  it('shows a refused upload with its reason and remedy in the dialog, and a staging by someone else', async () => {
     const { page } = await open();
     await page.locator('#upload-open').click();
     const other = d.license({ systemId: 'AAAA-BBBB-CCCC-DDDD' });
@@ -112,6 +112,13 @@ describe('web UI in a real browser', function () {
     await see(page, '#upload-message .refusal');
     expect(await page.locator('#upload-message .refusal').getAttribute('data-code')).to.equal('LIC_SYSTEM_ID_MISMATCH');
     expect(await page.locator('#upload-message .refusal').innerText()).to.contain(`this appliance is ${d.systemId}`);
+
+    // A valid file is staged; when someone else stages another meanwhile, the dialog says so before Activate fails.
+    await page.getByLabel('License file').setInputFiles({ name: 'ok.lic', mimeType: 'text/plain', buffer: Buffer.from(d.license({ edition: 'Enterprise' })) });
+    await page.locator('#upload-submit').click();
+    await see(page, '#staged-changes');
+    await d.request('POST', '/api/v1/license/stage', { raw: d.license({ edition: 'Other' }) });
+    await see(page, '#upload-replaced', 'admin has uploaded another license meanwhile');
     await page.keyboard.press('Escape');
     expect(await page.locator('#upload-dialog').getAttribute('open')).to.equal(null);
   });

@@ -208,8 +208,12 @@ function uploadDialog(onActivated) {
       node.showModal();
       file.focus();
     },
-    onStaged() {
-      /* another admin staged a file: ours is discarded on the server; activation would say so plainly */
+    /** Only one file is staged at a time: if someone else staged another, ours is gone; say so before Activate fails. */
+    onStaged(events) {
+      if (!staged || !node.open) return;
+      if (events.some((e) => e.data.stageId !== staged.stageId)) {
+        replace(message, el('p', { class: 'notice', id: 'upload-replaced' }, t('upload.replaced', { by: events.at(-1).data.by })));
+      }
     },
   };
 }
