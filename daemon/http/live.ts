@@ -86,6 +86,7 @@ export class LiveUpdates implements Feature {
       );
     });
     io.on('connection', (socket) => void this.onConnection(socket));
+    this.core.metrics.gauge('pbxd_ui_sockets', 'Connected live sockets (web UI pages and scripts)', [], () => [{ value: io.of('/').sockets.size }]);
     this.unsubscribe.push(this.core.bus.onAny((e) => this.onEvent(e)));
     this.unsubscribe.push(this.core.bus.on('admin.logout', (e) => void io.in(sessionRoom(String(e.data.session))).disconnectSockets(true)));
     this.recheck = setInterval(() => void this.recheckSessions(), this.recheckMs).unref();
@@ -180,6 +181,7 @@ export class LiveUpdates implements Feature {
     if (this.recheck) clearInterval(this.recheck);
     this.timer = this.recheck = null;
     if (!this.io) return;
+    this.core.metrics.remove('pbxd_ui_sockets');
     // Not io.close(): that would close the API's http server, which its Listener owns.
     this.io.disconnectSockets(true);
     this.io.engine.close();
