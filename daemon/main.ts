@@ -21,6 +21,7 @@ import { devRoutes } from './http/routes/dev.js';
 import { userRoutes } from './http/routes/users.js';
 import { UserDirectory } from './core/users.js';
 import type { Feature } from './feature.js';
+import { LiveUpdates } from './http/live.js';
 import { MetricsRegistry } from './core/metrics.js';
 import { registerCoreMetrics } from './core/core-metrics.js';
 import { HealthChecks } from './core/health.js';
@@ -112,7 +113,7 @@ export class Daemon {
     this.logEvents(core);
 
     // ── adapters: each feature is a start/stop unit around the core ──
-    this.features = [new HealthFeature(core, () => this.listeners), new Scheduler(core)];
+    this.features = [new HealthFeature(core, () => this.listeners), new Scheduler(core), new LiveUpdates(core)];
     core.health.add('startup', () => (this.phase === 'running' ? null : this.phase));
 
     const app = createApp(core, [
