@@ -58,6 +58,7 @@ export class LiveUpdates implements Feature {
   private io: Server | null = null;
   private pending = new Map<string, Array<{ at: string; data: unknown }>>();
   private timer: NodeJS.Timeout | null = null;
+  private lastFlush = 0;
   private recheck: NodeJS.Timeout | null = null;
   private unsubscribe: Array<() => void> = [];
   private readonly batchMs: number;
@@ -137,11 +138,15 @@ export class LiveUpdates implements Feature {
     if (!list) this.pending.set(e.name, (list = []));
     list.push({ at: e.at, data: e.data });
     if (!STATUS_UNCHANGED.has(e.name)) this.snapshot = null;
-    this.timer ??= setTimeout(() => void this.flush(), this.batchMs);
+    // At most one message per event name per batchMs. After a quiet spell the batch goes out
+    // at once (with whatever the same commit emitted in this tick), so a single change does not
+    // wait out the window; a burst that follows waits for the rest of it.
+    this.timer ??= setTimeout(() => void this.flush(), Math.max(0, this.batchMs - (Date.now() - this.lastFlush)));
   }
 
   private async flush(): Promise<void> {
     this.timer = null;
+    this.lastFlush = Date.now();
     const io = this.io;
     const batch = this.pending;
     this.pending = new Map();
