@@ -12,8 +12,9 @@ import { ROOT } from '../test/support/daemon.js';
 import { bench as users } from './users.js';
 import { bench as startup } from './startup.js';
 import { bench as license } from './license.js';
+import { bench as fanout } from './fanout.js';
 
-const benches: Array<[string, Bench]> = [['users', users], ['startup', startup], ['license', license]];
+const benches: Array<[string, Bench]> = [['users', users], ['startup', startup], ['license', license], ['fanout', fanout]];
 
 function machine() {
   return { node: process.version, platform: `${os.type()} ${os.release()}`, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', memoryGiB: Math.round(os.totalmem() / 2 ** 30), load: os.loadavg().map((l) => Math.round(l * 100) / 100) };
