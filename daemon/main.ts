@@ -19,6 +19,9 @@ import { licenseRoutes } from './http/routes/license.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { devRoutes } from './http/routes/dev.js';
 import type { Feature } from './feature.js';
+import { AutoAttendants } from './core/auto-attendants.js';
+import { SipTrunks } from './core/sip-trunks.js';
+import { ResourcesFeature } from './resources-scheduler.js';
 
 export interface ReadyInfo {
   /** name → bound address ("127.0.0.1:41234" or a socket path) */
@@ -70,7 +73,9 @@ export class Daemon {
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
     // ── domain services (pure: no HTTP, no sockets) ──
-    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, systemId, build };
+    const autoAttendants = new AutoAttendants(store, clock, bus, audit, licensing);
+    const sipTrunks = new SipTrunks(store, clock, bus, audit, licensing);
+    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, systemId, build, autoAttendants, sipTrunks };
     this.core = core;
 
     await licensing.load();
@@ -78,7 +83,7 @@ export class Daemon {
     this.logEvents(core);
 
     // ── adapters: each feature is a start/stop unit around the core ──
-    this.features = [];
+    this.features = [new ResourcesFeature(core)];
 
     const app = createApp(core, [
       authRoutes(core),

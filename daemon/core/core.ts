@@ -7,6 +7,8 @@ import type { AuditLog } from './audit.js';
 import type { Licensing } from './licensing.js';
 import type { AdminAccounts } from './admins.js';
 import type { BuildInfo } from './system.js';
+import type { AutoAttendants } from './auto-attendants.js';
+import type { SipTrunks } from './sip-trunks.js';
 
 /**
  * The domain core as the adapters see it: services that know nothing of HTTP,
@@ -25,4 +27,6 @@ export interface Core {
   admins: AdminAccounts;
   systemId: string;
   build: BuildInfo;
+  autoAttendants: AutoAttendants;
+  sipTrunks: SipTrunks;
 }
