@@ -10,9 +10,10 @@ import type { Command } from '../cli/command.js';
 import { loadConfig } from '../config.js';
 import { licenseCommands } from '../cli/commands/license.js';
 import { adminCommands } from '../cli/commands/admin.js';
+import { userCommands } from '../cli/commands/users.js';
 import { resourceCommands } from '../cli/commands/resources.js';
 
-const commands: Command[] = [...licenseCommands, ...adminCommands, ...resourceCommands];
+const commands: Command[] = [...licenseCommands, ...userCommands, ...adminCommands, ...resourceCommands];
 
 const GLOBAL_FLAGS = `Global options:
   --json              machine-readable output

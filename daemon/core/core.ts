@@ -7,6 +7,7 @@ import type { AuditLog } from './audit.js';
 import type { Licensing } from './licensing.js';
 import type { AdminAccounts } from './admins.js';
 import type { BuildInfo } from './system.js';
+import type { UserDirectory } from './users.js';
 import type { AutoAttendants } from './auto-attendants.js';
 import type { SipTrunks } from './sip-trunks.js';
 
@@ -25,6 +26,7 @@ export interface Core {
   audit: AuditLog;
   licensing: Licensing;
   admins: AdminAccounts;
+  users: UserDirectory;
   systemId: string;
   build: BuildInfo;
   autoAttendants: AutoAttendants;
