@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { TestDaemon, type Reply } from './support/daemon.js';
 import { attendantBody, auditActions, eventually, RESOURCES_LICENSE } from './support/resources.js';
+import { evaluate, parseSchedule } from '../daemon/core/auto-attendants.js';
 
 const PASSWORDS = ['Trunk-Pa55word-Alpha', 'Trunk-Pa55word-Beta', 'Trunk-Pa55word-Changed', 'Trunk-Pa55word-Cli'];
 
@@ -210,5 +211,36 @@ describe('auto attendants and SIP trunks (counted resources from the license)', 
       expect(d.output.filter((l) => l.includes(pw)), `a log line contains ${pw}`).to.deep.equal([]);
     }
     expect(seen.length).to.be.greaterThan(50);
+  });
+});
+
+describe('auto attendants across a restart', function () {
+  let d: TestDaemon;
+  after(async () => d?.dispose());
+
+  it('switches to the state of the moment right after start-up, before the daemon reports ready', async () => {
+    d = await TestDaemon.start();
+    await d.installLicense(RESOURCES_LICENSE);
+    const body = attendantBody('Zentrale', ['+495311230']);
+    const schedule = parseSchedule(body.schedule);
+    // Create it at a moment whose state is the opposite of the real time's, then restart (the clock returns to real time).
+    const realState = evaluate(schedule, new Date()).state;
+    const opposite = realState === 'open' ? '2026-12-05T12:00:00Z' /* Saturday */ : '2026-12-02T10:00:00Z' /* Wednesday 11:00 */;
+    await d.setClock(new Date(opposite));
+    expect((await d.request('POST', '/api/v1/auto-attendants', { body })).json.state).to.not.equal(realState);
+    d = await d.restart();
+    const after = (await d.request('GET', '/api/v1/auto-attendants/Zentrale')).json;
+    expect(after.state).to.equal(realState);
+    expect(after.since).to.equal(evaluate(schedule, new Date()).since?.toISOString());
+    expect((await auditActions(d, 'autoattendant.switch'))[0]).to.deep.include({ actor: 'scheduler', subject: 'Zentrale' });
+  });
+
+  it('tries a schedule without storing it', async () => {
+    const r = await d.request('POST', '/api/v1/auto-attendants/evaluate', { body: { schedule: attendantBody('x', ['1']).schedule, at: '2026-03-28T12:00:00Z' } });
+    expect(r.status, r.text).to.equal(200);
+    expect(r.json).to.deep.equal({ at: '2026-03-28T12:00:00.000Z', state: 'closed', since: '2026-03-27T16:00:00.000Z', nextChange: '2026-03-30T06:00:00.000Z' });
+    const bad = await d.request('POST', '/api/v1/auto-attendants/evaluate', { body: { schedule: { timeZone: 'Nowhere/Else' } } });
+    expect(bad.json.error.code).to.equal('AA_SCHEDULE_INVALID');
+    expect((await d.request('GET', '/api/v1/auto-attendants')).json.used).to.equal(1);
   });
 });
