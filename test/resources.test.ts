@@ -202,6 +202,17 @@ describe('auto attendants and SIP trunks (counted resources from the license)', 
     expect(Object.keys(trunks)).to.have.length(trunkCount);
     const creates = await call('POST', '/api/v1/auto-attendants', attendantBody('Again', ['+495311241']));
     expect(creates.json.error.message).to.equal('1 of 1 auto attendants in use.');
+
+    // A plan step releasing an attendant deletes it; a step naming a channel that is not configured is refused.
+    const none = await d.request('POST', '/api/v1/license/stage', { raw: d.license({ quantities: { ...RESOURCES_LICENSE.quantities, autoattendants: 0, trunkchannels: 20 } }) });
+    expect(none.json.plan).to.deep.equal([{ kind: 'autoattendant', id: 'Zentrale', code: 'autoattendants' }]);
+    const stale = await call('POST', '/api/v1/license/activate', { stageId: none.json.stageId, plan: [...none.json.plan, { kind: 'trunk', id: 'Nowhere#1', code: 'trunkchannels' }] });
+    expect(stale.status).to.equal(400);
+    expect(stale.json.error.code).to.equal('LIC_PLAN_INVALID');
+    expect((await call('GET', '/api/v1/auto-attendants')).json.used, 'a refused activation releases nothing').to.equal(1);
+    expect((await call('POST', '/api/v1/license/activate', { stageId: none.json.stageId, plan: none.json.plan })).status).to.equal(200);
+    expect((await call('GET', '/api/v1/auto-attendants')).json).to.deep.include({ used: 0, total: 0, autoAttendants: [] });
+    expect((await auditActions(d, 'autoattendant.delete'))[0]).to.deep.include({ subject: 'Zentrale', details: { reason: 'license plan' } });
   });
 
   it('never shows a trunk password in any API response, audit entry or log line', async () => {

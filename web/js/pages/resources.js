@@ -1,13 +1,13 @@
 // Auto attendants (open/closed live, next switch) and SIP trunks (channels), each with used/total
 // from the license. Texts live here (not in i18n/*.json) so this page merges without touching them.
-import { api, debounce, el, fmtDate, lang, refusalView, replace } from '../lib.js';
+import { api, debounce, el, lang, refusalView, replace } from '../lib.js';
 
 const TEXT = {
   en: {
     title: 'Auto attendants and SIP trunks',
     attendants: 'Auto attendants ({used} of {total} licensed)',
     trunks: 'SIP trunks ({used} of {total} licensed channels configured)',
-    name: 'Name', numbers: 'Numbers', state: 'Now', since: 'Since', next: 'Next switch', zone: 'Time zone',
+    name: 'Name', numbers: 'Numbers', state: 'Now', since: 'Since (local)', next: 'Next switch (local)', zone: 'Time zone',
     registrar: 'Registrar', username: 'User name', password: 'Password', channels: 'Channels', actions: '',
     open: 'OPEN', closed: 'CLOSED', never: 'never', set: 'set', delete: 'Delete', save: 'Save', add: 'Add',
     noneAa: 'No auto attendants yet.', noneTrunk: 'No SIP trunks yet.',
@@ -20,7 +20,7 @@ const TEXT = {
     title: 'Automatische Vermittlungen und SIP-Trunks',
     attendants: 'Automatische Vermittlungen ({used} von {total} lizenziert)',
     trunks: 'SIP-Trunks ({used} von {total} lizenzierten Kanälen konfiguriert)',
-    name: 'Name', numbers: 'Rufnummern', state: 'Jetzt', since: 'Seit', next: 'Nächster Wechsel', zone: 'Zeitzone',
+    name: 'Name', numbers: 'Rufnummern', state: 'Jetzt', since: 'Seit (Ortszeit)', next: 'Nächster Wechsel (Ortszeit)', zone: 'Zeitzone',
     registrar: 'Registrar', username: 'Benutzername', password: 'Passwort', channels: 'Kanäle', actions: '',
     open: 'GEÖFFNET', closed: 'GESCHLOSSEN', never: 'nie', set: 'gesetzt', delete: 'Löschen', save: 'Speichern', add: 'Hinzufügen',
     noneAa: 'Noch keine automatische Vermittlung.', noneTrunk: 'Noch keine SIP-Trunks.',
@@ -32,6 +32,8 @@ const TEXT = {
 };
 const tx = (key, vars = {}) => String((TEXT[lang] ?? TEXT.en)[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+/** A time as the attendant's callers see it: in its own time zone. */
+const local = (iso, timeZone) => new Date(iso).toLocaleString(lang, { timeZone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 function field(id, label, input) {
@@ -88,8 +90,8 @@ export function mount(main) {
     } },
     el('h3', {}, tx('newAa')),
     el('div', {}, field('aa-name', tx('name'), name), ' ', field('aa-numbers', tx('numbers'), numbers), ' ', field('aa-zone', tx('zone'), zone)),
-    el('div', {}, tx('days'), ' ', WEEKDAYS.map((d) => el('span', { class: 'day' }, days[d], el('label', { for: `aa-day-${d}` }, tx('weekdays')[d]), ' ')),
-      field('aa-from', tx('from'), from), ' ', field('aa-to', tx('to'), to)),
+    el('div', {}, tx('days'), ' ', WEEKDAYS.map((d) => el('span', { class: 'day' }, days[d], el('label', { for: `aa-day-${d}` }, (TEXT[lang] ?? TEXT.en).weekdays[d]), ' ')),
+      ' · ', field('aa-from', tx('from'), from), ' ', field('aa-to', tx('to'), to)),
     el('div', {}, field('aa-holidays', tx('holidays'), holidays)),
     el('div', {}, field('aa-greeting', tx('greeting'), greeting), ' ', field('aa-forward', tx('forward'), forward), ' ',
       el('button', { type: 'submit', class: 'primary' }, tx('add'))));
@@ -133,8 +135,8 @@ export function mount(main) {
           el('th', { scope: 'row' }, a.name),
           el('td', {}, a.numbers.join(', ')),
           el('td', {}, el('span', { class: `state ${a.state === 'open' ? 'licensed' : 'waiting'}` }, tx(a.state))),
-          el('td', {}, fmtDate(a.since, true)),
-          el('td', {}, a.nextChange ? fmtDate(a.nextChange, true) : tx('never')),
+          el('td', {}, local(a.since, a.schedule.timeZone)),
+          el('td', {}, a.nextChange ? local(a.nextChange, a.schedule.timeZone) : tx('never')),
           el('td', {}, a.schedule.timeZone),
           el('td', { class: 'actions' }, el('button', { type: 'button', onclick: () => act(() => api('DELETE', `/auto-attendants/${encodeURIComponent(a.name)}`), null) }, tx('delete'))))))));
       replace(trunkTitle, tx('trunks', trunks.channels));
