@@ -130,8 +130,10 @@ describe('business hours: evaluate(schedule, at)', function () {
         expect(next.getTime(), `${timeZone} ${iso(t)}`).to.be.greaterThan(t.getTime());
         expect(stateAt(s, next.getTime() - 1), `${timeZone} just before ${iso(next)}`).to.equal(e.state);
         expect(stateAt(s, next), `${timeZone} at ${iso(next)}`).to.not.equal(e.state);
-        // Halfway to the change, the answer is the same change.
-        expect(iso(evaluate(s, new Date((t.getTime() + next.getTime()) / 2)).nextChange)).to.equal(iso(next));
+        // Halfway to the change, the answer is the same change (searched afresh: a schedule that differs
+        // only by a long-past holiday is not in the memo of next changes).
+        const same = { ...s, holidays: [...s.holidays, { date: '2000-01-01' }] };
+        expect(iso(evaluate(same, new Date((t.getTime() + next.getTime()) / 2)).nextChange)).to.equal(iso(next));
         t = next;
         steps++;
       }

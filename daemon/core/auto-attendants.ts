@@ -137,6 +137,23 @@ function coversWholeDay(hours: OpenHours[]): boolean {
  * (direction -1) where the state changes; null when there is none within the horizon.
  */
 export function findChange(schedule: Schedule, at: Date, direction: 1 | -1): Date | null {
+  if (direction === -1) return search(schedule, at, -1);
+  // Memoized: the next change found from t0 is also the next change from any
+  // instant before it, so the scheduler's once-a-minute pass costs a lookup,
+  // not a search (a round-the-clock schedule with one holiday searches months).
+  const key = JSON.stringify(schedule);
+  const t = at.getTime();
+  const hit = nextChanges.get(key);
+  if (hit && hit.from <= t && t < hit.until) return hit.next && new Date(hit.next);
+  const next = search(schedule, at, 1);
+  if (nextChanges.size >= 1000) nextChanges.clear();
+  nextChanges.set(key, { from: t, until: next ? next.getTime() : t + DAY_MS, next: next && new Date(next) });
+  return next;
+}
+
+const nextChanges = new Map<string, { from: number; until: number; next: Date | null }>();
+
+function search(schedule: Schedule, at: Date, direction: 1 | -1): Date | null {
   const t0 = at.getTime();
   const state = stateAt(schedule, t0);
   if (weekIsConstant(schedule)) return null;
