@@ -41,7 +41,13 @@ export class ResourcesFeature implements Feature {
       bus.on('autoAttendants.changed', () => this.kick()),
     );
     await this.reevaluate();
-    this.safetyNet = cron.schedule('* * * * *', () => this.kick(), { name: 'auto-attendant-safety-net', noOverlap: true });
+    const log = this.core.log.child({ component: 'node-cron' });
+    this.safetyNet = cron.schedule('* * * * *', () => this.kick(), {
+      name: 'auto-attendant-safety-net',
+      noOverlap: true,
+      // node-cron's own messages (e.g. a missed run after a blocked event loop) as journald lines, not bare console output.
+      logger: { info: (m) => log.debug(m), warn: (m) => log.warn(m), error: (m) => log.error(String(m)), debug: (m) => log.debug(String(m)) },
+    });
   }
 
   async stop(): Promise<void> {

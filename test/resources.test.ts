@@ -151,7 +151,7 @@ describe('auto attendants and SIP trunks (counted resources from the license)', 
     expect(list.trunks.reduce((s: number, t: { channels: number }) => s + t.channels, 0)).to.equal(30);
   });
 
-  it('lists attendants and trunks with pbxctl, in text and --json, and adds a trunk reading its password from standard input', async () => {
+  it('manages attendants and trunks with pbxctl, in text and --json; a trunk password is read from standard input', async () => {
     const aa = await d.ctl(['aa', 'list', '--json']);
     expect(aa.code, aa.stderr).to.equal(0);
     expect(JSON.parse(aa.stdout)).to.include({ used: 1, total: 2 });
@@ -166,6 +166,17 @@ describe('auto attendants and SIP trunks (counted resources from the license)', 
     const list = await d.ctl(['trunks', 'list']);
     expect(list.stdout).to.contain('SIP trunk channels: 30 of 30 licensed configured').and.contain('Cli Trunk');
     seen.push(aa.stdout, add.stdout, list.stdout, (await d.ctl(['trunks', 'list', '--json'])).stdout);
+
+    const created = await d.ctl(['aa', 'add', '--file', '-', '--json'], JSON.stringify(attendantBody('Cli', ['+495311250'])));
+    expect(created.code, created.stdout + created.stderr).to.equal(0);
+    expect(JSON.parse(created.stdout)).to.include({ name: 'Cli' });
+    const renamed = await d.ctl(['aa', 'set', 'Cli', '--file', '-'], JSON.stringify({ name: 'Cli 2', numbers: ['+495311251'] }));
+    expect(renamed.stdout).to.contain('auto attendant Cli 2 changed');
+    expect(JSON.parse((await d.ctl(['aa', 'show', 'Cli 2', '--json'])).stdout).numbers).to.deep.equal(['+495311251']);
+    expect((await d.ctl(['aa', 'delete', 'Cli 2'])).stdout).to.contain('deleted');
+    const gone = await d.ctl(['aa', 'show', 'Cli 2']);
+    expect(gone.code).to.equal(1);
+    expect(gone.stderr).to.contain('REQ_NOT_FOUND');
   });
 
   it('refuses a downgrade below what is configured, listing holders, until it is reduced', async () => {
