@@ -266,3 +266,33 @@ describe('auto attendants across a restart', function () {
     expect((await d.request('GET', '/api/v1/auto-attendants')).json.used).to.equal(1);
   });
 });
+
+describe('auto attendants and SIP trunks after a fall to Entry', function () {
+  let d: TestDaemon;
+  before(async () => {
+    d = await TestDaemon.start();
+    await d.installLicense({ ...RESOURCES_LICENSE, expiresAt: '2027-01-01T00:00:00Z' });
+  });
+  after(async () => d.dispose());
+
+  it('keeps what exists, shows it as over-used, allows lowering only, and refuses a license that does not cover it', async () => {
+    expect((await d.request('POST', '/api/v1/auto-attendants', { body: attendantBody('Zentrale', ['+495311230']) })).status).to.equal(201);
+    expect((await d.request('POST', '/api/v1/sip-trunks', { body: { name: 'Carrier A', registrar: 'sip.a.example', username: 'a', password: 'pw-entry-a', channels: 5 } })).status).to.equal(201);
+    await d.setClock(new Date('2027-02-01T12:00:00Z')); // past expiry and the 14 days of grace
+    const s = await d.status();
+    expect(s.mode).to.equal('entry');
+    const line = (code: string) => s.codes.find((c: { code: string }) => c.code === code);
+    expect(line('autoattendants')).to.include({ used: 1, total: 0 });
+    expect(line('trunkchannels')).to.include({ used: 5, total: 0 });
+    expect((await d.request('GET', '/api/v1/auto-attendants/Zentrale')).status, 'nothing is deleted').to.equal(200);
+    expect((await d.request('POST', '/api/v1/auto-attendants', { body: attendantBody('Second', ['+495311231']) })).json.error.code).to.equal('AA_LIMIT_REACHED');
+    expect((await d.request('PATCH', '/api/v1/sip-trunks/Carrier%20A', { body: { channels: 6 } })).json.error.code).to.equal('TRUNK_CHANNELS_EXCEEDED');
+    expect((await d.request('PATCH', '/api/v1/sip-trunks/Carrier%20A', { body: { channels: 3 } })).json.channels).to.equal(3);
+
+    const without = await d.request('POST', '/api/v1/license', { raw: d.license({ quantities: { users: 10 } }) });
+    expect(without.status).to.equal(409);
+    expect(without.json.error.code).to.equal('LIC_OVERUSED');
+    expect(without.json.error.details.codes.map((c: { code: string }) => c.code)).to.have.members(['autoattendants', 'trunkchannels']);
+    expect((await d.status()).mode).to.equal('entry');
+  });
+});

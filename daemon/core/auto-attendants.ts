@@ -115,12 +115,10 @@ function candidates(schedule: Schedule, start: number, end: number): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-/** Every open hour of the week as [start, end) minutes, merged; used to spot schedules that never change. */
-function weekIsConstant(schedule: Schedule): AttendantState | null {
+/** Never open, or open round the clock without holidays: nothing to search for. */
+function neverChanges(schedule: Schedule): boolean {
   const days = WEEKDAYS.map((w) => schedule.weekly[w] ?? []);
-  if (days.every((d) => d.length === 0)) return 'closed';
-  if (schedule.holidays.length === 0 && days.every((d) => coversWholeDay(d))) return 'open';
-  return null;
+  return days.every((d) => d.length === 0) || (schedule.holidays.length === 0 && days.every(coversWholeDay));
 }
 
 function coversWholeDay(hours: OpenHours[]): boolean {
@@ -156,7 +154,7 @@ const nextChanges = new Map<string, { from: number; until: number; next: Date | 
 function search(schedule: Schedule, at: Date, direction: 1 | -1): Date | null {
   const t0 = at.getTime();
   const state = stateAt(schedule, t0);
-  if (weekIsConstant(schedule)) return null;
+  if (neverChanges(schedule)) return null;
   const base = Math.floor(t0 / 1000) * 1000;
   for (let k = 0; k < HORIZON_DAYS; k++) {
     if (direction === 1) {
