@@ -21,6 +21,12 @@ import { devRoutes } from './http/routes/dev.js';
 import { userRoutes } from './http/routes/users.js';
 import { UserDirectory } from './core/users.js';
 import type { Feature } from './feature.js';
+import { MetricsRegistry } from './core/metrics.js';
+import { registerCoreMetrics } from './core/core-metrics.js';
+import { HealthChecks } from './core/health.js';
+import { HealthFeature } from './http/routes/health.js';
+import { SystemdNotifier } from './systemd.js';
+import { reloadConfig, type ReloadResult } from './reload.js';
 import { AutoAttendants } from './core/auto-attendants.js';
 import { SipTrunks } from './core/sip-trunks.js';
 import { ResourcesFeature } from './resources-scheduler.js';
@@ -42,13 +48,18 @@ export class Daemon {
   private listeners: Listener[] = [];
   private features: Feature[] = [];
   private timers: NodeJS.Timeout[] = [];
+  private offs: Array<() => void> = [];
+  private verifier: LicenseVerifier | null = null;
+  private readonly systemd: SystemdNotifier;
+  private phase: 'starting' | 'running' | 'stopping' = 'starting';
 
   constructor(
     private readonly loaded: LoadedConfig,
-    opts: { log?: Logger; clock?: Clock } = {},
+    opts: { log?: Logger; clock?: Clock; env?: NodeJS.ProcessEnv } = {},
   ) {
     this.log = opts.log ?? createLogger(loaded.config.log.level);
     this.clockOverride = opts.clock ?? null;
+    this.systemd = new SystemdNotifier(this.log, opts.env);
   }
 
   private readonly clockOverride: Clock | null;
@@ -70,16 +81,19 @@ export class Daemon {
     const build = buildInfo();
     const systemId = await ensureSystemId(store);
     const roots = [...(config.license.trustDevelopmentRoot ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
-    const verifier = new LicenseVerifier({ trustedRoots: roots, systemId, buildDate: build.buildDate, maxFutureMinutes: config.license.maxFutureMinutes });
+    const verifier = (this.verifier = new LicenseVerifier({ trustedRoots: roots, systemId, buildDate: build.buildDate, maxFutureMinutes: config.license.maxFutureMinutes }));
     const audit = new AuditLog(store, clock, bus);
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
     // ── domain services (pure: no HTTP, no sockets) ──
     const users = new UserDirectory(store, licensing, audit, bus, clock);
+    const metrics = new MetricsRegistry();
+    const health = new HealthChecks();
     const autoAttendants = new AutoAttendants(store, clock, bus, audit, licensing);
     const sipTrunks = new SipTrunks(store, clock, bus, audit, licensing);
-    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, users, systemId, build, autoAttendants, sipTrunks };
+    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, users, systemId, build, metrics, health, autoAttendants, sipTrunks };
     this.core = core;
+    this.offs.push(registerCoreMetrics(core));
 
     await licensing.load();
     await users.ensureSupervisor();
@@ -92,7 +106,8 @@ export class Daemon {
     this.logEvents(core);
 
     // ── adapters: each feature is a start/stop unit around the core ──
-    this.features = [new ResourcesFeature(core)];
+    this.features = [new HealthFeature(core, () => this.listeners), new ResourcesFeature(core)];
+    core.health.add('startup', () => (this.phase === 'running' ? null : this.phase));
 
     const app = createApp(core, [
       authRoutes(core),
@@ -101,7 +116,7 @@ export class Daemon {
       userRoutes(core),
       ...(devClock ? [devRoutes(core)] : []),
       ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
-    ]);
+    ], this.features.flatMap((f) => (f.publicRoutes ? [f.publicRoutes()] : [])));
     const api = new Listener('api', app);
     const control = new Listener('control', (req, res) => {
       (req as unknown as Record<symbol, boolean>)[VIA_CONTROL_SOCKET] = true;
@@ -119,7 +134,14 @@ export class Daemon {
 
     const mode = licensing.mode();
     const ready: ReadyInfo = { listeners, systemId, mode: mode.mode };
-    this.log.notice('ready', { ...ready, reason: mode.reason.en, config: this.loaded.file ?? 'development defaults' });
+    this.log.announce('ready', { ...ready, reason: mode.reason.en, config: this.loaded.file ?? 'development defaults' });
+    // READY last: every listener is up and the database migrated.
+    this.phase = 'running';
+    void this.systemd.ready(`${mode.mode}: ${mode.reason.en}`);
+    this.systemd.startWatchdog(async () => {
+      const r = await core.health.run();
+      return r.ok ? null : Object.entries(r.checks).filter(([, c]) => !c.ok).map(([n, c]) => `${n}: ${c.problem}`).join('; ');
+    });
     return ready;
   }
 
@@ -139,12 +161,25 @@ export class Daemon {
     core.bus.on('admin.login', (e) => (e.data.ok ? this.log.info : this.log.notice)('admin login', { name: e.data.name, ok: e.data.ok, from: e.data.from }));
   }
 
-  /** Stop accepting, finish what is in flight, close the database. */
+  /** SIGHUP: read the configuration again and apply what can change without a restart. */
+  async reload(): Promise<ReloadResult | null> {
+    if (!this.core || !this.verifier) return null;
+    await this.systemd.reloading();
+    const result = await reloadConfig(this.core, this.verifier, this.features, this.loaded);
+    const mode = this.core.licensing.mode();
+    await this.systemd.ready(`${mode.mode}: ${mode.reason.en}`);
+    return result;
+  }
+
+  /** STOPPING first; stop accepting, finish what is in flight, close the database. */
   async stop(): Promise<void> {
+    this.phase = 'stopping';
+    await this.systemd.stopping();
+    for (const off of this.offs) off();
     for (const t of this.timers) clearInterval(t);
     for (const f of [...this.features].reverse()) await f.stop?.().catch((e) => this.log.error('feature stop failed', { feature: f.name, error: String(e) }));
     await Promise.all(this.listeners.map((l) => l.stop()));
     await this.core?.store.close();
-    this.log.notice('stopped');
+    this.log.announce('stopped');
   }
 }

@@ -8,6 +8,8 @@ import type { Licensing } from './licensing.js';
 import type { AdminAccounts } from './admins.js';
 import type { BuildInfo } from './system.js';
 import type { UserDirectory } from './users.js';
+import type { MetricsRegistry } from './metrics.js';
+import type { HealthChecks } from './health.js';
 import type { AutoAttendants } from './auto-attendants.js';
 import type { SipTrunks } from './sip-trunks.js';
 
@@ -29,6 +31,10 @@ export interface Core {
   users: UserDirectory;
   systemId: string;
   build: BuildInfo;
+  /** Prometheus registry: features register their series here (see core/metrics.ts for the names). */
+  metrics: MetricsRegistry;
+  /** Readiness checks behind /readyz and the systemd watchdog; features add theirs. */
+  health: HealthChecks;
   autoAttendants: AutoAttendants;
   sipTrunks: SipTrunks;
 }
