@@ -21,12 +21,18 @@ import { devRoutes } from './http/routes/dev.js';
 import { userRoutes } from './http/routes/users.js';
 import { UserDirectory } from './core/users.js';
 import type { Feature } from './feature.js';
+import { LiveUpdates } from './http/live.js';
 import { MetricsRegistry } from './core/metrics.js';
 import { registerCoreMetrics } from './core/core-metrics.js';
 import { HealthChecks } from './core/health.js';
 import { HealthFeature } from './http/routes/health.js';
 import { SystemdNotifier } from './systemd.js';
 import { reloadConfig, type ReloadResult } from './reload.js';
+import { TrustedClock } from './core/trusted-clock.js';
+import { JobRegistry } from './core/jobs.js';
+import { Lifecycle, type StaleDeviceReleaser } from './core/lifecycle.js';
+import { Scheduler } from './scheduler.js';
+import { lifecycleRoutes } from './http/routes/lifecycle.js';
 import { AutoAttendants } from './core/auto-attendants.js';
 import { SipTrunks } from './core/sip-trunks.js';
 import { ResourcesFeature } from './resources-scheduler.js';
@@ -73,11 +79,13 @@ export class Daemon {
     const { config } = this.loaded;
     mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
     const devClock = config.dev.clockControl ? new OffsetClock(this.clockOverride ?? systemClock) : null;
-    const clock = devClock ?? this.clockOverride ?? systemClock;
+    const systemTime = devClock ?? this.clockOverride ?? systemClock;
     if (devClock) this.log.warn('development clock control is enabled: admins can move the daemon clock (never enable in production)');
 
     const bus = new EventBus();
     const store = await Store.open(join(config.dataDir, 'pbxd.db'), this.log.child({ component: 'store' }));
+    // Every decision by date uses the trusted clock: setting the system clock back does not extend a license.
+    const clock = await TrustedClock.open(store, systemTime);
     const build = buildInfo();
     const systemId = await ensureSystemId(store);
     const roots = [...(config.license.trustDevelopmentRoot ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
@@ -85,13 +93,18 @@ export class Daemon {
     const audit = new AuditLog(store, clock, bus);
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
+    const jobs = new JobRegistry(bus, this.log.child({ component: 'jobs' }), () => clock.now());
+    // The device service (another feature) may join the core later; the stale-devices job looks it up when it runs.
+    const devices = () => (this.core as { devices?: StaleDeviceReleaser } | null)?.devices;
+    const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, devices });
     // ── domain services (pure: no HTTP, no sockets) ──
     const users = new UserDirectory(store, licensing, audit, bus, clock);
     const metrics = new MetricsRegistry();
     const health = new HealthChecks();
-    const autoAttendants = new AutoAttendants(store, clock, bus, audit, licensing);
+    // Business hours follow the clock as set (wallClock), even when it is set back.
+    const autoAttendants = new AutoAttendants(store, systemTime, bus, audit, licensing);
     const sipTrunks = new SipTrunks(store, clock, bus, audit, licensing);
-    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, users, systemId, build, metrics, health, autoAttendants, sipTrunks };
+    const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, systemId, build, metrics, health, jobs, lifecycle, autoAttendants, sipTrunks };
     this.core = core;
     this.offs.push(registerCoreMetrics(core));
 
@@ -106,7 +119,7 @@ export class Daemon {
     this.logEvents(core);
 
     // ── adapters: each feature is a start/stop unit around the core ──
-    this.features = [new HealthFeature(core, () => this.listeners), new ResourcesFeature(core)];
+    this.features = [new HealthFeature(core, () => this.listeners), new Scheduler(core), new LiveUpdates(core), new ResourcesFeature(core)];
     core.health.add('startup', () => (this.phase === 'running' ? null : this.phase));
 
     const app = createApp(core, [
@@ -114,6 +127,7 @@ export class Daemon {
       licenseRoutes(core),
       auditRoutes(core),
       userRoutes(core),
+      lifecycleRoutes(core),
       ...(devClock ? [devRoutes(core)] : []),
       ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
     ], this.features.flatMap((f) => (f.publicRoutes ? [f.publicRoutes()] : [])));
@@ -128,9 +142,6 @@ export class Daemon {
       control: await control.listenUnix(config.control.socket),
     };
     for (const f of this.features) Object.assign(listeners, (await f.start?.({ api: api.server })) ?? {});
-
-    // Mode changes by the passage of time (expiry, end of grace) are noticed without a request.
-    this.timers.push(setInterval(() => licensing.checkMode(), 30_000).unref());
 
     const mode = licensing.mode();
     const ready: ReadyInfo = { listeners, systemId, mode: mode.mode };

@@ -85,6 +85,9 @@ describe('auto attendants and SIP trunks (counted resources from the license)', 
     const switches = await auditActions(d, 'autoattendant.switch');
     expect(switches[0]).to.deep.include({ actor: 'scheduler', subject: 'Zentrale', details: { state: 'open', at: '2026-12-02T07:00:00.000Z' } });
     expect(d.output.some((l) => l.includes('auto attendant switched') && l.includes('name=Zentrale') && l.includes('state=open'))).to.equal(true);
+    const job = (await call('GET', '/api/v1/jobs')).json.jobs.find((j: { name: string }) => j.name === 'autoAttendants');
+    expect(job).to.deep.include({ schedule: '* * * * *', enabled: true });
+    expect(job.lastRun.ok).to.equal(true);
 
     // Jump to Christmas Eve (a holiday, Thursday): closed since midnight local time.
     await d.setClock(new Date('2026-12-24T10:00:00Z'));

@@ -8,6 +8,11 @@ function readLicense(path: string | undefined): Buffer {
   return readFileSync(path === '-' ? 0 : path);
 }
 
+/** A file valid from a later day is scheduled, not in force yet. */
+function inForce(r: { payload: { licenseId: string }; activatesAt?: string }): string {
+  return r.activatesAt ? `license ${r.payload.licenseId} is accepted and activates on ${r.activatesAt}` : `license ${r.payload.licenseId} is now in force`;
+}
+
 export function changesTable(changes: CodeChange[]): string {
   return table(
     ['code', 'old', 'new', 'used', 'to remove'],
@@ -47,6 +52,7 @@ export function statusText(s: ApplianceStatus): string {
     line('Expires', s.expiresAt ?? (s.licenseId ? 'never' : null)),
     ...(s.graceDaysLeft !== null && s.mode === 'grace' ? [line('Grace days left', s.graceDaysLeft)] : []),
     line('Update service until', s.updateServiceUntil),
+    ...(s.scheduled ? [line('Scheduled', `${s.scheduled.licenseId} activates on ${s.scheduled.activatesAt}`)] : []),
     line('pbxd', `${s.build.version} (${s.build.buildDate})`),
     '',
     table(['code', 'name', 'used', 'total'], s.codes.map((c: CodeLine) => [c.code, c.label.en, c.used, c.total])),
@@ -85,16 +91,18 @@ export const licenseCommands: Command[] = [
     async run(api, a) {
       const staged = await api.request<Staged>('GET', `/license/staged${a.positional[0] ? `?stageId=${Number(a.positional[0])}` : ''}`);
       const plan: PlanStep[] = a.get('plan') ? JSON.parse(readFileSync(a.get('plan')!, 'utf8')) : a.has('apply-plan') ? staged.plan : [];
-      const r = await api.request<{ payload: { licenseId: string }; changes: CodeChange[] }>('POST', '/license/activate', { stageId: staged.stageId, plan });
-      return { data: r, text: `license ${r.payload.licenseId} is now in force\n\n${changesTable(r.changes)}` };
+      const r = await api.request<{ payload: { licenseId: string }; changes: CodeChange[]; activatesAt?: string }>('POST', '/license/activate', { stageId: staged.stageId, plan });
+      return { data: r, text: `${inForce(r)}
+
+${changesTable(r.changes)}` };
     },
   },
   {
     words: ['license', 'install'],
     usage: 'license install FILE         stage and activate a license file',
     async run(api, a) {
-      const r = await api.request<{ payload: { licenseId: string }; changes: CodeChange[] }>('POST', '/license', readLicense(a.positional[0]), 'text/plain');
-      return { data: r, text: `license ${r.payload.licenseId} is now in force\n\n${changesTable(r.changes)}` };
+      const r = await api.request<{ payload: { licenseId: string }; changes: CodeChange[]; activatesAt?: string }>('POST', '/license', readLicense(a.positional[0]), 'text/plain');
+      return { data: r, text: `${inForce(r)}\n\n${changesTable(r.changes)}` };
     },
   },
 ];
