@@ -103,7 +103,7 @@ export function mount(main) {
       registrar: el('input', { id: 'trunk-registrar', required: true, size: 22 }),
       username: el('input', { id: 'trunk-username', required: true, size: 12, autocomplete: 'off' }),
       password: el('input', { id: 'trunk-password', type: 'password', required: true, size: 12, autocomplete: 'new-password' }),
-      channels: el('input', { id: 'trunk-channels', type: 'number', min: 0, required: true, value: 10, style: 'width: 5em' }),
+      channels: el('input', { id: 'trunk-channels', type: 'number', min: 0, required: true, value: '10', style: 'width: 5em' }),
     };
     return el('form', { id: 'trunk-form', class: 'stack', onsubmit: (ev) => {
       ev.preventDefault();

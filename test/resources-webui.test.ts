@@ -1,40 +1,26 @@
-/**
- * PENDING until the web UI shell (feat/webui) is merged and `web/js/pages/resources.js`
- * is wired into it: `PAGES.resources` in web/js/app.js and `nav.resources` in web/i18n/*.json.
- * Excluded from mocha by `.mocharc.json` (ignore dist/test/pending/**). It launches Chromium
- * itself so that it compiles on this branch; after the merge it can use test/support/browser.ts.
- */
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { ADMIN_PASSWORD, TestDaemon } from '../support/daemon.js';
-import { attendantBody, RESOURCES_LICENSE } from '../support/resources.js';
+import type { Browser, Page } from 'playwright-core';
+import { TestDaemon } from './support/daemon.js';
+import { launchChromium, newAdminPage, screenshot } from './support/browser.js';
+import { attendantBody, RESOURCES_LICENSE } from './support/resources.js';
 
 describe('web UI: auto attendants and SIP trunks', function () {
+  this.timeout(60_000);
   let d: TestDaemon;
   let browser: Browser;
+  let closeBrowser: () => Promise<void>;
   before(async () => {
     d = await TestDaemon.start();
     await d.installLicense(RESOURCES_LICENSE);
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    ({ browser, close: closeBrowser } = await launchChromium());
   });
   after(async () => {
-    await browser?.close();
+    await closeBrowser?.();
     await d.dispose();
   });
 
   async function openPage(locale = 'en-US'): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ locale, baseURL: d.apiUrl, viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto('/');
-    await page.locator('#login-password').fill(ADMIN_PASSWORD);
-    await page.locator('#login-password').press('Enter');
-    await page.locator('#live[data-state=on]').waitFor();
+    const { page, errors } = await newAdminPage(browser, d, { locale });
     await page.locator('#nav-resources').click();
     await page.locator('#aa-title').waitFor();
     return { page, errors };
@@ -50,8 +36,9 @@ describe('web UI: auto attendants and SIP trunks', function () {
     await page.locator('#trunk-title', { hasText: '20 of 30 licensed channels' }).waitFor();
     await page.locator('#aa-table tr[data-name=Zentrale][data-state=closed]').waitFor();
 
+    // 1.5 s before 08:00 Berlin: the page turns to OPEN by itself.
     await d.setClock(new Date('2026-12-02T06:59:58.500Z'));
-    await page.locator('#aa-table tr[data-name=Zentrale][data-state=open]').waitFor({ timeout: 5000 });
+    await page.locator('#aa-table tr[data-name=Zentrale][data-state=open]').waitFor({ timeout: 10_000 });
     expect(await page.locator('#aa-switched').textContent()).to.equal('Zentrale is now OPEN');
 
     const fill = async (values: Record<string, string>) => {
@@ -63,8 +50,8 @@ describe('web UI: auto attendants and SIP trunks', function () {
     await fill({ name: 'Carrier B', registrar: 'sip.b.example', username: 'b', password: 'ui-secret-b', channels: '10' });
     await page.locator('#trunk-table tr[data-name="Carrier B"]').waitFor();
     await page.locator('#trunk-title', { hasText: '30 of 30 licensed channels' }).waitFor();
-    const html = await page.content();
-    expect(html).to.not.contain('ui-secret-a');
+    await screenshot(page, 'resources');
+    expect(await page.content()).to.not.contain('ui-secret-a');
     expect(errors).to.deep.equal([]);
   });
 

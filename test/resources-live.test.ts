@@ -1,12 +1,7 @@
-/**
- * PENDING until the socket.io adapter (feat/webui) is merged: it forwards bus
- * events to authenticated UI sockets. Excluded from mocha by `.mocharc.json`
- * (ignore dist/test/pending/**); the lead enables it at merge.
- */
 import { expect } from 'chai';
 import { io, type Socket } from 'socket.io-client';
-import { TestDaemon } from '../support/daemon.js';
-import { attendantBody, RESOURCES_LICENSE } from '../support/resources.js';
+import { TestDaemon } from './support/daemon.js';
+import { attendantBody, RESOURCES_LICENSE } from './support/resources.js';
 
 describe('auto attendant switches reach the web UI live', function () {
   let d: TestDaemon;
