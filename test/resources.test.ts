@@ -98,6 +98,10 @@ describe('auto attendants and SIP trunks (counted resources from the license)', 
     });
     expect(closed.since, 'Wednesday 23rd 17:00 CET').to.equal('2026-12-23T16:00:00.000Z');
     expect(closed.nextChange, 'Friday 25th 08:00 CET').to.equal('2026-12-25T07:00:00.000Z');
+
+    // Set back (the trusted clock of license decisions never goes back; business hours follow the clock as set).
+    await d.setClock(new Date('2026-12-02T10:00:00Z'));
+    await eventually(async () => expect((await call('GET', '/api/v1/auto-attendants/Zentrale')).json).to.include({ state: 'open', since: '2026-12-02T07:00:00.000Z' }));
     await d.request('PUT', '/api/v1/dev/clock', { body: { offsetMs: 0 } });
   });
 
