@@ -12,8 +12,9 @@ import { licenseCommands } from '../cli/commands/license.js';
 import { adminCommands } from '../cli/commands/admin.js';
 import { lifecycleCommands } from '../cli/commands/lifecycle.js';
 import { userCommands } from '../cli/commands/users.js';
+import { resourceCommands } from '../cli/commands/resources.js';
 
-const commands: Command[] = [...licenseCommands, ...userCommands, ...adminCommands, ...lifecycleCommands];
+const commands: Command[] = [...licenseCommands, ...userCommands, ...adminCommands, ...lifecycleCommands, ...resourceCommands];
 
 const GLOBAL_FLAGS = `Global options:
   --json              machine-readable output

@@ -12,6 +12,8 @@ import type { Lifecycle } from './lifecycle.js';
 import type { UserDirectory } from './users.js';
 import type { MetricsRegistry } from './metrics.js';
 import type { HealthChecks } from './health.js';
+import type { AutoAttendants } from './auto-attendants.js';
+import type { SipTrunks } from './sip-trunks.js';
 
 /**
  * The domain core as the adapters see it: services that know nothing of HTTP,
@@ -45,4 +47,6 @@ export interface Core {
   jobs: JobRegistry;
   /** Renewal, expiry warnings, backups, usage reports. */
   lifecycle: Lifecycle;
+  autoAttendants: AutoAttendants;
+  sipTrunks: SipTrunks;
 }

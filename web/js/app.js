@@ -6,8 +6,9 @@ import * as licensePage from './pages/license.js';
 import * as usersPage from './pages/users.js';
 import * as devicesPage from './pages/devices.js';
 import * as auditPage from './pages/audit.js';
+import * as resourcesPage from './pages/resources.js';
 
-const PAGES = { license: licensePage, users: usersPage, devices: devicesPage, audit: auditPage };
+const PAGES = { license: licensePage, users: usersPage, devices: devicesPage, resources: resourcesPage, audit: auditPage };
 const root = document.getElementById('app');
 
 const state = {
