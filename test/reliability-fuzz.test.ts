@@ -14,15 +14,21 @@ const API = [
   '/api/v1/tenants', '/api/v1/tenants/:name', '/api/v1/user-licenses',
   '/api/v1/audit', '/api/v1/audit/verify', '/api/v1/auth/login', '/api/v1/auth/me',
   '/api/v1/openapi.json', '/api/v1/refusals', '/healthz', '/readyz', '/metrics',
+  '/api/v1/jobs', '/api/v1/jobs/:name/run', '/api/v1/usage/report',
+  '/api/v1/auto-attendants', '/api/v1/auto-attendants/:name', '/api/v1/auto-attendants/evaluate', '/api/v1/sip-trunks', '/api/v1/sip-trunks/:name',
 ];
-/** Routes where any string is a valid value (a password, a token label): hostile bodies there go without a valid login. */
-const UNAUTHENTICATED_ONLY = ['/api/v1/admins', '/api/v1/admins/:name/password', '/api/v1/tokens', '/api/v1/auth/logout'];
+/**
+ * Routes where any value (or none) is valid, so a request there changes something
+ * by right: a password, a token label, a backup, a renewal check or request.
+ * Hostile requests there go without a valid login and must be refused.
+ */
+const UNAUTHENTICATED_ONLY = ['/api/v1/admins', '/api/v1/admins/:name/password', '/api/v1/tokens', '/api/v1/auth/logout', '/api/v1/backups', '/api/v1/license/check', '/api/v1/license/request'];
 
 /** Everything a failed request could have changed, read through the API and from the database file. */
 async function snapshot(d: TestDaemon) {
   const { now: _now, ...status } = await d.status();
   const tables: Record<string, unknown> = {};
-  for (const t of ['users', 'user_licenses', 'tenants', 'licenses', 'admins', 'admin_tokens', 'audit', 'meta'])
+  for (const t of ['users', 'user_licenses', 'tenants', 'licenses', 'admins', 'admin_tokens', 'audit', 'meta', 'auto_attendants', 'sip_trunks'])
     tables[t] = (await queryDb<{ n: number }>(d.dataDir, `SELECT COUNT(*) AS n FROM ${t}`))[0]!.n;
   return {
     status,
@@ -30,6 +36,8 @@ async function snapshot(d: TestDaemon) {
     userLicenses: (await d.request('GET', '/api/v1/user-licenses?limit=10000')).json,
     tenants: (await d.request('GET', '/api/v1/tenants')).json,
     admins: (await d.request('GET', '/api/v1/admins')).json,
+    attendants: (await d.request('GET', '/api/v1/auto-attendants')).json,
+    trunks: (await d.request('GET', '/api/v1/sip-trunks')).json,
     audit: (await d.request('GET', '/api/v1/audit/verify')).json,
     tables,
   };

@@ -71,7 +71,7 @@ export const HOSTILE_STRINGS = [
 export const HOSTILE_NUMBERS = [-1, -0.5, 1.5, 2 ** 53 + 1, 1e21, -1e21, Number.MAX_VALUE, 1_000_001, 3.14159];
 
 /** Field names of the real API, so hostile values reach the handlers' own checks. */
-export const FIELDS = ['userName', 'firstName', 'lastName', 'tenant', 'extension', 'users', 'userNames', 'all', 'changes', 'code', 'assigned', 'seats', 'license', 'stageId', 'plan', 'kind', 'id', 'name', 'password', 'token', 'label', 'admin', 'now', 'offsetMs', '__proto__', 'constructor'];
+export const FIELDS = ['userName', 'firstName', 'lastName', 'tenant', 'extension', 'users', 'userNames', 'all', 'changes', 'code', 'assigned', 'seats', 'license', 'stageId', 'plan', 'kind', 'id', 'name', 'password', 'token', 'label', 'admin', 'now', 'offsetMs', 'schedule', 'numbers', 'inHours', 'outOfHours', 'registrar', 'username', 'channels', 'at', 'requestKey', '__proto__', 'constructor'];
 
 export function hostileValue(rnd: Random, depth = 0): unknown {
   const r = rnd();
