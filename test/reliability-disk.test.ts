@@ -1,9 +1,6 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { TestDaemon } from './support/daemon.js';
-import { FullDisk, immutableBindsOpenFiles, setReadOnly } from './support/disk.js';
+import { FullDisk, immutableBindsOpenFiles, immutableCapableFolder, setReadOnly } from './support/disk.js';
 import { countsInDb, integrityCheck, post } from './support/reliability.js';
 
 const usersOf = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ userName: `${prefix}${i}`, firstName: 'Disk', lastName: `${prefix} ${i}`.padEnd(60, '.') }));
@@ -78,9 +75,10 @@ describe('reliability: full disk and read-only data folder', function () {
   });
 
   it('refuses writes to a read-only data folder with STORE_UNAVAILABLE, keeps serving reads, and recovers when it is writable again', async function () {
-    const dataDir = mkdtempSync(join(tmpdir(), 'pbxd-ro-'));
-    // chattr +i is what makes a folder read-only for root; the file system of the test's tmpdir must honour it.
-    expect(immutableBindsOpenFiles(dataDir), `chattr +i does not stop writes on the file system of ${tmpdir()}`).to.equal(true);
+    // chattr +i is what makes a folder read-only for root, on a file system that honours it.
+    const folder = immutableCapableFolder();
+    const dataDir = folder.dataDir;
+    expect(immutableBindsOpenFiles(dataDir), `chattr +i does not stop writes on the file system of ${dataDir} (${folder.kind})`).to.equal(true);
     let d: TestDaemon | null = null;
     let readOnly = false;
     try {
@@ -108,7 +106,7 @@ describe('reliability: full disk and read-only data folder', function () {
     } finally {
       if (readOnly) setReadOnly(dataDir, false);
       await d?.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      folder.dispose();
     }
   });
 });

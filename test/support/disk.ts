@@ -101,6 +101,31 @@ export function immutableBindsOpenFiles(dir: string): boolean {
   return refused;
 }
 
+/**
+ * A data folder on a file system where `chattr +i` binds open files: the test's
+ * tmpdir when it is ext4 (or another that honours the flag), else a small
+ * loop-mounted ext4 image where mounting is allowed.
+ */
+export function immutableCapableFolder(): { dataDir: string; kind: string; dispose: () => void } {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pbxd-ro-'));
+  // PBXD_TEST_DISK=loop tries the fallback where the tmpdir would do.
+  if (process.env.PBXD_TEST_DISK !== 'loop' && immutableBindsOpenFiles(dataDir)) return { dataDir, kind: 'tmpdir', dispose: () => rmSync(dataDir, { recursive: true, force: true }) };
+  const image = join(dataDir, 'ext4.img');
+  const mountPoint = join(dataDir, 'mnt');
+  mkdirSync(mountPoint);
+  execFileSync('truncate', ['-s', '64M', image]);
+  execFileSync('mkfs.ext4', ['-q', '-F', image], { stdio: 'pipe' });
+  execFileSync('mount', ['-o', 'loop', image, mountPoint], { stdio: 'pipe' });
+  return {
+    dataDir: mountPoint,
+    kind: 'loop-mounted ext4',
+    dispose: () => {
+      execFileSync('umount', ['-l', mountPoint]);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Make the data folder and its database files immutable (read-only even for root), or writable again. */
 export function setReadOnly(dataDir: string, readOnly: boolean): void {
   // Not the -shm file: SQLite maps it into memory, and a write fault on an immutable mapping would be a SIGBUS, not a write error.
