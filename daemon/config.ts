@@ -16,6 +16,8 @@ export interface Config {
   license: { graceDays: number; trustedRoots: string[]; trustDevelopmentRoot: boolean; maxFutureMinutes: number };
   admin: { initialPassword: string; sessionHours: number; loginFailuresPerMinute: number };
   log: { level: LogLevel };
+  /** Client sessions over WebSocket (desktop client, app, TAPI, operator console). */
+  sessions: { heartbeatSeconds: number; maxPerUser: number; maxMessageBytes: number; helloSeconds: number };
   /** Development only: lets an admin move the daemon's clock through the API (tests, demos). */
   dev: { clockControl: boolean };
 }
@@ -32,6 +34,7 @@ const str = (v: unknown) => (typeof v === 'string' ? null : 'must be a string');
 const bool = (v: unknown) => (typeof v === 'boolean' ? null : 'must be true or false');
 const posInt = (v: unknown) => (Number.isInteger(v) && (v as number) >= 0 ? null : 'must be a whole number ≥ 0');
 const strList = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? null : 'must be a list of strings');
+const atLeast = (min: number) => (v: unknown) => (Number.isInteger(v) && (v as number) >= min ? null : `must be a whole number ≥ ${min}`);
 const level = (v: unknown) => (typeof v === 'string' && v in LEVELS ? null : `must be one of ${Object.keys(LEVELS).join(', ')}`);
 
 /** Every key, its check, and whether changing it needs a restart. */
@@ -54,6 +57,10 @@ export const schema: Record<string, KeySpec> = {
   'admin.loginFailuresPerMinute': { check: posInt, restart: false },
   'log.level': { check: level, restart: false },
   'dev.clockControl': { check: bool, restart: true },
+  'sessions.heartbeatSeconds': { check: atLeast(1), restart: false },
+  'sessions.maxPerUser': { check: atLeast(1), restart: false },
+  'sessions.maxMessageBytes': { check: atLeast(256), restart: false },
+  'sessions.helloSeconds': { check: atLeast(1), restart: false },
 };
 
 export function defaults(dataDir: string): Config {
@@ -66,6 +73,7 @@ export function defaults(dataDir: string): Config {
     admin: { initialPassword: '', sessionHours: 12, loginFailuresPerMinute: 5 },
     log: { level: 'info' },
     dev: { clockControl: false },
+    sessions: { heartbeatSeconds: 30, maxPerUser: 5, maxMessageBytes: 16 * 1024, helloSeconds: 5 },
   };
 }
 

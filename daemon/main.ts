@@ -19,6 +19,8 @@ import { licenseRoutes } from './http/routes/license.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { devRoutes } from './http/routes/dev.js';
 import type { Feature } from './feature.js';
+import { ClientSessions } from './core/client-sessions.js';
+import { ClientEndpoint } from './ws/client-endpoint.js';
 
 export interface ReadyInfo {
   /** name → bound address ("127.0.0.1:41234" or a socket path) */
@@ -70,7 +72,8 @@ export class Daemon {
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
     // ── domain services (pure: no HTTP, no sockets) ──
-    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, systemId, build };
+    const clientSessions = new ClientSessions(store, licensing, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
+    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, clientSessions, systemId, build };
     this.core = core;
 
     await licensing.load();
@@ -78,7 +81,7 @@ export class Daemon {
     this.logEvents(core);
 
     // ── adapters: each feature is a start/stop unit around the core ──
-    this.features = [];
+    this.features = [new ClientEndpoint(core)];
 
     const app = createApp(core, [
       authRoutes(core),

@@ -7,6 +7,7 @@ import type { AuditLog } from './audit.js';
 import type { Licensing } from './licensing.js';
 import type { AdminAccounts } from './admins.js';
 import type { BuildInfo } from './system.js';
+import type { ClientSessions } from './client-sessions.js';
 
 /**
  * The domain core as the adapters see it: services that know nothing of HTTP,
@@ -23,6 +24,7 @@ export interface Core {
   audit: AuditLog;
   licensing: Licensing;
   admins: AdminAccounts;
+  clientSessions: ClientSessions;
   systemId: string;
   build: BuildInfo;
 }
