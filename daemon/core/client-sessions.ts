@@ -43,6 +43,9 @@ export const refuse = defineRefusals({
   SESS_PROTOCOL: entry<{ problem: string }>(400,
     (d) => ({ en: `Bad message: ${d.problem}.`, de: `Ungültige Nachricht: ${d.problem}.` }),
     fixed({ en: 'Update the client; it speaks a protocol pbxd does not understand.', de: 'Aktualisieren Sie den Client; er spricht ein Protokoll, das pbxd nicht versteht.' })),
+  SESS_USER_NOT_ACTIVE: entry<{ userName: string }>(403,
+    (d) => ({ en: `User ${d.userName} is not active (waiting for a free user seat or approval).`, de: `Benutzer ${d.userName} ist nicht aktiv (wartet auf einen freien Benutzerplatz oder die Freigabe).` }),
+    fixed({ en: 'Ask the administrator to approve the user.', de: 'Bitten Sie den Administrator, den Benutzer freizugeben.' })),
   SESS_LICENSE_REMOVED: entry<{ userName: string; code: string }>(403,
     (d) => ({ en: `User ${d.userName} no longer holds the ${d.code} license; the session was ended.`, de: `Benutzer ${d.userName} hat die ${d.code}-Lizenz nicht mehr; die Sitzung wurde beendet.` }),
     (d) => ({ en: `Ask the administrator to assign ${d.code} again, then connect again.`, de: `Bitten Sie den Administrator, ${d.code} erneut zuzuweisen, und verbinden Sie sich erneut.` })),
@@ -191,7 +194,7 @@ export class ClientSessions {
     try {
       const held = await this.entitled([who.userId]);
       const entitlement = held.get(who.userId);
-      if (!entitlement?.active) throw refuse('SESS_USER_REMOVED', { userName: who.userName });
+      if (!entitlement?.active) throw refuse('SESS_USER_NOT_ACTIVE', { userName: who.userName });
       if (!entitlement.codes.has(code) || s.ended?.code === 'SESS_LICENSE_REMOVED') throw refuse('SESS_NO_LICENSE', { userName: who.userName, kind, code });
       if (s.ended) throw s.ended;
     } catch (e) {

@@ -1,0 +1,204 @@
+import { expect } from 'chai';
+import { TestDaemon, sleep } from './support/daemon.js';
+import { ClientSocket, insertUsers, installClientLicense, issueToken } from './support/sessions.js';
+
+describe('client sessions over WebSocket', function () {
+  let d: TestDaemon;
+  const tokens: Record<string, string> = {};
+  const open: ClientSocket[] = [];
+  const hello = async (user: string, kind: string, extra: Record<string, unknown> = {}, opts: { autoPong?: boolean } = {}) => {
+    const c = await ClientSocket.hello(d, { kind, user, token: tokens[user], ...extra }, opts);
+    open.push(c);
+    return c;
+  };
+  const sessions = async (q = '') => (await d.request('GET', `/api/v1/sessions${q}`)).json;
+
+  before(async () => {
+    d = await TestDaemon.start({ config: { sessions: { heartbeatSeconds: 1, helloSeconds: 1, maxPerUser: 2, maxMessageBytes: 1024 } } });
+    await installClientLicense(d);
+    await insertUsers(d, [
+      { userName: 'anna', codes: ['clientbundle'] },
+      { userName: 'bert', codes: [] },
+      { userName: 'vera', codes: ['vap'] },
+      { userName: 'carl', codes: ['clientbundle'] },
+      { userName: 'paul', codes: ['clientbundle'], status: 'pending' },
+    ]);
+    for (const u of ['anna', 'bert', 'vera', 'carl', 'paul']) tokens[u] = await issueToken(d, u);
+  });
+  afterEach(async () => {
+    for (const c of open.splice(0)) c.close();
+    // wait until the daemon has seen the closes, so per-user limits start fresh
+    for (let i = 0; i < 50 && (await sessions()).total > 0; i++) await sleep(20);
+  });
+  after(async () => d.dispose());
+
+  it('refuses a desktop client of a user without clientbundle with 4003 naming the code, and lists no session', async () => {
+    const c = await hello('bert', 'desktop');
+    const closed = await c.closed;
+    expect(closed.code).to.equal(4003);
+    expect(closed.reason).to.contain('clientbundle');
+    expect(c.messages[0].error.code).to.equal('SESS_NO_LICENSE');
+    expect(c.messages[0].error.text.de).to.contain('clientbundle');
+    expect((await sessions()).total).to.equal(0);
+  });
+
+  it('accepts desktop, app and TAPI of a user with clientbundle and shows them to admins (who, kind, since, from)', async () => {
+    const desktop = await hello('anna', 'desktop');
+    expect(desktop.welcome.session).to.include({ userName: 'anna', kind: 'desktop', code: 'clientbundle' });
+    const tapi = await hello('carl', 'tapi');
+    expect(tapi.welcome.session.kind).to.equal('tapi');
+    const app = await hello('carl', 'app');
+    expect(app.welcome.session.kind).to.equal('app');
+    const list = await sessions();
+    expect(list.total).to.equal(3);
+    expect(list.counts).to.include({ desktop: 1, tapi: 1, app: 1, console: 0 });
+    const s = list.sessions.find((x: any) => x.userName === 'anna');
+    expect(s.kind).to.equal('desktop');
+    expect(s.from).to.match(/^127\.0\.0\.1:\d+$/);
+    expect(Date.parse(s.since)).to.be.closeTo(Date.now(), 60_000);
+    expect((await sessions('?user=carl&kind=app')).sessions.map((x: any) => x.kind)).to.deep.equal(['app']);
+  });
+
+  it('admits the operator console only with vap', async () => {
+    const withoutVap = await hello('anna', 'console');
+    const closed = await withoutVap.closed;
+    expect(closed.code).to.equal(4003);
+    expect(closed.reason).to.contain('vap');
+    const withVap = await hello('vera', 'console');
+    expect(withVap.welcome.session).to.include({ userName: 'vera', kind: 'console', code: 'vap' });
+    const desktopOfVera = await hello('vera', 'desktop');
+    expect((await desktopOfVera.closed).code, 'vap is not clientbundle').to.equal(4003);
+  });
+
+  it('refuses bad authentication with 4001 (wrong token, another user\'s token, no token) and a pending user with 4003', async () => {
+    for (const extra of [{ token: 'pbxc_wrong' }, { token: tokens.carl }, { token: undefined }]) {
+      const c = await hello('anna', 'desktop', extra);
+      expect((await c.closed).code, JSON.stringify(extra)).to.equal(4001);
+      expect(c.messages[0].error.code).to.equal('SESS_AUTH_INVALID');
+    }
+    const pending = await hello('paul', 'desktop');
+    expect((await pending.closed).code, 'a pending user holds no seat').to.equal(4003);
+    expect(pending.messages[0].error.code).to.equal('SESS_USER_NOT_ACTIVE');
+    expect((await sessions()).total).to.equal(0);
+  });
+
+  it('closes with 4001 when no hello arrives in time, and with 4009 on an unknown kind or a message that is not a hello', async () => {
+    const silent = await ClientSocket.open(d);
+    open.push(silent);
+    expect((await silent.closeWithin(3000)).code).to.equal(4001);
+    const badKind = await hello('anna', 'fax');
+    expect((await badKind.closed).code).to.equal(4009);
+    const notHello = await ClientSocket.open(d);
+    open.push(notHello);
+    notHello.send({ type: 'ping' });
+    expect((await notHello.closed).code).to.equal(4009);
+  });
+
+  it('closes on bad frames (binary, not JSON, unknown type) and oversized messages, and changes nothing', async () => {
+    const big = await ClientSocket.open(d);
+    open.push(big);
+    big.send({ type: 'hello', kind: 'desktop', user: 'anna', token: tokens.anna, padding: 'x'.repeat(2000) });
+    expect((await big.closed).code, 'message too big').to.equal(1009);
+    expect((await sessions()).total, 'an oversized hello opens nothing').to.equal(0);
+
+    const binary = await ClientSocket.open(d);
+    open.push(binary);
+    binary.send(Buffer.from([1, 2, 3]));
+    expect((await binary.closed).code).to.equal(4009);
+
+    const keep = await hello('anna', 'desktop');
+    const garbage = await hello('anna', 'app');
+    garbage.send('{not json');
+    expect((await garbage.closed).code).to.equal(4009);
+    const unknown = await hello('anna', 'app');
+    unknown.send({ type: 'dial', number: '110' });
+    expect((await unknown.closed).code).to.equal(4009);
+    const list = await sessions();
+    expect(list.sessions.map((s: any) => s.id), 'the other session of the user lives on').to.deep.equal([keep.welcome.session.id]);
+    keep.send({ type: 'ping' });
+    expect((await keep.next()).type).to.equal('pong');
+  });
+
+  it('refuses more than sessions.maxPerUser sessions of one user with 4008', async () => {
+    await hello('anna', 'desktop');
+    await hello('anna', 'app');
+    const third = await hello('anna', 'tapi');
+    const closed = await third.closed;
+    expect(closed.code).to.equal(4008);
+    expect(third.messages[0].error.details).to.deep.equal({ userName: 'anna', limit: 2 });
+    expect((await sessions('?user=anna')).total).to.equal(2);
+  });
+
+  it('lets an admin end a session (API and pbxctl) with 4011, and audits it', async () => {
+    const a = await hello('anna', 'desktop');
+    const r = await d.request('DELETE', `/api/v1/sessions/${a.welcome.session.id}`);
+    expect(r.status).to.equal(200);
+    const closed = await a.closeWithin(1000);
+    expect(closed.code).to.equal(4011);
+    expect(a.messages.at(-1).error.details.by).to.equal('admin');
+    expect((await d.request('DELETE', `/api/v1/sessions/${a.welcome.session.id}`)).json.error.code).to.equal('SESS_NOT_FOUND');
+
+    const c = await hello('carl', 'tapi');
+    const listed = JSON.parse((await d.ctl(['sessions', 'list', '--json'])).stdout);
+    expect(listed.sessions.map((s: any) => s.userName)).to.deep.equal(['carl']);
+    const ended = await d.ctl(['sessions', 'end', c.welcome.session.id]);
+    expect(ended.code).to.equal(0);
+    expect((await c.closeWithin(1000)).code).to.equal(4011);
+    const audit = await d.request('GET', '/api/v1/audit?action=session.end');
+    expect(audit.json.entries.map((e: any) => e.subject)).to.have.members(['anna', 'carl']);
+  });
+
+  it('ends the sessions of a revoked client token with 4001; a new token (pbxctl users token) works', async () => {
+    const before = await hello('carl', 'desktop');
+    const list = (await d.request('GET', '/api/v1/users/carl/client-tokens')).json.tokens;
+    expect(list[0]).to.not.have.property('token');
+    expect(list[0].lastUsedAt).to.be.a('string');
+    const r = await d.request('DELETE', `/api/v1/client-tokens/${list[0].id}`);
+    expect(r.status).to.equal(200);
+    expect((await before.closeWithin(1000)).code).to.equal(4001);
+    const again = await hello('carl', 'desktop');
+    expect((await again.closed).code, 'the revoked token no longer works').to.equal(4001);
+    const issued = await d.ctl(['users', 'token', 'carl', '--label', 'laptop']);
+    expect(issued.code).to.equal(0);
+    tokens.carl = issued.stdout.trim();
+    expect((await hello('carl', 'desktop')).welcome.session.userName).to.equal('carl');
+  });
+
+  it('accepts the user\'s password once the admin set one, and refuses a wrong one', async () => {
+    expect((await d.request('PUT', '/api/v1/users/anna/password', { body: { password: 'short' } })).json.error.code).to.equal('REQ_INVALID');
+    expect((await d.request('PUT', '/api/v1/users/anna/password', { body: { password: 'anna-secret-1' } })).status).to.equal(200);
+    const ok = await hello('anna', 'desktop', { token: undefined, password: 'anna-secret-1' });
+    expect(ok.welcome.session.via).to.equal('password');
+    const wrong = await hello('anna', 'desktop', { token: undefined, password: 'anna-secret-2' });
+    expect((await wrong.closed).code).to.equal(4001);
+    expect(d.output.join('\n')).to.not.contain('anna-secret-1');
+  });
+
+  it('cuts a client that stops answering heartbeats and drops its session', async () => {
+    const dead = await hello('anna', 'desktop', {}, { autoPong: false });
+    const alive = await hello('carl', 'desktop');
+    const closed = await dead.closeWithin(4000);
+    expect(closed.code).to.equal(1006);
+    const list = await sessions();
+    expect(list.sessions.map((s: any) => s.userName)).to.deep.equal(['carl']);
+    expect(alive.ws.readyState).to.equal(alive.ws.OPEN);
+  });
+
+  it('closes every session with 4010 when the license expires into Entry, and refuses new ones there', async () => {
+    await d.installLicense({ quantities: { users: 2000 }, perUser: { clientbundle: 1500, vap: 20 }, expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
+    const a = await hello('anna', 'desktop');
+    const v = await hello('vera', 'console');
+    await d.setClock(new Date(Date.now() + 60 * 86_400_000));
+    expect((await d.status()).mode).to.equal('entry');
+    for (const c of [a, v]) {
+      const closed = await c.closeWithin(1000);
+      expect(closed.code).to.equal(4010);
+      expect(c.messages.at(-1).error.code).to.equal('SESS_LICENSE_REMOVED');
+    }
+    const refused = await hello('anna', 'desktop');
+    expect((await refused.closed).code).to.equal(4003);
+    await d.setClock(new Date());
+    await installClientLicense(d);
+    expect((await hello('anna', 'desktop')).welcome, 'reconnects once a license grants clientbundle again').to.be.an('object');
+  });
+});
