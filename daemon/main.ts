@@ -18,6 +18,8 @@ import { authRoutes } from './http/routes/auth.js';
 import { licenseRoutes } from './http/routes/license.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { devRoutes } from './http/routes/dev.js';
+import { userRoutes } from './http/routes/users.js';
+import { UserDirectory } from './core/users.js';
 import type { Feature } from './feature.js';
 import { ClientSessions } from './core/client-sessions.js';
 import { ClientEndpoint } from './ws/client-endpoint.js';
@@ -72,11 +74,18 @@ export class Daemon {
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
     // ── domain services (pure: no HTTP, no sockets) ──
+    const users = new UserDirectory(store, licensing, audit, bus, clock);
     const clientSessions = new ClientSessions(store, licensing, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
-    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, clientSessions, systemId, build };
+    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, users, clientSessions, systemId, build };
     this.core = core;
 
     await licensing.load();
+    await users.ensureSupervisor();
+    // Per-user licenses follow the allowance in force: suspended beyond it, restored when covered again.
+    const reconcile = () => void users.reconcileSuspensions().catch((e) => this.log.error('suspension reconcile failed', { error: String(e) }));
+    bus.on('mode.changed', reconcile);
+    bus.on('license.activated', reconcile);
+    await users.reconcileSuspensions();
     await this.announceInitialAdmin(core);
     this.logEvents(core);
 
@@ -87,6 +96,7 @@ export class Daemon {
       authRoutes(core),
       licenseRoutes(core),
       auditRoutes(core),
+      userRoutes(core),
       ...(devClock ? [devRoutes(core)] : []),
       ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
     ]);

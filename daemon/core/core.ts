@@ -7,6 +7,7 @@ import type { AuditLog } from './audit.js';
 import type { Licensing } from './licensing.js';
 import type { AdminAccounts } from './admins.js';
 import type { BuildInfo } from './system.js';
+import type { UserDirectory } from './users.js';
 import type { ClientSessions } from './client-sessions.js';
 
 /**
@@ -24,6 +25,7 @@ export interface Core {
   audit: AuditLog;
   licensing: Licensing;
   admins: AdminAccounts;
+  users: UserDirectory;
   clientSessions: ClientSessions;
   systemId: string;
   build: BuildInfo;

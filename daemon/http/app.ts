@@ -20,7 +20,9 @@ export function createApp(core: Core, routers: Router[]): express.Express {
   });
 
   const api = Router();
-  api.use(express.json({ limit: '1mb' }));
+  // JSON bodies up to 1 MB; the bulk import parses its own larger bodies.
+  const bulk = new Set(['/users/import']);
+  api.use(express.json({ limit: '1mb', type: (req) => !bulk.has((req as express.Request).path) && /\bjson\b/.test(String(req.headers['content-type'] ?? '')) }));
   api.get('/openapi.json', (_req, res) => res.json(openApiDocument(core.build.version)));
   api.get('/refusals', (_req, res) => res.json({ codes: refusalCodes() }));
   for (const r of routers) api.use(r);
