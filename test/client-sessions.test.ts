@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TestDaemon, sleep } from './support/daemon.js';
-import { ClientSocket, insertUsers, installClientLicense, issueToken } from './support/sessions.js';
+import { addUsers, assign, ClientSocket, installClientLicense, issueToken } from './support/sessions.js';
 
 describe('client sessions over WebSocket', function () {
   let d: TestDaemon;
@@ -15,13 +15,14 @@ describe('client sessions over WebSocket', function () {
 
   before(async () => {
     d = await TestDaemon.start({ config: { sessions: { heartbeatSeconds: 1, helloSeconds: 1, maxPerUser: 2, maxMessageBytes: 1024 } } });
-    await installClientLicense(d);
-    await insertUsers(d, [
+    // 4 seats: paul, imported last, waits as pending
+    await installClientLicense(d, { users: 4 });
+    await addUsers(d, [
       { userName: 'anna', codes: ['clientbundle'] },
       { userName: 'bert', codes: [] },
       { userName: 'vera', codes: ['vap'] },
       { userName: 'carl', codes: ['clientbundle'] },
-      { userName: 'paul', codes: ['clientbundle'], status: 'pending' },
+      { userName: 'paul', codes: [] },
     ]);
     for (const u of ['anna', 'bert', 'vera', 'carl', 'paul']) tokens[u] = await issueToken(d, u);
   });
@@ -185,7 +186,7 @@ describe('client sessions over WebSocket', function () {
   });
 
   it('closes every session with 4010 when the license expires into Entry, and refuses new ones there', async () => {
-    await d.installLicense({ quantities: { users: 2000 }, perUser: { clientbundle: 1500, vap: 20 }, expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
+    await installClientLicense(d, { users: 4, expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
     const a = await hello('anna', 'desktop');
     const v = await hello('vera', 'console');
     await d.setClock(new Date(Date.now() + 60 * 86_400_000));
@@ -198,7 +199,86 @@ describe('client sessions over WebSocket', function () {
     const refused = await hello('anna', 'desktop');
     expect((await refused.closed).code).to.equal(4003);
     await d.setClock(new Date());
-    await installClientLicense(d);
+    await installClientLicense(d, { users: 4 });
     expect((await hello('anna', 'desktop')).welcome, 'reconnects once a license grants clientbundle again').to.be.an('object');
+  });
+});
+
+describe('client sessions follow the user\'s licenses', function () {
+  let d: TestDaemon;
+  const tokens: Record<string, string> = {};
+  const open: ClientSocket[] = [];
+  const hello = async (user: string, kind: string) => {
+    const c = await ClientSocket.hello(d, { kind, user, token: tokens[user] });
+    open.push(c);
+    return c;
+  };
+  const users = ['dora', 'emil', 'fritz', 'gina'];
+
+  before(async () => {
+    d = await TestDaemon.start();
+    await installClientLicense(d);
+    await addUsers(d, users.map((userName) => ({ userName, codes: ['clientbundle', 'vap'] })));
+    for (const u of users) tokens[u] = await issueToken(d, u);
+  });
+  afterEach(() => {
+    for (const c of open.splice(0)) c.close();
+  });
+  after(async () => d.dispose());
+
+  it('closes the user\'s clientbundle sessions within a second of the removal in the license table (4010), keeps the console, and lets the client reconnect once restored', async () => {
+    const desktop = await hello('dora', 'desktop');
+    const app = await hello('dora', 'app');
+    const console_ = await hello('dora', 'console');
+    const other = await hello('emil', 'desktop');
+    await assign(d, [{ userName: 'dora', code: 'clientbundle', assigned: false }]);
+    for (const c of [desktop, app]) {
+      const closed = await c.closeWithin(1000);
+      expect(closed.code).to.equal(4010);
+      expect(closed.reason).to.contain('clientbundle');
+      expect(c.messages.at(-1).error.remedy.de).to.contain('clientbundle');
+    }
+    const list = (await d.request('GET', '/api/v1/sessions')).json;
+    expect(list.sessions.map((s: any) => `${s.userName}/${s.kind}`)).to.have.members(['dora/console', 'emil/desktop']);
+    expect(console_.ws.readyState).to.equal(console_.ws.OPEN);
+    expect(other.ws.readyState).to.equal(other.ws.OPEN);
+
+    const refused = await hello('dora', 'desktop');
+    expect((await refused.closed).code).to.equal(4003);
+    await assign(d, [{ userName: 'dora', code: 'clientbundle', assigned: true }]);
+    const again = await hello('dora', 'desktop');
+    expect(again.welcome.session.userName).to.equal('dora');
+  });
+
+  it('closes a session when pbxctl takes the license away, and when the user is deleted', async () => {
+    const c = await hello('emil', 'console');
+    const r = await d.ctl(['licenses', 'unassign', 'emil', 'vap']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect((await c.closeWithin(1000)).code).to.equal(4010);
+
+    const f = await hello('fritz', 'tapi');
+    expect((await d.request('DELETE', '/api/v1/users/fritz')).status).to.equal(200);
+    const closed = await f.closeWithin(1000);
+    expect(closed.code).to.equal(4010);
+    expect((await d.request('GET', '/api/v1/sessions?user=fritz')).json.total).to.equal(0);
+  });
+
+  it('closes the sessions of the users a downgrade releases clientbundle from, and only those', async () => {
+    // dora, emil, gina hold clientbundle; the new license grants 1: the plan releases two of them.
+    const byUser = new Map<string, ClientSocket>();
+    for (const u of ['dora', 'emil', 'gina']) byUser.set(u, await hello(u, 'desktop'));
+    const staged = await d.request('POST', '/api/v1/license/stage', { raw: d.license({ quantities: { users: 2000 }, perUser: { clientbundle: 1, vap: 20 } }) });
+    expect(staged.status).to.equal(201);
+    const plan = staged.json.plan.filter((p: any) => p.code === 'clientbundle');
+    expect(plan).to.have.length(2);
+    const act = await d.request('POST', '/api/v1/license/activate', { body: { stageId: staged.json.stageId, plan } });
+    expect(act.status, act.text).to.equal(200);
+    const released = new Set(plan.map((p: any) => p.id));
+    for (const [u, c] of byUser) {
+      if (released.has(u)) expect((await c.closeWithin(1000)).code, u).to.equal(4010);
+    }
+    const kept = [...byUser].filter(([u]) => !released.has(u));
+    expect(kept).to.have.length(1);
+    expect(kept[0]![1].ws.readyState).to.equal(kept[0]![1].ws.OPEN);
   });
 });

@@ -1,5 +1,3 @@
-import sqlite3 from 'sqlite3';
-import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import type { TestDaemon } from './daemon.js';
 
@@ -78,29 +76,23 @@ export class ClientSocket {
   }
 }
 
-/** A license that grants the client codes, so assignments are in force. */
-export async function installClientLicense(d: TestDaemon, opts: { expiresAt?: string | null } = {}): Promise<void> {
-  await d.installLicense({ quantities: { users: 2000 }, perUser: { clientbundle: 1500, vap: 20 }, expiresAt: opts.expiresAt ?? null });
+/** A license that grants the client codes (and `users` seats), so assignments are in force. */
+export async function installClientLicense(d: TestDaemon, opts: { users?: number; clientbundle?: number; vap?: number; expiresAt?: string | null } = {}): Promise<void> {
+  await d.installLicense({ quantities: { users: opts.users ?? 2000 }, perUser: { clientbundle: opts.clientbundle ?? 1500, vap: opts.vap ?? 20 }, expiresAt: opts.expiresAt ?? null });
 }
 
-/**
- * Users with the given per-user codes, written straight into the daemon's
- * database (WAL; the daemon reads committed rows). No event is emitted, so use
- * this only for state set up before the sessions under test open.
- */
-export async function insertUsers(d: TestDaemon, users: Array<{ userName: string; codes: string[]; status?: 'active' | 'pending' }>): Promise<void> {
-  const db = new sqlite3.Database(join(d.dataDir, 'pbxd.db'));
-  const run = (sql: string, params: unknown[]) => new Promise<void>((res, rej) => db.run(sql, params, (e) => (e ? rej(e) : res())));
-  const now = new Date().toISOString();
-  try {
-    await run('PRAGMA busy_timeout=5000', []);
-    for (const u of users) {
-      await run("INSERT INTO users (user_name, status, created_at, updated_at) VALUES (?, ?, ?, ?)", [u.userName, u.status ?? 'active', now, now]);
-      for (const code of u.codes) await run('INSERT INTO user_licenses (user_id, code, assigned_at) SELECT id, ?, ? FROM users WHERE user_name = ?', [code, now, u.userName]);
-    }
-  } finally {
-    await new Promise<void>((res) => db.close(() => res()));
-  }
+/** Assign (or take away) per-user codes through the admin API, as the license table does. */
+export async function assign(d: TestDaemon, changes: Array<{ userName: string; code: string; assigned: boolean }>): Promise<void> {
+  const r = await d.request('POST', '/api/v1/user-licenses', { body: { changes } });
+  if (r.status !== 200) throw new Error(`user-licenses failed: ${r.text}`);
+}
+
+/** Import users through the admin API (beyond the free seats they are pending), then assign their codes. */
+export async function addUsers(d: TestDaemon, users: Array<{ userName: string; codes: string[] }>): Promise<void> {
+  const r = await d.request('POST', '/api/v1/users/import', { body: { users: users.map((u) => ({ userName: u.userName, firstName: u.userName, lastName: 'Test' })) } });
+  if (r.status !== 200) throw new Error(`import failed: ${r.text}`);
+  const changes = users.flatMap((u) => u.codes.map((code) => ({ userName: u.userName, code, assigned: true })));
+  if (changes.length) await assign(d, changes);
 }
 
 /** The admin issues a client token for a user (POST /users/:userName/client-tokens). */
