@@ -30,7 +30,7 @@ const batch = (assigned: boolean) => ({ changes: names.map((userName) => ({ user
 
 export const bench: Bench = async () => {
   const perUser = Math.ceil(SESSIONS / USERS);
-  const d = await TestDaemon.start({ config: { log: { level: 'notice' }, sessions: { maxPerUser: Math.max(5, perUser) } } });
+  const d = await TestDaemon.start({ config: { log: { level: (process.env.BENCH_LOG as 'info') ?? 'notice' }, sessions: { maxPerUser: Math.max(5, perUser) } } });
   const clients: ClientSocket[] = [];
   try {
     await installClientLicense(d);

@@ -147,10 +147,13 @@ export class ClientSessions {
     // A removal names user and code: end those sessions at once, no query needed.
     bus.on('userLicenses.changed', (e) => {
       const changes = (e.data as { changes?: Array<{ userName: string; code: string; assigned: boolean }> }).changes ?? [];
+      const started = performance.now();
+      let ended = 0;
       for (const c of changes) {
         if (c.assigned) continue;
-        for (const s of this.byUser.get(nameKey(c.userName)) ?? []) if (s.code === c.code) this.end(s, refuse('SESS_LICENSE_REMOVED', { userName: s.userName, code: s.code }));
+        for (const s of this.byUser.get(nameKey(c.userName)) ?? []) if (s.code === c.code) ended += this.end(s, refuse('SESS_LICENSE_REMOVED', { userName: s.userName, code: s.code }));
       }
+      if (ended) this.log.info('client sessions ended: license removed', { sessions: ended, ms: Math.round(performance.now() - started) });
     });
     // Anything else that may take an entitlement away: look at every live session again (one query).
     for (const name of ['mode.changed', 'license.activated', 'users.changed'] as const) bus.on(name, () => void this.recheckAll());
@@ -290,12 +293,14 @@ export class ClientSessions {
     }
   }
 
-  private end(s: LiveSession, why: Refusal): void {
-    if (s.ended) return;
+  /** End one session through its port; 1 when it was open, 0 otherwise (for counting). */
+  private end(s: LiveSession, why: Refusal): number {
+    if (s.ended) return 0;
     s.ended = why;
-    if (!s.open) return; // open() sees `ended` after its read and refuses
+    if (!s.open) return 0; // open() sees `ended` after its read and refuses
     this.closed(s.id, why.code);
     s.port.end(why);
+    return 1;
   }
 
   private forget(s: LiveSession): void {

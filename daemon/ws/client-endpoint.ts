@@ -141,8 +141,13 @@ export class ClientEndpoint implements Feature {
   /** Tell the client why (the full refusal, both languages), then close with the protocol's code. */
   private refuseAndClose(ws: WebSocket, why: Refusal): void {
     if (ws.readyState !== WebSocket.OPEN) return;
+    // Both frames in one write: a batch removal closes thousands of sockets in one go,
+    // and the syscalls are most of its cost (ws keeps its net.Socket in `_socket`).
+    const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    socket?.cork();
     ws.send(JSON.stringify({ type: 'error', error: why.toJSON() }));
     ws.close(CLOSE_CODES[why.code] ?? 4009, closeReason(why.text.en));
+    socket?.uncork();
   }
 
   /** Ping every heartbeatSeconds; a socket that did not answer the previous ping is cut. */
