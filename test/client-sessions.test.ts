@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import net from 'node:net';
 import { TestDaemon, sleep } from './support/daemon.js';
 import { addUsers, assign, ClientSocket, installClientLicense, issueToken } from './support/sessions.js';
 
@@ -280,5 +281,35 @@ describe('client sessions follow the user\'s licenses', function () {
     const kept = [...byUser].filter(([u]) => !released.has(u));
     expect(kept).to.have.length(1);
     expect(kept[0]![1].ws.readyState).to.equal(kept[0]![1].ws.OPEN);
+  });
+});
+
+describe('client endpoint on the shared admin listener', function () {
+  it('leaves upgrades for other paths to their owners, and closes sessions with 1001 when pbxd stops', async () => {
+    const d = await TestDaemon.start();
+    try {
+      const [host, port] = d.listeners.api!.split(':');
+      const raw = net.connect(Number(port), host);
+      let answered = '';
+      let ended = false;
+      raw.on('data', (b) => (answered += b.toString()));
+      raw.on('close', () => (ended = true));
+      raw.write('GET /elsewhere/ HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+      await sleep(300);
+      expect(answered, 'not answered by the client endpoint').to.equal('');
+      expect(ended, 'not destroyed by the client endpoint').to.equal(false);
+      raw.destroy();
+
+      await installClientLicense(d);
+      await addUsers(d, [{ userName: 'hans', codes: ['clientbundle'] }]);
+      const c = await ClientSocket.hello(d, { kind: 'desktop', user: 'hans', token: await issueToken(d, 'hans') });
+      expect(c.welcome).to.be.an('object');
+      const exit = d.stop();
+      const closed = await c.closeWithin(3000);
+      expect(closed.code).to.equal(1001);
+      expect(await exit).to.equal(0);
+    } finally {
+      await d.dispose();
+    }
   });
 });
