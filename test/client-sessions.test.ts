@@ -121,6 +121,14 @@ describe('client sessions over WebSocket', function () {
     expect((await keep.next()).type).to.equal('pong');
   });
 
+  it('lets exactly sessions.maxPerUser of 20 concurrent hellos of one user through', async () => {
+    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => hello('carl', (['desktop', 'app', 'tapi'] as const)[i % 3])));
+    expect(all.filter((c) => c.welcome)).to.have.length(2);
+    const refused = await Promise.all(all.filter((c) => !c.welcome).map((c) => c.closed));
+    expect(refused.every((x) => x.code === 4008)).to.equal(true);
+    expect((await sessions('?user=carl')).total).to.equal(2);
+  });
+
   it('refuses more than sessions.maxPerUser sessions of one user with 4008', async () => {
     await hello('anna', 'desktop');
     await hello('anna', 'app');
@@ -249,6 +257,20 @@ describe('client sessions follow the user\'s licenses', function () {
     await assign(d, [{ userName: 'dora', code: 'clientbundle', assigned: true }]);
     const again = await hello('dora', 'desktop');
     expect(again.welcome.session.userName).to.equal('dora');
+  });
+
+  it('leaves no session open when the license is removed while clients are connecting', async () => {
+    const racers = Array.from({ length: 20 }, (_, i) => `racer${i}`);
+    await addUsers(d, racers.map((userName) => ({ userName, codes: ['clientbundle'] })));
+    for (const u of racers) tokens[u] = await issueToken(d, u);
+    const hellos = racers.flatMap((u) => Array.from({ length: 5 }, (_, i) => hello(u, (['desktop', 'app', 'tapi'] as const)[i % 3])));
+    // the removal goes out while the hellos are being checked
+    await assign(d, racers.map((userName) => ({ userName, code: 'clientbundle', assigned: false })));
+    const clients = await Promise.all(hellos);
+    const codes = await Promise.all(clients.map((c) => c.closeWithin(2000).then((x) => x.code)));
+    expect(new Set(codes)).to.satisfy((set: Set<number>) => [...set].every((code) => code === 4003 || code === 4010));
+    const left = (await d.request('GET', '/api/v1/sessions')).json.sessions.filter((s: any) => s.userName.startsWith('racer'));
+    expect(left).to.deep.equal([]);
   });
 
   it('closes a session when pbxctl takes the license away, and when the user is deleted', async () => {

@@ -156,7 +156,9 @@ export class ClientSessions {
       if (ended) this.log.info('client sessions ended: license removed', { sessions: ended, ms: Math.round(performance.now() - started) });
     });
     // Anything else that may take an entitlement away: look at every live session again (one query).
-    for (const name of ['mode.changed', 'license.activated', 'users.changed'] as const) bus.on(name, () => void this.recheckAll());
+    bus.on('mode.changed', () => void this.recheckAll());
+    bus.on('license.activated', () => void this.recheckAll());
+    bus.on('users.changed', (e) => ['deleted', 'updated'].includes(String(e.data.action)) && void this.recheckAll());
   }
 
   /** How many sessions are open, by kind (the metrics gauge). */
