@@ -11,7 +11,7 @@ import { ClientSocket, installClientLicense } from '../test/support/sessions.js'
 
 const USERS = 1000;
 /** Sessions opened in all (spread over the users, ≤ sessions.maxPerUser each). Each needs a file descriptor on both sides. */
-const SESSIONS = Number(process.argv[2]) || 4000;
+const SESSIONS = Number(process.env.SESSIONS ?? process.argv[2]) || 4000;
 const OPENING_AT_ONCE = 200;
 
 function rssKiB(pid: number): number {

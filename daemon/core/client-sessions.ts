@@ -150,8 +150,10 @@ export class ClientSessions {
       const started = performance.now();
       let ended = 0;
       for (const c of changes) {
-        if (c.assigned) continue;
-        for (const s of this.byUser.get(nameKey(c.userName)) ?? []) if (s.code === c.code) ended += this.end(s, refuse('SESS_LICENSE_REMOVED', { userName: s.userName, code: s.code }));
+        const mine = c.assigned ? undefined : this.byUser.get(nameKey(c.userName));
+        if (!mine) continue;
+        const why = refuse('SESS_LICENSE_REMOVED', { userName: c.userName, code: c.code });
+        for (const s of mine) if (s.code === c.code) ended += this.end(s, why);
       }
       if (ended) this.log.info('client sessions ended: license removed', { sessions: ended, ms: Math.round(performance.now() - started) });
     });
