@@ -88,8 +88,11 @@ describe('client sessions over WebSocket', function () {
     const silent = await ClientSocket.open(d);
     open.push(silent);
     expect((await silent.closeWithin(3000)).code).to.equal(4001);
-    const badKind = await hello('anna', 'fax');
-    expect((await badKind.closed).code).to.equal(4009);
+    for (const kind of ['fax', 'toString', 42]) {
+      const badKind = await hello('anna', kind as string);
+      expect((await badKind.closed).code, String(kind)).to.equal(4009);
+      expect(badKind.messages[0].error.code).to.equal('SESS_KIND_INVALID');
+    }
     const notHello = await ClientSocket.open(d);
     open.push(notHello);
     notHello.send({ type: 'ping' });
@@ -160,7 +163,9 @@ describe('client sessions over WebSocket', function () {
 
   it('ends the sessions of a revoked client token with 4001; a new token (pbxctl users token) works', async () => {
     const before = await hello('carl', 'desktop');
-    const list = (await d.request('GET', '/api/v1/users/carl/client-tokens')).json.tokens;
+    // last use is recorded just after the welcome
+    let list = (await d.request('GET', '/api/v1/users/carl/client-tokens')).json.tokens;
+    for (let i = 0; i < 50 && !list[0].lastUsedAt; i++) await sleep(20), (list = (await d.request('GET', '/api/v1/users/carl/client-tokens')).json.tokens);
     expect(list[0]).to.not.have.property('token');
     expect(list[0].lastUsedAt).to.be.a('string');
     const r = await d.request('DELETE', `/api/v1/client-tokens/${list[0].id}`);
@@ -168,6 +173,11 @@ describe('client sessions over WebSocket', function () {
     expect((await before.closeWithin(1000)).code).to.equal(4001);
     const again = await hello('carl', 'desktop');
     expect((await again.closed).code, 'the revoked token no longer works').to.equal(4001);
+    const unknownUser = await d.request('POST', '/api/v1/users/nobody/client-tokens', { body: {} });
+    expect([unknownUser.status, unknownUser.json.error.code]).to.deep.equal([404, 'REQ_NOT_FOUND']);
+    const unknownToken = await d.request('DELETE', '/api/v1/client-tokens/999');
+    expect([unknownToken.status, unknownToken.json.error.code]).to.deep.equal([404, 'SESS_TOKEN_NOT_FOUND']);
+    expect((await d.request('DELETE', '/api/v1/client-tokens/abc')).json.error.code).to.equal('REQ_INVALID');
     const issued = await d.ctl(['users', 'token', 'carl', '--label', 'laptop']);
     expect(issued.code).to.equal(0);
     tokens.carl = issued.stdout.trim();

@@ -185,7 +185,7 @@ export class ClientSessions {
    */
   async open(hello: HelloRequest, port: SessionPort): Promise<ClientSessionInfo> {
     const kind = hello.kind;
-    if (typeof kind !== 'string' || !(kind in REQUIRED_CODE)) throw refuse('SESS_KIND_INVALID', { kind: String(kind).slice(0, 40) });
+    if (typeof kind !== 'string' || !Object.hasOwn(REQUIRED_CODE, kind)) throw refuse('SESS_KIND_INVALID', { kind: String(kind).slice(0, 40) });
     const who = await this.authenticate(hello);
     const code = REQUIRED_CODE[kind as ClientKind];
     const key = nameKey(who.userName);
