@@ -17,7 +17,7 @@ export interface Config {
   admin: { initialPassword: string; sessionHours: number; loginFailuresPerMinute: number };
   log: { level: LogLevel };
   /** Client sessions over WebSocket (desktop client, app, TAPI, operator console). */
-  sessions: { heartbeatSeconds: number; maxPerUser: number; maxMessageBytes: number; helloSeconds: number };
+  sessions: { heartbeatSeconds: number; maxPerUser: number; maxMessageBytes: number; helloSeconds: number; authFailuresPerMinute: number };
   /** Development only: lets an admin move the daemon's clock through the API (tests, demos). */
   dev: { clockControl: boolean };
 }
@@ -61,6 +61,7 @@ export const schema: Record<string, KeySpec> = {
   'sessions.maxPerUser': { check: atLeast(1), restart: false },
   'sessions.maxMessageBytes': { check: atLeast(256), restart: false },
   'sessions.helloSeconds': { check: atLeast(1), restart: false },
+  'sessions.authFailuresPerMinute': { check: atLeast(1), restart: false },
 };
 
 export function defaults(dataDir: string): Config {
@@ -73,7 +74,7 @@ export function defaults(dataDir: string): Config {
     admin: { initialPassword: '', sessionHours: 12, loginFailuresPerMinute: 5 },
     log: { level: 'info' },
     dev: { clockControl: false },
-    sessions: { heartbeatSeconds: 30, maxPerUser: 5, maxMessageBytes: 16 * 1024, helloSeconds: 5 },
+    sessions: { heartbeatSeconds: 30, maxPerUser: 5, maxMessageBytes: 16 * 1024, helloSeconds: 5, authFailuresPerMinute: 20 },
   };
 }
 

@@ -317,7 +317,7 @@ describe('client sessions follow the user\'s licenses', function () {
   });
 });
 
-describe('client endpoint on the shared admin listener', function () {
+describe('client endpoint: shared listener, shutdown, login limits', function () {
   it('leaves upgrades for other paths to their owners, and closes sessions with 1001 when pbxd stops', async () => {
     const d = await TestDaemon.start();
     try {
@@ -341,6 +341,26 @@ describe('client endpoint on the shared admin listener', function () {
       const closed = await c.closeWithin(3000);
       expect(closed.code).to.equal(1001);
       expect(await exit).to.equal(0);
+    } finally {
+      await d.dispose();
+    }
+  });
+
+  it('refuses client logins from an address after sessions.authFailuresPerMinute failures, even with the right token', async () => {
+    const d = await TestDaemon.start({ config: { sessions: { authFailuresPerMinute: 3 } } });
+    try {
+      await installClientLicense(d);
+      await addUsers(d, [{ userName: 'ida', codes: ['clientbundle'] }]);
+      const token = await issueToken(d, 'ida');
+      for (let i = 0; i < 3; i++) {
+        const c = await ClientSocket.hello(d, { kind: 'desktop', user: 'ida', password: `guess-${i}-xyz` });
+        expect((await c.closed).code).to.equal(4001);
+        expect(c.messages[0].error.code).to.equal('SESS_AUTH_INVALID');
+      }
+      const limited = await ClientSocket.hello(d, { kind: 'desktop', user: 'ida', token });
+      expect((await limited.closed).code).to.equal(4001);
+      expect(limited.messages[0].error.code).to.equal('SESS_AUTH_RATE_LIMITED');
+      expect(limited.messages[0].error.details.retryAfterSeconds).to.be.within(1, 60);
     } finally {
       await d.dispose();
     }

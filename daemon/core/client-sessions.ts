@@ -31,6 +31,9 @@ export const refuse = defineRefusals({
   SESS_AUTH_TIMEOUT: entry<{ seconds: number }>(401,
     (d) => ({ en: `No hello message within ${d.seconds} seconds.`, de: `Keine Hello-Nachricht innerhalb von ${d.seconds} Sekunden.` }),
     fixed({ en: 'Send {"type":"hello",...} right after connecting.', de: 'Senden Sie {"type":"hello",...} direkt nach dem Verbinden.' })),
+  SESS_AUTH_RATE_LIMITED: entry<{ retryAfterSeconds: number }>(429,
+    (d) => ({ en: `Too many failed client logins from this address; try again in ${d.retryAfterSeconds} seconds.`, de: `Zu viele fehlgeschlagene Client-Anmeldungen von dieser Adresse; versuchen Sie es in ${d.retryAfterSeconds} Sekunden erneut.` }),
+    fixed({ en: 'Check the token or password configured in the client.', de: 'Prüfen Sie das im Client eingetragene Token bzw. Passwort.' })),
   SESS_KIND_INVALID: entry<{ kind: string }>(400,
     (d) => ({ en: `"${d.kind}" is not a client kind; use ${CLIENT_KINDS.join(', ')}.`, de: `"${d.kind}" ist keine Client-Art; verwenden Sie ${CLIENT_KINDS.join(', ')}.` }),
     fixed({ en: 'Update the client.', de: 'Aktualisieren Sie den Client.' })),
@@ -78,6 +81,8 @@ export interface HelloRequest {
   password?: unknown;
   /** Remote address:port, for the admins' list. */
   from: string;
+  /** Remote address alone: failed logins are limited per address. */
+  address: string;
 }
 
 export interface ClientSessionInfo {
@@ -117,6 +122,7 @@ export interface ClientToken {
 
 export interface ClientSessionOptions {
   maxPerUser: number;
+  authFailuresPerMinute: number;
 }
 
 const TOKEN_PREFIX = 'pbxc_';
@@ -134,6 +140,8 @@ export class ClientSessions {
   private readonly byId = new Map<string, LiveSession>();
   private readonly byUser = new Map<string, Set<LiveSession>>();
   private readonly dummyHash: Promise<string> = hashPassword(randomBytes(8).toString('hex'));
+  /** Failed logins per remote address (times in ms) in the last minute: scrypt is costly, guessing must be too. */
+  private readonly failures = new Map<string, number[]>();
 
   constructor(
     private readonly store: Store,
@@ -186,7 +194,7 @@ export class ClientSessions {
   async open(hello: HelloRequest, port: SessionPort): Promise<ClientSessionInfo> {
     const kind = hello.kind;
     if (typeof kind !== 'string' || !Object.hasOwn(REQUIRED_CODE, kind)) throw refuse('SESS_KIND_INVALID', { kind: String(kind).slice(0, 40) });
-    const who = await this.authenticate(hello);
+    const who = await this.authenticateLimited(hello);
     const code = REQUIRED_CODE[kind as ClientKind];
     const key = nameKey(who.userName);
     const mine = this.byUser.get(key) ?? new Set<LiveSession>();
@@ -333,6 +341,20 @@ export class ClientSessions {
       out.set(r.id, e);
     }
     return out;
+  }
+
+  private async authenticateLimited(hello: HelloRequest): Promise<Identity> {
+    const now = Date.now();
+    const recent = (this.failures.get(hello.address) ?? []).filter((t) => now - t < 60_000);
+    if (recent.length >= this.options().authFailuresPerMinute) throw refuse('SESS_AUTH_RATE_LIMITED', { retryAfterSeconds: Math.ceil((60_000 - (now - recent[0]!)) / 1000) });
+    try {
+      return await this.authenticate(hello);
+    } catch (e) {
+      this.failures.set(hello.address, [...recent, now]);
+      // forget quiet addresses, so the map cannot grow without bound
+      if (this.failures.size > 10_000) for (const [a, times] of this.failures) if (now - times[times.length - 1]! >= 60_000) this.failures.delete(a);
+      throw e;
+    }
   }
 
   private async authenticate(hello: HelloRequest): Promise<Identity> {

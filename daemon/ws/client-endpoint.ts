@@ -14,6 +14,7 @@ export const CLOSE_CODES: Record<string, number> = {
   SESS_AUTH_INVALID: 4001,
   SESS_AUTH_TIMEOUT: 4001,
   SESS_CREDENTIALS_REVOKED: 4001,
+  SESS_AUTH_RATE_LIMITED: 4001,
   SESS_NO_LICENSE: 4003,
   SESS_USER_NOT_ACTIVE: 4003,
   SESS_KIND_INVALID: 4009,
@@ -93,7 +94,8 @@ export class ClientEndpoint implements Feature {
 
   private accept(ws: WebSocket, req: http.IncomingMessage): void {
     const c: Connection = { ws, alive: true, state: 'hello', sessionId: null };
-    const from = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`;
+    const address = req.socket.remoteAddress ?? '?';
+    const from = `${address}:${req.socket.remotePort ?? 0}`;
     this.connections.add(c);
     const helloSeconds = this.settings.helloSeconds;
     const helloTimer = setTimeout(() => c.state === 'hello' && this.refuseAndClose(ws, refuse('SESS_AUTH_TIMEOUT', { seconds: helloSeconds })), helloSeconds * 1000);
@@ -105,10 +107,10 @@ export class ClientEndpoint implements Feature {
       this.connections.delete(c);
       if (c.sessionId) this.core.clientSessions.closed(c.sessionId, reason.toString() || `closed (${code})`);
     });
-    ws.on('message', (data, isBinary) => void this.onMessage(c, from, data, isBinary));
+    ws.on('message', (data, isBinary) => void this.onMessage(c, address, from, data, isBinary));
   }
 
-  private async onMessage(c: Connection, from: string, data: RawData, isBinary: boolean): Promise<void> {
+  private async onMessage(c: Connection, address: string, from: string, data: RawData, isBinary: boolean): Promise<void> {
     const msg = isBinary ? null : parse(data);
     if (!msg) return this.refuseAndClose(c.ws, refuse('SESS_PROTOCOL', { problem: isBinary ? 'binary frames are not part of the protocol' : 'not a JSON object with a type' }));
     if (c.state === 'hello') {
@@ -116,7 +118,7 @@ export class ClientEndpoint implements Feature {
       c.state = 'checking';
       try {
         const session = await this.core.clientSessions.open(
-          { kind: msg.kind, user: msg.user, token: msg.token, password: msg.password, from },
+          { kind: msg.kind, user: msg.user, token: msg.token, password: msg.password, from, address },
           { end: (why) => this.refuseAndClose(c.ws, why) },
         );
         if (c.ws.readyState !== WebSocket.OPEN) return this.core.clientSessions.closed(session.id, 'client left during hello');
