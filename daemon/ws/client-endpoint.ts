@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { Core } from '../core/core.js';
 import type { Feature } from '../feature.js';
-import { refuse as coreRefuse, type Refusal } from '../core/refusal.js';
+import { isRefusal, refuse as coreRefuse, type Refusal } from '../core/refusal.js';
 import { refuse } from '../core/client-sessions.js';
 import { sessionRoutes } from '../http/routes/sessions.js';
 
@@ -24,6 +24,7 @@ export const CLOSE_CODES: Record<string, number> = {
   SESS_USER_REMOVED: 4010,
   SESS_ENDED_BY_ADMIN: 4011,
   SERVER_STOPPING: 1001,
+  STORE_UNAVAILABLE: 1011,
 };
 
 /** A close reason is at most 123 bytes of UTF-8; the full refusal goes in the error message before it. */
@@ -127,10 +128,12 @@ export class ClientEndpoint implements Feature {
         c.ws.send(JSON.stringify({ type: 'welcome', session, heartbeatSeconds: this.settings.heartbeatSeconds }));
         this.core.log.info('client session opened', { id: session.id, user: session.userName, kind: session.kind, from });
       } catch (e) {
-        const r = e as Refusal;
-        if (!r.code) this.core.log.error('client session failed', { from, error: String(e) });
-        else this.core.log.info('client session refused', { from, code: r.code });
-        this.refuseAndClose(c.ws, r.code ? r : refuse('SESS_PROTOCOL', { problem: 'internal error' }));
+        if (isRefusal(e)) {
+          this.core.log.info('client session refused', { from, code: e.code });
+          return this.refuseAndClose(c.ws, e);
+        }
+        this.core.log.error('client session failed', { from, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+        if (c.ws.readyState === WebSocket.OPEN) c.ws.close(1011, 'internal error; nothing was changed');
       }
       return;
     }
