@@ -126,7 +126,7 @@ export class ClientEndpoint implements Feature {
         c.sessionId = session.id;
         c.state = 'open';
         c.ws.send(JSON.stringify({ type: 'welcome', session, heartbeatSeconds: this.settings.heartbeatSeconds }));
-        this.core.log.info('client session opened', { id: session.id, user: session.userName, kind: session.kind, from });
+        this.core.log.debug('client session opened', { id: session.id, user: session.userName, kind: session.kind, from });
       } catch (e) {
         if (isRefusal(e)) {
           this.core.log.info('client session refused', { from, code: e.code });
