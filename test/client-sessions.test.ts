@@ -283,6 +283,18 @@ describe('client sessions follow the user\'s licenses', function () {
     expect(left).to.deep.equal([]);
   });
 
+  it('keeps the close reason within the 123 bytes a WebSocket allows, with the full text in the error message', async () => {
+    const long = 'a'.repeat(59) + '.lang'; // 64, the longest user name
+    await addUsers(d, [{ userName: long, codes: [] }]);
+    tokens[long] = await issueToken(d, long);
+    const c = await hello(long, 'desktop');
+    const closed = await c.closed;
+    expect(closed.code).to.equal(4003);
+    expect(Buffer.byteLength(closed.reason)).to.be.at.most(123);
+    expect(closed.reason).to.match(/^User a+/);
+    expect(c.messages[0].error.text.en).to.contain(`${long} has no clientbundle license`);
+  });
+
   it('closes a session when pbxctl takes the license away, and when the user is deleted', async () => {
     const c = await hello('emil', 'console');
     const r = await d.ctl(['licenses', 'unassign', 'emil', 'vap']);

@@ -29,9 +29,10 @@ export const CLOSE_CODES: Record<string, number> = {
 
 /** A close reason is at most 123 bytes of UTF-8; the full refusal goes in the error message before it. */
 function closeReason(text: string): string {
+  if (Buffer.byteLength(text) <= 123) return text;
   let s = text;
-  while (Buffer.byteLength(s) > 123) s = s.slice(0, -2) + '…';
-  return s;
+  while (Buffer.byteLength(s) > 120) s = s.slice(0, -1);
+  return s + '…';
 }
 
 interface Connection {
