@@ -22,7 +22,7 @@ interface TokenRow {
 export const sessionCommands: Command[] = [
   {
     words: ['sessions', 'list'],
-    usage: 'sessions list [--user U] [--kind desktop|app|tapi|console]   live client sessions',
+    usage: 'sessions list [--user U] [--kind K]   live client sessions (K: desktop, app, tapi, console)',
     async run(api, a) {
       const q = new URLSearchParams();
       for (const k of ['user', 'kind']) if (a.get(k)) q.set(k, a.get(k)!);
