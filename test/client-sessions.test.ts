@@ -59,6 +59,9 @@ describe('client sessions over WebSocket', function () {
     expect(s.from).to.match(/^127\.0\.0\.1:\d+$/);
     expect(Date.parse(s.since)).to.be.closeTo(Date.now(), 60_000);
     expect((await sessions('?user=carl&kind=app')).sessions.map((x: any) => x.kind)).to.deep.equal(['app']);
+    const metrics = (await d.request('GET', '/metrics')).text;
+    expect(metrics).to.contain('pbxd_client_sessions{kind="desktop"} 1');
+    expect(metrics).to.contain('pbxd_client_sessions{kind="console"} 0');
   });
 
   it('admits the operator console only with vap', async () => {

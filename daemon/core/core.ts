@@ -9,6 +9,8 @@ import type { AdminAccounts } from './admins.js';
 import type { BuildInfo } from './system.js';
 import type { UserDirectory } from './users.js';
 import type { ClientSessions } from './client-sessions.js';
+import type { MetricsRegistry } from './metrics.js';
+import type { HealthChecks } from './health.js';
 
 /**
  * The domain core as the adapters see it: services that know nothing of HTTP,
@@ -29,4 +31,8 @@ export interface Core {
   clientSessions: ClientSessions;
   systemId: string;
   build: BuildInfo;
+  /** Prometheus registry: features register their series here (see core/metrics.ts for the names). */
+  metrics: MetricsRegistry;
+  /** Readiness checks behind /readyz and the systemd watchdog; features add theirs. */
+  health: HealthChecks;
 }

@@ -79,6 +79,11 @@ export class LicenseVerifier {
     this.caStore = forge.pki.createCaStore(roots);
   }
 
+  /** SIGHUP: the tolerated clock skew for freshly issued files can change without a restart. */
+  setMaxFutureMinutes(minutes: number): void {
+    this.opts.maxFutureMinutes = minutes;
+  }
+
   verify(text: string | Buffer, now: Date): { payload: LicensePayload; text: string } {
     const bytes = typeof text === 'string' ? Buffer.byteLength(text) : text.length;
     if (bytes > MAX_LICENSE_BYTES) throw refuse('LIC_TOO_LARGE', { bytes, limit: MAX_LICENSE_BYTES });

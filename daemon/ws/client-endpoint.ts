@@ -8,6 +8,7 @@ import { refuse } from '../core/client-sessions.js';
 import { sessionRoutes } from '../http/routes/sessions.js';
 
 export const CLIENT_PATH = '/ws/client';
+const CLIENT_SESSIONS_METRIC = 'pbxd_client_sessions';
 
 /** Close codes of the client protocol (README "Client sessions (WebSocket)"). */
 export const CLOSE_CODES: Record<string, number> = {
@@ -65,9 +66,13 @@ export class ClientEndpoint implements Feature {
     this.api = api;
     api.on('upgrade', this.onUpgrade);
     this.scheduleHeartbeat();
+    this.core.metrics.gauge(CLIENT_SESSIONS_METRIC, 'Open client sessions (desktop client, app, TAPI, operator console) by kind', ['kind'], () =>
+      Object.entries(this.core.clientSessions.counts()).map(([kind, value]) => ({ labels: { kind }, value })),
+    );
   }
 
   async stop(): Promise<void> {
+    this.core.metrics.remove(CLIENT_SESSIONS_METRIC);
     this.api?.off('upgrade', this.onUpgrade);
     if (this.heartbeat) clearTimeout(this.heartbeat);
     const bye = coreRefuse('SERVER_STOPPING');
