@@ -26,7 +26,7 @@ export class ClientSocket {
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
-  static open(d: TestDaemon, opts: { autoPong?: boolean; path?: string } = {}): Promise<ClientSocket> {
+  static open(d: Pick<TestDaemon, 'listeners'>, opts: { autoPong?: boolean; path?: string } = {}): Promise<ClientSocket> {
     const ws = new WebSocket(`ws://${d.listeners.api}${opts.path ?? '/ws/client'}`, { autoPong: opts.autoPong ?? true });
     const c = new ClientSocket(ws);
     return new Promise((resolve, reject) => {
@@ -37,7 +37,7 @@ export class ClientSocket {
   }
 
   /** Connect, say hello, and wait for the first answer: welcome or error (followed by close). */
-  static async hello(d: TestDaemon, hello: Hello, opts: { autoPong?: boolean } = {}): Promise<ClientSocket> {
+  static async hello(d: Pick<TestDaemon, 'listeners'>, hello: Hello, opts: { autoPong?: boolean } = {}): Promise<ClientSocket> {
     const c = await ClientSocket.open(d, opts);
     c.send({ type: 'hello', ...hello });
     await c.next();
