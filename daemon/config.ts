@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LogLevel } from './core/log.js';
 import { LEVELS } from './core/log.js';
+import { validate as validCron } from 'node-cron';
 
 /** Where the installed (or checked-out) application lives: the folder with package.json. */
 export const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,7 +23,25 @@ export interface Config {
   sessions: { heartbeatSeconds: number; maxPerUser: number; maxMessageBytes: number; helloSeconds: number; authFailuresPerMinute: number };
   /** Development only: lets an admin move the daemon's clock through the API (tests, demos). */
   dev: { clockControl: boolean };
+  /** Scheduled jobs: cron schedule and on/off each, plus their own settings. */
+  jobs: {
+    expiryWatch: JobConfig;
+    licenseCheck: JobConfig;
+    clockRollback: JobConfig & { toleranceMinutes: number };
+    backup: JobConfig & { keep: number };
+    staleDevices: JobConfig & { days: number };
+    usagePeaks: JobConfig;
+  };
+  /** The vendor's activation server (online check, request keys); empty url: offline appliance. */
+  activation: { url: string; timeoutMs: number };
 }
+
+export interface JobConfig {
+  schedule: string;
+  enabled: boolean;
+}
+
+export type JobName = keyof Config['jobs'];
 
 type Leaf = string | number | boolean | string[];
 interface KeySpec {
@@ -60,12 +79,28 @@ export const schema: Record<string, KeySpec> = {
   'log.level': { check: level, restart: false },
   'metrics.allowLoopback': { check: bool, restart: false },
   'dev.clockControl': { check: bool, restart: true },
+  ...jobKeys(),
+  'jobs.clockRollback.toleranceMinutes': { check: posInt, restart: false },
+  'jobs.backup.keep': { check: (v) => (Number.isInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1'), restart: false },
+  'jobs.staleDevices.days': { check: (v) => (Number.isInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1'), restart: false },
+  'activation.url': { check: (v) => (v === '' || (typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v)) ? null : 'must be an http(s) URL or empty'), restart: false },
+  'activation.timeoutMs': { check: (v) => (Number.isInteger(v) && (v as number) >= 100 ? null : 'must be a whole number of milliseconds ≥ 100'), restart: false },
   'sessions.heartbeatSeconds': { check: atLeast(1), restart: false },
   'sessions.maxPerUser': { check: atLeast(1), restart: false },
   'sessions.maxMessageBytes': { check: atLeast(256), restart: false },
   'sessions.helloSeconds': { check: atLeast(1), restart: false },
   'sessions.authFailuresPerMinute': { check: atLeast(1), restart: false },
 };
+
+function jobKeys(): Record<string, KeySpec> {
+  const cron = (v: unknown) => (typeof v === 'string' && validCron(v) ? null : 'must be a cron expression, e.g. "30 2 * * *"');
+  const out: Record<string, KeySpec> = {};
+  for (const name of Object.keys(defaults('').jobs)) {
+    out[`jobs.${name}.schedule`] = { check: cron, restart: false };
+    out[`jobs.${name}.enabled`] = { check: bool, restart: false };
+  }
+  return out;
+}
 
 export function defaults(dataDir: string): Config {
   return {
@@ -78,6 +113,15 @@ export function defaults(dataDir: string): Config {
     log: { level: 'info' },
     metrics: { allowLoopback: true },
     dev: { clockControl: false },
+    jobs: {
+      expiryWatch: { schedule: '* * * * *', enabled: true },
+      licenseCheck: { schedule: '17 3 * * *', enabled: true },
+      clockRollback: { schedule: '* * * * *', enabled: true, toleranceMinutes: 10 },
+      backup: { schedule: '30 2 * * *', enabled: true, keep: 7 },
+      staleDevices: { schedule: '0 4 * * *', enabled: false, days: 90 },
+      usagePeaks: { schedule: '5 * * * *', enabled: true },
+    },
+    activation: { url: '', timeoutMs: 10_000 },
     sessions: { heartbeatSeconds: 30, maxPerUser: 5, maxMessageBytes: 16 * 1024, helloSeconds: 5, authFailuresPerMinute: 20 },
   };
 }

@@ -21,12 +21,18 @@ import { devRoutes } from './http/routes/dev.js';
 import { userRoutes } from './http/routes/users.js';
 import { UserDirectory } from './core/users.js';
 import type { Feature } from './feature.js';
+import { LiveUpdates } from './http/live.js';
 import { MetricsRegistry } from './core/metrics.js';
 import { registerCoreMetrics } from './core/core-metrics.js';
 import { HealthChecks } from './core/health.js';
 import { HealthFeature } from './http/routes/health.js';
 import { SystemdNotifier } from './systemd.js';
 import { reloadConfig, type ReloadResult } from './reload.js';
+import { TrustedClock } from './core/trusted-clock.js';
+import { JobRegistry } from './core/jobs.js';
+import { Lifecycle, type StaleDeviceReleaser } from './core/lifecycle.js';
+import { Scheduler } from './scheduler.js';
+import { lifecycleRoutes } from './http/routes/lifecycle.js';
 import { ClientSessions } from './core/client-sessions.js';
 import { ClientEndpoint } from './ws/client-endpoint.js';
 
@@ -72,11 +78,13 @@ export class Daemon {
     const { config } = this.loaded;
     mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
     const devClock = config.dev.clockControl ? new OffsetClock(this.clockOverride ?? systemClock) : null;
-    const clock = devClock ?? this.clockOverride ?? systemClock;
+    const systemTime = devClock ?? this.clockOverride ?? systemClock;
     if (devClock) this.log.warn('development clock control is enabled: admins can move the daemon clock (never enable in production)');
 
     const bus = new EventBus();
     const store = await Store.open(join(config.dataDir, 'pbxd.db'), this.log.child({ component: 'store' }));
+    // Every decision by date uses the trusted clock: setting the system clock back does not extend a license.
+    const clock = await TrustedClock.open(store, systemTime);
     const build = buildInfo();
     const systemId = await ensureSystemId(store);
     const roots = [...(config.license.trustDevelopmentRoot ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
@@ -84,12 +92,16 @@ export class Daemon {
     const audit = new AuditLog(store, clock, bus);
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
+    const jobs = new JobRegistry(bus, this.log.child({ component: 'jobs' }), () => clock.now());
+    // The device service (another feature) may join the core later; the stale-devices job looks it up when it runs.
+    const devices = () => (this.core as { devices?: StaleDeviceReleaser } | null)?.devices;
+    const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, devices });
     // ── domain services (pure: no HTTP, no sockets) ──
     const users = new UserDirectory(store, licensing, audit, bus, clock);
     const metrics = new MetricsRegistry();
     const health = new HealthChecks();
     const clientSessions = new ClientSessions(store, licensing, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
-    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, users, clientSessions, systemId, build, metrics, health };
+    const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, clientSessions, systemId, build, metrics, health, jobs, lifecycle };
     this.core = core;
     this.offs.push(registerCoreMetrics(core));
 
@@ -104,7 +116,7 @@ export class Daemon {
     this.logEvents(core);
 
     // ── adapters: each feature is a start/stop unit around the core ──
-    this.features = [new HealthFeature(core, () => this.listeners), new ClientEndpoint(core)];
+    this.features = [new HealthFeature(core, () => this.listeners), new Scheduler(core), new LiveUpdates(core), new ClientEndpoint(core)];
     core.health.add('startup', () => (this.phase === 'running' ? null : this.phase));
 
     const app = createApp(core, [
@@ -112,6 +124,7 @@ export class Daemon {
       licenseRoutes(core),
       auditRoutes(core),
       userRoutes(core),
+      lifecycleRoutes(core),
       ...(devClock ? [devRoutes(core)] : []),
       ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
     ], this.features.flatMap((f) => (f.publicRoutes ? [f.publicRoutes()] : [])));
@@ -126,9 +139,6 @@ export class Daemon {
       control: await control.listenUnix(config.control.socket),
     };
     for (const f of this.features) Object.assign(listeners, (await f.start?.({ api: api.server })) ?? {});
-
-    // Mode changes by the passage of time (expiry, end of grace) are noticed without a request.
-    this.timers.push(setInterval(() => licensing.checkMode(), 30_000).unref());
 
     const mode = licensing.mode();
     const ready: ReadyInfo = { listeners, systemId, mode: mode.mode };

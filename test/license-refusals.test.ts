@@ -63,8 +63,15 @@ describe('license file verification', function () {
     const now = Date.now();
     await expectRefused(d.license({ issuedAt: iso(now - 400 * DAY), validFrom: iso(now - 400 * DAY), expiresAt: iso(now - 20 * DAY) }), 'LIC_EXPIRED', 422);
   });
-  it('refuses a license not yet valid', async () => {
-    await expectRefused(d.license({ validFrom: iso(Date.now() + 3 * DAY) }), 'LIC_NOT_YET_VALID', 422);
+  it('accepts a license valid from a later day as scheduled; the license in force stays until then', async () => {
+    // SPEC 4: "A file whose valid-from lies ahead is accepted and activates on that day by itself."
+    const validFrom = iso(Date.now() + 3 * DAY);
+    const r = await d.request('POST', '/api/v1/license', { raw: d.license({ licenseId: 'LIC-LATER', validFrom }) });
+    expect(r.status, r.text).to.equal(200);
+    expect(r.json.activatesAt).to.equal(validFrom);
+    const s = await d.status();
+    expect(s.licenseId).to.equal(inForce);
+    expect(s.scheduled).to.deep.equal({ licenseId: 'LIC-LATER', activatesAt: validFrom });
   });
   it('refuses a license issued in the future (clock tampering)', async () => {
     await expectRefused(d.license({ issuedAt: iso(Date.now() + 2 * 3600_000) }), 'LIC_ISSUED_IN_FUTURE', 422);

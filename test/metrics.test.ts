@@ -72,11 +72,11 @@ describe('core metrics from bus events', function () {
     const off = registerCoreMetrics(core as unknown as Core);
     const ms = [3, 30, 30, 700, 12_000];
     for (const m of ms) bus.emit('provisioning.request', { vendor: 'cisco', outcome: m === 700 ? 'refused_license' : 'served', ms: m });
-    bus.emit('job.finished', { name: 'backup', ok: true });
-    bus.emit('job.finished', { name: 'backup', ok: false });
-    bus.emit('job.finished', { name: 'backup', ok: true });
+    bus.emit('job.finished', { name: 'backup', ok: true, result: 'backup pbxd-x.db', ms: 5 });
+    bus.emit('job.finished', { name: 'backup', ok: false, result: 'failed: disk full', ms: 5 });
+    bus.emit('job.finished', { name: 'backup', ok: true, result: 'backup pbxd-x.db', ms: 5 });
     off();
-    bus.emit('job.finished', { name: 'backup', ok: true }); // after unsubscribing: not counted
+    bus.emit('job.finished', { name: 'backup', ok: true, result: 'backup pbxd-x.db', ms: 5 }); // after unsubscribing: not counted
 
     const { samples } = parsePrometheus(await metrics.render());
     expect(sampleValue(samples, 'pbxd_provisioning_requests_total', { vendor: 'cisco', outcome: 'served' })).to.equal(4);

@@ -154,6 +154,24 @@ describe('users, seats and per-user licenses', function () {
     expect((await d.request('GET', '/api/v1/users?status=pending')).json.total, 'a released seat keeps the user, as pending').to.equal(1);
   });
 
+  it('walks a downgrade through pbxctl: stage shows removals and plan, activate refuses, --apply-plan activates', async () => {
+    await d.installLicense({ quantities: { users: 10, 'devices.cisco': 0, 'devices.unify': 0 }, perUser: { vap: 2 } });
+    for (const u of ['op1', 'op2']) await register(u);
+    await d.ctl(['licenses', 'assign', 'op1', 'vap']);
+    await d.ctl(['licenses', 'assign', 'op2', 'vap']);
+    const { writeFileSync } = await import('node:fs');
+    const file = `${d.dataDir}/smaller.lic`;
+    writeFileSync(file, d.license({ quantities: { users: 10, 'devices.cisco': 0, 'devices.unify': 0 }, perUser: { vap: 1 } }));
+    const staged = await d.ctl(['license', 'stage', file]);
+    expect(staged.stdout).to.contain('vap: 2 in use, 1 licensed: remove 1').and.contain('release vap from user op');
+    const refused = await d.ctl(['license', 'activate']);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.contain('LIC_OVERUSED');
+    const ok = await d.ctl(['license', 'activate', '--apply-plan']);
+    expect(ok.code, ok.stderr).to.equal(0);
+    expect(codesOf(await d.status()).vap).to.include({ used: 1, total: 1 });
+  });
+
   it('suspends per-user licenses beyond the allowance when falling into Entry, keeps every user, and restores them with a new license', async () => {
     const now = Date.now();
     await d.installLicense({ expiresAt: new Date(now + 10 * DAY).toISOString().replace(/\.\d+Z/, 'Z'), quantities: { users: 10, 'devices.cisco': 0, 'devices.unify': 0 }, perUser: { clientbundle: 10 } });

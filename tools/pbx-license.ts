@@ -11,6 +11,7 @@ import { createCa, DEV_CA_DIR, issueLicense, loadSigner, type LicenseSpec } from
 import { parseLicenseFile } from '../daemon/license/format.js';
 import { DEVELOPMENT_ROOT, LicenseVerifier } from '../daemon/license/verifier.js';
 import { isRefusal } from '../daemon/core/refusal.js';
+import { verifyUsageReport } from '../daemon/core/usage-report.js';
 
 const USAGE = `pbx-license — issue and inspect pbxd license files (vendor side)
 
@@ -31,6 +32,10 @@ const USAGE = `pbx-license — issue and inspect pbxd license files (vendor side
 
   pbx-license inspect FILE [--root PEM] [--json]
       Show what a license file contains and whether its signature and chain are genuine.
+
+  pbx-license verify-usage FILE [--pin FINGERPRINT] [--json]
+      Verify a usage report (pbxctl usage report --out FILE) offline. The report is signed
+      by the appliance's own key; pin its fingerprint at first contact and pass it with --pin.
 `;
 
 function codes(list: string[], flag: string): Record<string, number> {
@@ -100,6 +105,24 @@ function inspect(argv: string[]): void {
   for (const [k, v] of Object.entries(payload)) console.log(`${(k + ':').padEnd(20)}${typeof v === 'object' ? JSON.stringify(v) : v}`);
 }
 
+function verifyUsage(argv: string[]): void {
+  const a = parseArgs(argv, new Set(['json']));
+  const file = a.positional[0];
+  if (!file) throw new Error('verify-usage needs a FILE');
+  const v = verifyUsageReport(readFileSync(file, 'utf8'));
+  const pinned = a.get('pin');
+  const pinProblem = v.ok && pinned && pinned.toLowerCase() !== v.fingerprint.toLowerCase() ? `signed by key ${v.fingerprint}, not the pinned ${pinned}` : null;
+  const ok = v.ok && !pinProblem;
+  if (a.has('json')) console.log(JSON.stringify(v.ok ? { ok, problem: pinProblem, fingerprint: v.fingerprint, report: v.report } : v, null, 2));
+  else if (!v.ok || pinProblem) console.log(`REFUSED: ${v.ok ? pinProblem : v.problem}`);
+  else {
+    console.log(`genuine: signed by appliance ${v.report.systemId} (key ${v.fingerprint})${pinned ? ', matches the pinned key' : ''}`);
+    console.log(`license: ${v.report.license ? `${v.report.license.licenseId} (${v.report.license.edition}, ${v.report.license.kind})` : 'none (Entry)'}   generated: ${v.report.generatedAt}`);
+    for (const m of v.report.months) console.log(`${m.month}  ${Object.entries(m.peaks).map(([c, n]) => `${c}=${n}`).join(' ')}`);
+  }
+  if (!ok) process.exitCode = 2;
+}
+
 function main(argv: string[]): void {
   const [cmd, sub, ...rest] = argv;
   if (cmd === 'ca' && sub === 'init') {
@@ -110,6 +133,7 @@ function main(argv: string[]): void {
     console.log(`CA created in ${dir}: root.cert.pem is the root to configure on appliances (license.trustedRoots).\nKeep ${join(dir, 'root.key.pem')} and ${join(dir, 'signing.key.pem')} secret.`);
   } else if (cmd === 'issue') issue(argv.slice(1));
   else if (cmd === 'inspect') inspect(argv.slice(1));
+  else if (cmd === 'verify-usage') verifyUsage(argv.slice(1));
   else {
     console.log(USAGE);
     if (cmd && cmd !== 'help' && cmd !== '--help') process.exit(64);

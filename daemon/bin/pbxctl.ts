@@ -10,10 +10,11 @@ import type { Command } from '../cli/command.js';
 import { loadConfig } from '../config.js';
 import { licenseCommands } from '../cli/commands/license.js';
 import { adminCommands } from '../cli/commands/admin.js';
+import { lifecycleCommands } from '../cli/commands/lifecycle.js';
 import { userCommands } from '../cli/commands/users.js';
 import { sessionCommands } from '../cli/commands/sessions.js';
 
-const commands: Command[] = [...licenseCommands, ...userCommands, ...adminCommands, ...sessionCommands];
+const commands: Command[] = [...licenseCommands, ...userCommands, ...adminCommands, ...lifecycleCommands, ...sessionCommands];
 
 const GLOBAL_FLAGS = `Global options:
   --json              machine-readable output

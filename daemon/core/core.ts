@@ -7,6 +7,8 @@ import type { AuditLog } from './audit.js';
 import type { Licensing } from './licensing.js';
 import type { AdminAccounts } from './admins.js';
 import type { BuildInfo } from './system.js';
+import type { JobRegistry } from './jobs.js';
+import type { Lifecycle } from './lifecycle.js';
 import type { UserDirectory } from './users.js';
 import type { ClientSessions } from './client-sessions.js';
 import type { MetricsRegistry } from './metrics.js';
@@ -19,7 +21,13 @@ import type { HealthChecks } from './health.js';
 export interface Core {
   config: Config;
   log: Logger;
+  /** The trusted clock: never earlier than the latest time pbxd has trusted. Every license decision uses it. */
   clock: Clock;
+  /**
+   * The clock as set (system, or the development clock). For time-of-day features
+   * (auto-attendant hours) that must follow the clock even when it is set back.
+   */
+  wallClock: Clock;
   /** Present only when development clock control is enabled. */
   devClock: OffsetClock | null;
   bus: EventBus;
@@ -35,4 +43,8 @@ export interface Core {
   metrics: MetricsRegistry;
   /** Readiness checks behind /readyz and the systemd watchdog; features add theirs. */
   health: HealthChecks;
+  /** Scheduled jobs (expiry watch, online check, backups, …); the scheduler adapter runs them. */
+  jobs: JobRegistry;
+  /** Renewal, expiry warnings, backups, usage reports. */
+  lifecycle: Lifecycle;
 }

@@ -12,6 +12,14 @@ export interface EventMap {
   'mode.changed': { from: string; to: string; reason: string };
   'audit.appended': { id: number; action: string; actor: string };
   'admin.login': { name: string; ok: boolean; from: string };
+  // license lifecycle (scheduler, renewal)
+  'license.warning': { kind: 'expiry' | 'grace' | 'provisional'; daysLeft: number; licenseId: string; expiresAt: string; graceEndsAt: string | null };
+  'license.scheduled': { licenseId: string; activatesAt: string; by: string };
+  'license.scheduled.blocked': { licenseId: string | null; refusal: RefusalJSON };
+  'license.checked': { result: 'nothing new' | 'installed' | 'needs removals'; licenseId: string | null; activatesAt: string | null; stageId: number | null; by: string };
+  'clock.rollback': { systemTime: string; trustedTime: string; behindMinutes: number };
+  'job.finished': { name: string; ok: boolean; result: string; ms: number };
+  'device.staleReleased': { mac: string; days: number };
   [other: `${string}.${string}`]: Record<string, unknown>;
 }
 

@@ -124,6 +124,8 @@ export class Licensing {
   private readonly guards: ActivationGuard[] = [];
   private readonly holderSources: HolderSource[] = [];
   private lastMode: Mode | null = null;
+  /** A file accepted ahead of its valid-from; the scheduler activates it on that day. */
+  private scheduledLicense: { rowId: number; licenseId: string; activatesAt: string; issuedAt: string } | null = null;
 
   constructor(
     private readonly store: Store,
@@ -193,7 +195,19 @@ export class Licensing {
       }
       this.current = { rowId: row.id, payload: JSON.parse(row.payload), activatedAt: row.activated_at, invalid };
     }
+    const sched = await this.store.get<LicenseRow>("SELECT * FROM licenses WHERE state = 'scheduled'");
+    const sp = sched ? (JSON.parse(sched.payload) as LicensePayload) : null;
+    this.scheduledLicense = sched && sp ? { rowId: sched.id, licenseId: sp.licenseId, activatesAt: sp.validFrom, issuedAt: sp.issuedAt } : null;
     this.checkMode();
+  }
+
+  /** The installed license's payload even when it is not usable (the online check asks for its successor). */
+  installed(): LicensePayload | null {
+    return this.current?.payload ?? null;
+  }
+
+  scheduled(): { rowId: number; licenseId: string; activatesAt: string; issuedAt: string } | null {
+    return this.scheduledLicense;
   }
 
   active(): LicensePayload | null {
@@ -271,8 +285,8 @@ export class Licensing {
   }
 
   /** Judge a verified file's dates against now: usable now, or a refusal. */
-  private checkDates(p: LicensePayload, now: Date): void {
-    if (new Date(p.validFrom) > now) throw refuse('LIC_NOT_YET_VALID', { validFrom: p.validFrom });
+  private checkDates(p: LicensePayload, now: Date, allowFuture = false): void {
+    if (!allowFuture && new Date(p.validFrom) > now) throw refuse('LIC_NOT_YET_VALID', { validFrom: p.validFrom });
     if (p.expiresAt) {
       const graceEnd = new Date(new Date(p.expiresAt).getTime() + this.opts.graceDays * DAY_MS);
       if (graceEnd <= now) throw refuse('LIC_EXPIRED', { expiresAt: p.expiresAt, graceEndedAt: graceEnd.toISOString() });
@@ -285,7 +299,8 @@ export class Licensing {
     let verified;
     try {
       verified = this.verifier.verify(text, now);
-      this.checkDates(verified.payload, now);
+      // A file valid from a later day is accepted: activating it schedules it.
+      this.checkDates(verified.payload, now, true);
     } catch (e) {
       if (isRefusal(e)) this.bus.emit('license.refused', { refusal: e.toJSON(), by });
       throw e;
@@ -324,12 +339,13 @@ export class Licensing {
    * Make a staged file the license in force, in one transaction with its audit
    * entry: after a crash, exactly the old or the new license is in force.
    */
-  async activate(stageId: number, by: string, plan: PlanStep[] = []): Promise<{ payload: LicensePayload; changes: CodeChange[] }> {
+  async activate(stageId: number, by: string, plan: PlanStep[] = []): Promise<{ payload: LicensePayload; changes: CodeChange[]; activatesAt?: string }> {
     const now = this.clock.now();
     const result = await this.store.write(async (tx) => {
-      const row = await tx.get<LicenseRow>("SELECT * FROM licenses WHERE id = ? AND state = 'staged'", [stageId]);
+      const row = await tx.get<LicenseRow>("SELECT * FROM licenses WHERE id = ? AND state IN ('staged', 'scheduled')", [stageId]);
       if (!row) throw refuse('LIC_STAGE_NOT_FOUND', { stageId });
       const payload = JSON.parse(row.payload) as LicensePayload;
+      if (new Date(payload.validFrom) > now) return this.schedule(tx, row, payload, by);
       this.checkDates(payload, now);
       // The plan (if any) releases assignments in this same transaction; then
       // nothing may be left over-used, or the whole activation is refused.
@@ -340,7 +356,7 @@ export class Licensing {
       for (const g of this.guards) await g(tx, payload, changes, by);
       await tx.run("UPDATE licenses SET state = 'superseded' WHERE state = 'active'");
       await tx.run("UPDATE licenses SET state = 'active', activated_at = ?, activated_by = ? WHERE id = ?", [now.toISOString(), by, stageId]);
-      await this.audit.append(tx, by, 'license.activate', payload.licenseId, {
+      await this.audit.append(tx, by, row.state === 'scheduled' ? 'license.activate.scheduled' : 'license.activate', payload.licenseId, {
         edition: payload.edition,
         kind: payload.kind,
         changes: changes.filter((c) => c.old !== c.new).map((c) => `${c.code} ${c.old}→${c.new}`),
@@ -348,6 +364,7 @@ export class Licensing {
       });
       tx.afterCommit(() => {
         this.current = { rowId: stageId, payload, activatedAt: now.toISOString(), invalid: null };
+        if (this.scheduledLicense?.rowId === stageId) this.scheduledLicense = null;
         this.checkMode();
         this.bus.emit('license.activated', { licenseId: payload.licenseId, by });
       });
@@ -356,8 +373,31 @@ export class Licensing {
     return result;
   }
 
+  /**
+   * Keep a file valid from a later day as 'scheduled' (one at most; a newer one
+   * replaces it). The over-use rules are applied when it is activated on that day.
+   */
+  private async schedule(tx: Tx, row: LicenseRow, payload: LicensePayload, by: string) {
+    await tx.run("UPDATE licenses SET state = 'discarded' WHERE state = 'scheduled' AND id <> ?", [row.id]);
+    await tx.run("UPDATE licenses SET state = 'scheduled' WHERE id = ?", [row.id]);
+    await this.audit.append(tx, by, 'license.schedule', payload.licenseId, { activatesAt: payload.validFrom, edition: payload.edition });
+    tx.afterCommit(() => {
+      this.scheduledLicense = { rowId: row.id, licenseId: payload.licenseId, activatesAt: payload.validFrom, issuedAt: payload.issuedAt };
+      this.bus.emit('license.scheduled', { licenseId: payload.licenseId, activatesAt: payload.validFrom, by });
+    });
+    return { payload, changes: this.diff(payload, await this.usage(tx)), activatesAt: payload.validFrom };
+  }
+
+  /** Activate the scheduled file once its day has come (the scheduler calls this). */
+  async activateDue(by: string): Promise<{ licenseId: string } | null> {
+    const s = this.scheduledLicense;
+    if (!s || new Date(s.activatesAt) > this.clock.now()) return null;
+    await this.activate(s.rowId, by);
+    return { licenseId: s.licenseId };
+  }
+
   /** Stage and activate in one go (the CLI's `license install`, renewals). */
-  async install(text: string | Buffer, by: string, plan: PlanStep[] = []): Promise<{ payload: LicensePayload; changes: CodeChange[] }> {
+  async install(text: string | Buffer, by: string, plan: PlanStep[] = []): Promise<{ payload: LicensePayload; changes: CodeChange[]; activatesAt?: string }> {
     const staged = await this.stage(text, by);
     return this.activate(staged.stageId, by, plan);
   }
@@ -374,6 +414,7 @@ export class Licensing {
       validFrom: p?.validFrom ?? null,
       updateServiceUntil: p?.updateServiceUntil ?? null,
       activatedAt: this.current?.activatedAt ?? null,
+      scheduled: this.scheduledLicense ? { licenseId: this.scheduledLicense.licenseId, activatesAt: this.scheduledLicense.activatesAt } : null,
       ...this.mode(),
     };
   }

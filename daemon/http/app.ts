@@ -1,8 +1,10 @@
-import express, { Router } from 'express';
+import { join } from 'node:path';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Core } from '../core/core.js';
 import { refuse, refusalCodes } from '../core/refusal.js';
 import { errorHandler } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { appRoot } from '../config.js';
 
 /**
  * The express application behind the admin API (and later the web UI).
@@ -43,6 +45,20 @@ export function createApp(core: Core, routers: Router[], publicRouters: Router[]
     throw refuse('REQ_NOT_FOUND', { what: `${req.method} /api/v1${req.path}` });
   });
   app.use('/api/v1', api);
+  // The web UI: plain files, no build step. Its pages fetch /api/v1 and open /socket.io.
+  app.use(webHeaders, express.static(join(appRoot, 'web'), { index: 'index.html', dotfiles: 'ignore', etag: true }));
   app.use(errorHandler(core.log));
   return app;
+}
+
+/**
+ * The UI's pages load only their own scripts and styles (and talk only to this
+ * origin), and may not be framed. Static files may be revalidated by ETag.
+ */
+function webHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Cache-Control', 'no-cache');
+  next();
 }

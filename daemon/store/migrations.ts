@@ -109,6 +109,40 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'license lifecycle: scheduled licenses, monthly usage peaks',
+    sql: `
+      -- A license whose valid-from lies ahead waits in state 'scheduled' until the
+      -- scheduler activates it. SQLite cannot alter a CHECK, so the table is rebuilt
+      -- (nothing references it by foreign key).
+      CREATE TABLE licenses_v4 (
+        id INTEGER PRIMARY KEY,
+        license_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('staged', 'scheduled', 'active', 'superseded', 'discarded')),
+        staged_at TEXT NOT NULL,
+        staged_by TEXT NOT NULL,
+        activated_at TEXT,
+        activated_by TEXT
+      );
+      INSERT INTO licenses_v4 SELECT id, license_id, text, payload, state, staged_at, staged_by, activated_at, activated_by FROM licenses;
+      DROP TABLE licenses;
+      ALTER TABLE licenses_v4 RENAME TO licenses;
+      CREATE UNIQUE INDEX licenses_one_active ON licenses(state) WHERE state = 'active';
+      CREATE UNIQUE INDEX licenses_one_scheduled ON licenses(state) WHERE state = 'scheduled';
+
+      -- The highest use of each code per month (YYYY-MM), for the signed usage report.
+      CREATE TABLE usage_peaks (
+        month TEXT NOT NULL,
+        code TEXT NOT NULL,
+        peak INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (month, code)
+      );
+    `,
+  },
+  {
     version: 6,
     name: 'client sessions: admin-issued client tokens, user passwords',
     sql: `

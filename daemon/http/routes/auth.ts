@@ -3,6 +3,7 @@ import type { Core } from '../../core/core.js';
 import { refuse } from '../../core/refusal.js';
 import { bearer, readCookie, requireAdmin, SESSION_COOKIE } from '../auth.js';
 import { body, optBool, reqString } from '../validate.js';
+import { sessionKey } from '../live.js';
 
 /** Login (cookie session for the web UI, or a bearer token for scripts), logout, who am I. */
 export function authRoutes(core: Core): Router {
@@ -29,7 +30,11 @@ export function authRoutes(core: Core): Router {
 
   r.post('/auth/logout', requireAdmin(core), async (req, res) => {
     const token = bearer(req) || readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (token) await core.admins.logout(token);
+    if (token) {
+      await core.admins.logout(token);
+      // The live channel closes this session's sockets (it knows sessions only by this key).
+      core.bus.emit('admin.logout', { name: req.principal!.admin, session: sessionKey(token) });
+    }
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     res.json({ ok: true });
   });

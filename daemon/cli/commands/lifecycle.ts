@@ -1,0 +1,122 @@
+import { writeFileSync } from 'node:fs';
+import type { JobInfo } from '../../core/jobs.js';
+import type { CheckResult } from '../../core/renewal.js';
+import type { BackupFile } from '../../core/backups.js';
+import type { CodeChange } from '../../core/licensing.js';
+import { restoreBackup } from '../../core/backups.js';
+import { isRefusal } from '../../core/refusal.js';
+import { keyFingerprint, type SignedUsageReport } from '../../core/usage-report.js';
+import { loadConfig } from '../../config.js';
+import { ApiError } from '../client.js';
+import { table, type Command } from '../command.js';
+import { changesTable } from './license.js';
+
+function jobsTable(jobs: JobInfo[]): string {
+  return table(
+    ['job', 'schedule', 'enabled', 'next run', 'last run', 'ok', 'result'],
+    jobs.map((j) => [j.name, j.schedule, j.enabled ? 'yes' : 'no', j.nextRun ?? '-', j.lastRun?.startedAt ?? '-', j.lastRun ? (j.lastRun.ok ? 'yes' : 'NO') : '', j.running ? 'running…' : (j.lastRun?.result ?? '')]),
+  );
+}
+
+function checkText(r: CheckResult): string {
+  if (r.result === 'nothing new') return 'nothing new: the activation server has no newer license for this appliance';
+  if (r.result === 'installed') return `installed license ${r.licenseId}${r.activatesAt ? `; it activates on ${r.activatesAt}` : ''}`;
+  return `license ${r.licenseId} needs removals first (staged as ${r.stageId}):\n${table(['code', 'used', 'new total', 'to remove'], (r.overused ?? []).map((c) => [c.code, c.used, c.newTotal, c.toRemove]))}\nRemove the assignments, then: pbxctl license activate ${r.stageId}`;
+}
+
+const listJobs: Command = {
+  words: ['jobs'],
+  usage: 'jobs [list]                  scheduled jobs: next run, last run and result',
+  async run(api) {
+    const r = await api.request<{ jobs: JobInfo[] }>('GET', '/jobs');
+    return { data: r, text: jobsTable(r.jobs) };
+  },
+};
+
+/**
+ * Restore works on the files directly, without the daemon: it must run while
+ * pbxd is stopped, so it reads the data folder from the daemon's config.
+ */
+const restore: Command = {
+  words: ['backup', 'restore'],
+  usage: 'backup restore FILE [--config F] [--data-dir D]   put a backup in place (pbxd must be stopped)',
+  async run(_api, a) {
+    const file = a.positional[0];
+    if (!file) throw new Error('give the backup FILE (pbxctl backup list shows them)');
+    const { config } = loadConfig({ file: a.get('config') });
+    const dataDir = a.get('data-dir') ?? config.dataDir;
+    const socket = a.get('socket') ?? config.control.socket;
+    try {
+      const r = await restoreBackup({ dataDir, socket, file });
+      return { data: r, text: `restored ${r.restored} into ${dataDir}${r.previous ? `\nthe previous database is kept as ${r.previous}` : ''}\nstart pbxd again: systemctl start pbxd` };
+    } catch (e) {
+      // Same envelope as an API refusal, so pbxctl prints it the same way.
+      if (isRefusal(e)) throw new ApiError(e.status, { error: e.toJSON() });
+      throw e;
+    }
+  },
+};
+
+export const lifecycleCommands: Command[] = [
+  listJobs,
+  { ...listJobs, words: ['jobs', 'list'], usage: 'jobs list                    the same as pbxctl jobs' },
+  {
+    words: ['jobs', 'run'],
+    usage: 'jobs run NAME                run a job now and show its result',
+    async run(api, a) {
+      const name = a.positional[0];
+      if (!name) throw new Error('give the job NAME (pbxctl jobs lists them)');
+      const j = await api.request<JobInfo>('POST', `/jobs/${encodeURIComponent(name)}/run`);
+      if (!j.lastRun?.ok) process.exitCode = 2;
+      return { data: j, text: `${j.name}: ${j.lastRun?.ok ? 'ok' : 'FAILED'} — ${j.lastRun?.result ?? ''}` };
+    },
+  },
+  {
+    words: ['license', 'check'],
+    usage: 'license check                ask the activation server for a newer license now',
+    async run(api) {
+      const r = await api.request<CheckResult>('POST', '/license/check');
+      return { data: r, text: checkText(r) };
+    },
+  },
+  {
+    words: ['license', 'request'],
+    usage: 'license request KEY          exchange the 10-digit request key for a provisional license',
+    async run(api, a) {
+      const key = a.positional.join('');
+      if (!key) throw new Error('give the 10-digit request KEY from the license certificate');
+      const r = await api.request<{ payload: { licenseId: string; expiresAt: string | null; kind: string }; changes: CodeChange[] }>('POST', '/license/request', { requestKey: key });
+      return { data: r, text: `${r.payload.kind} license ${r.payload.licenseId} is now in force (valid until ${r.payload.expiresAt}); the online check replaces it with the final license\n\n${changesTable(r.changes)}` };
+    },
+  },
+  {
+    words: ['usage', 'report'],
+    usage: 'usage report [--month YYYY-MM] [--out FILE]   signed usage report for the vendor',
+    async run(api, a) {
+      const q = a.get('month') ? `?month=${encodeURIComponent(a.get('month')!)}` : '';
+      const r = await api.request<SignedUsageReport>('GET', `/usage/report${q}`);
+      const text = JSON.stringify(r, null, 2) + '\n';
+      const out = a.get('out');
+      if (out) writeFileSync(out, text);
+      const summary = r.report.months.map((m) => `${m.month}: ${Object.entries(m.peaks).map(([c, n]) => `${c} ${n}`).join(', ')}`).join('\n');
+      return { data: r, text: out ? `usage report for ${r.report.systemId} written to ${out} (key ${keyFingerprint(r.report.publicKey)})\n${summary}` : text.trimEnd() };
+    },
+  },
+  {
+    words: ['backup', 'list'],
+    usage: 'backup list                  database backups, newest first',
+    async run(api) {
+      const r = await api.request<{ dir: string; backups: BackupFile[] }>('GET', '/backups');
+      return { data: r, text: `${r.dir}\n${table(['file', 'bytes', 'created'], r.backups.map((b) => [b.name, b.bytes, b.createdAt]))}` };
+    },
+  },
+  {
+    words: ['backup', 'now'],
+    usage: 'backup now                   back up the database now',
+    async run(api) {
+      const r = await api.request<{ backup: BackupFile }>('POST', '/backups');
+      return { data: r, text: `backup written: ${r.backup.path} (${r.backup.bytes} bytes)` };
+    },
+  },
+  restore,
+];

@@ -1,0 +1,154 @@
+import { chmodSync, chownSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { basename, join, resolve } from 'node:path';
+import sqlite3 from 'sqlite3';
+import type { Store } from '../store/store.js';
+import type { Clock } from './clock.js';
+import { migrations } from '../store/migrations.js';
+import { defineRefusals, entry, fixed } from './refusal.js';
+
+export const refuse = defineRefusals({
+  JOB_BACKUP_NOT_FOUND: entry<{ file: string }>(404,
+    (d) => ({ en: `The backup file ${d.file} does not exist.`, de: `Die Sicherungsdatei ${d.file} existiert nicht.` }),
+    fixed({ en: 'List the backups with: pbxctl backup list', de: 'Zeigen Sie die Sicherungen an mit: pbxctl backup list' })),
+  JOB_RESTORE_DAEMON_RUNNING: entry<{ socket: string }>(409,
+    (d) => ({ en: `pbxd is running (its control socket ${d.socket} answers); a backup can only be restored while it is stopped.`, de: `pbxd läuft (sein Steuer-Socket ${d.socket} antwortet); eine Sicherung kann nur bei gestopptem Dienst zurückgespielt werden.` }),
+    fixed({ en: 'Stop it first: systemctl stop pbxd; then restore, then start it again.', de: 'Stoppen Sie ihn zuerst: systemctl stop pbxd; dann zurückspielen und wieder starten.' })),
+  JOB_RESTORE_NOT_A_BACKUP: entry<{ file: string; problem: string }>(422,
+    (d) => ({ en: `${d.file} is not a usable pbxd backup (${d.problem}); nothing was changed.`, de: `${d.file} ist keine verwendbare pbxd-Sicherung (${d.problem}); es wurde nichts geändert.` }),
+    fixed({ en: 'Choose another backup (pbxctl backup list).', de: 'Wählen Sie eine andere Sicherung (pbxctl backup list).' })),
+});
+
+export interface BackupFile {
+  name: string;
+  path: string;
+  bytes: number;
+  createdAt: string;
+}
+
+const NAME = /^pbxd-\d{8}-\d{6}(-\d+)?\.db$/;
+
+function stamp(d: Date): string {
+  const iso = d.toISOString();
+  return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
+}
+
+/** Online backups of the database into `<dataDir>/backups`, keeping the newest N. */
+export class Backups {
+  readonly dir: string;
+
+  constructor(
+    private readonly store: Store,
+    dataDir: string,
+    private readonly clock: Clock,
+  ) {
+    this.dir = join(dataDir, 'backups');
+  }
+
+  list(): BackupFile[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((n) => NAME.test(n))
+      .map((name) => {
+        const path = join(this.dir, name);
+        const st = statSync(path);
+        return { name, path, bytes: st.size, createdAt: st.mtime.toISOString(), mtime: st.mtimeMs };
+      })
+      .sort((a, b) => b.mtime - a.mtime || b.name.localeCompare(a.name))
+      .map(({ mtime: _m, ...f }) => f);
+  }
+
+  /** A consistent copy of the live database (VACUUM INTO: writers are not held up). */
+  async backup(): Promise<BackupFile> {
+    mkdirSync(this.dir, { recursive: true, mode: 0o750 });
+    const base = `pbxd-${stamp(this.clock.now())}`;
+    let name = `${base}.db`;
+    for (let i = 2; existsSync(join(this.dir, name)); i++) name = `${base}-${i}.db`;
+    const path = join(this.dir, name);
+    await this.store.backupTo(path);
+    return this.list().find((f) => f.name === name)!;
+  }
+
+  /** Delete all but the newest `keep` backups; returns the names removed. */
+  rotate(keep: number): string[] {
+    const old = this.list().slice(keep);
+    for (const f of old) rmSync(f.path, { force: true });
+    return old.map((f) => f.name);
+  }
+
+  async run(keep: number): Promise<string> {
+    const f = await this.backup();
+    const removed = this.rotate(keep);
+    return `backup ${f.name} (${f.bytes} bytes)${removed.length ? `; removed ${removed.length} old: ${removed.join(', ')}` : ''}`;
+  }
+}
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((res) => {
+    const s = connect(path);
+    s.once('connect', () => (s.destroy(), res(true)));
+    s.once('error', () => res(false));
+  });
+}
+
+function sqliteRead<T>(file: string, sql: string): Promise<T[]> {
+  return new Promise((res, rej) => {
+    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
+      if (err) return rej(err);
+      db.all(sql, (e, rows) => db.close(() => (e ? rej(e) : res(rows as T[]))));
+    });
+  });
+}
+
+/**
+ * Put a backup in place of the database, with the daemon stopped.
+ *
+ * This is the one place outside Store that opens the database files: restore
+ * runs exactly when there is no daemon (and so no Store) to ask, and it must
+ * replace the file underneath, which no running owner could allow.
+ */
+export async function restoreBackup(opts: { dataDir: string; socket: string; file: string; now?: Date }): Promise<{ restored: string; previous: string | null }> {
+  const file = resolve(opts.file);
+  if (!existsSync(file)) throw refuse('JOB_BACKUP_NOT_FOUND', { file });
+  if (await socketAnswers(opts.socket)) throw refuse('JOB_RESTORE_DAEMON_RUNNING', { socket: opts.socket });
+  const latest = migrations[migrations.length - 1]!.version;
+  try {
+    const check = await sqliteRead<{ integrity_check: string }>(file, 'PRAGMA integrity_check');
+    const verdict = check.map((r) => r.integrity_check).join('; ');
+    if (verdict !== 'ok') throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: `integrity check: ${verdict}` });
+    const [{ user_version: version }] = (await sqliteRead<{ user_version: number }>(file, 'PRAGMA user_version')) as [{ user_version: number }];
+    if (version < 1) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: 'it has no pbxd schema' });
+    if (version > latest) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: `it was made by a newer pbxd (schema ${version}, this one knows ${latest})` });
+    const id = await sqliteRead<{ value: string }>(file, "SELECT value FROM meta WHERE key = 'system_id'");
+    if (!id.length) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: 'it has no system id' });
+  } catch (e) {
+    if ((e as { code?: string }).code?.startsWith('SQLITE_')) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: 'not an SQLite database' });
+    throw e;
+  }
+
+  const db = join(opts.dataDir, 'pbxd.db');
+  let previous: string | null = null;
+  const owner = existsSync(db) ? statSync(db) : null;
+  if (existsSync(db)) {
+    previous = `${db}.before-restore-${stamp(opts.now ?? new Date())}`;
+    renameSync(db, previous);
+    // The WAL holds the newest commits of the old database; it moves with it, so the kept copy is complete.
+    for (const ext of ['-wal', '-shm']) if (existsSync(db + ext)) renameSync(db + ext, previous + ext);
+  }
+  const tmp = `${db}.restoring`;
+  copyFileSync(file, tmp);
+  if (owner) {
+    // Run as root, pbxctl would leave a root-owned database the pbxd user cannot write: keep the old owner and mode.
+    chmodSync(tmp, owner.mode & 0o777);
+    try {
+      chownSync(tmp, owner.uid, owner.gid);
+    } catch {
+      /* not root: the file is already ours, as the old one was */
+    }
+  }
+  const fd = openSync(tmp, 'r+');
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, db);
+  return { restored: basename(file), previous };
+}

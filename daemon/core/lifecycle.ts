@@ -1,0 +1,120 @@
+import type { Config } from '../config.js';
+import type { Store } from '../store/store.js';
+import type { EventBus } from './events.js';
+import type { Logger } from './log.js';
+import type { Licensing } from './licensing.js';
+import type { JobRegistry } from './jobs.js';
+import type { TrustedClock } from './trusted-clock.js';
+import { ActivationClient } from './activation-client.js';
+import { Renewal } from './renewal.js';
+import { ExpiryWatch } from './expiry-watch.js';
+import { Backups } from './backups.js';
+import { UsageReports } from './usage-report.js';
+
+/** Built on another branch (devices); the stale-devices job uses only this. */
+export interface StaleDeviceReleaser {
+  /** Release the support license of every device not seen for `days`; returns the MACs released. */
+  releaseStale(days: number, by: string): Promise<string[]>;
+}
+
+export interface LifecycleDeps {
+  config: Config;
+  log: Logger;
+  clock: TrustedClock;
+  bus: EventBus;
+  store: Store;
+  licensing: Licensing;
+  jobs: JobRegistry;
+  systemId: string;
+  /** Looked up at run time: the device service may be added to the core after this is built. */
+  devices: () => StaleDeviceReleaser | undefined;
+}
+
+/**
+ * The license over time: expiry and grace, renewal online and offline,
+ * clock rollback, backups, usage peaks. Registers its jobs; the scheduler
+ * (an adapter) decides when they run.
+ */
+export class Lifecycle {
+  readonly renewal: Renewal;
+  readonly expiry: ExpiryWatch;
+  readonly backups: Backups;
+  private config: Config;
+  private rollbackReported = false;
+
+  private constructor(
+    private readonly d: LifecycleDeps,
+    readonly usage: UsageReports,
+  ) {
+    this.config = d.config;
+    const client = new ActivationClient(() => this.config.activation);
+    this.renewal = new Renewal(d.licensing, client, d.systemId, d.bus);
+    this.expiry = new ExpiryWatch(d.licensing, d.store, d.clock, d.bus, d.log.child({ component: 'expiry' }));
+    this.backups = new Backups(d.store, d.config.dataDir, d.clock);
+  }
+
+  static async open(d: LifecycleDeps): Promise<Lifecycle> {
+    const usage = await UsageReports.open({ store: d.store, licensing: d.licensing, clock: d.clock, systemId: d.systemId, dataDir: d.config.dataDir });
+    const l = new Lifecycle(d, usage);
+    l.registerJobs();
+    return l;
+  }
+
+  /** Settings read at run time pick up a reloaded configuration. */
+  reload(config: Config): void {
+    this.config = config;
+  }
+
+  private registerJobs(): void {
+    const j = this.config.jobs;
+    const reg = (name: keyof Config['jobs'], run: () => Promise<string>) => this.d.jobs.register({ name, schedule: j[name].schedule, enabled: j[name].enabled, run });
+    reg('expiryWatch', () => this.expiry.run());
+    reg('licenseCheck', async () => {
+      if (!this.renewal.client.configured) return 'skipped: no activation server configured (activation.url)';
+      const r = await this.renewal.check('scheduler');
+      return r.result + (r.licenseId ? ` ${r.licenseId}` : '') + (r.activatesAt ? ` (activates on ${r.activatesAt})` : '');
+    });
+    reg('clockRollback', () => this.checkClock());
+    reg('backup', () => this.backups.run(this.config.jobs.backup.keep));
+    reg('staleDevices', () => this.releaseStaleDevices());
+    reg('usagePeaks', () => this.usage.recordPeaks());
+  }
+
+  /** A backup on demand, with the same rotation as the scheduled one. */
+  async backupNow() {
+    const f = await this.backups.backup();
+    this.backups.rotate(this.config.jobs.backup.keep);
+    return f;
+  }
+
+  /** Persist the trusted time; report a system clock far behind it (once per episode). */
+  async checkClock(): Promise<string> {
+    const clock = this.d.clock;
+    const behind = clock.behindMs();
+    await clock.persist();
+    const toleranceMs = this.config.jobs.clockRollback.toleranceMinutes * 60_000;
+    if (behind <= toleranceMs) {
+      this.rollbackReported = false;
+      return 'system clock ok';
+    }
+    const data = { systemTime: clock.system.now().toISOString(), trustedTime: clock.now().toISOString(), behindMinutes: Math.round(behind / 60_000) };
+    if (!this.rollbackReported) {
+      this.rollbackReported = true;
+      this.d.bus.emit('clock.rollback', data);
+      this.d.log.warn('system clock is behind the trusted time; expiry decisions use the trusted time', data);
+    }
+    return `system clock ${data.behindMinutes} minutes behind the trusted time ${data.trustedTime}; expiry decisions use the trusted time`;
+  }
+
+  async releaseStaleDevices(): Promise<string> {
+    const devices = this.d.devices();
+    if (!devices?.releaseStale) return 'no device service';
+    const days = this.config.jobs.staleDevices.days;
+    const macs = await devices.releaseStale(days, 'scheduler');
+    for (const mac of macs) {
+      this.d.bus.emit('device.staleReleased', { mac, days });
+      this.d.log.notice('released the support license of a device not seen for a long time', { mac, days });
+    }
+    return `released ${macs.length} device(s) not seen for ${days} days`;
+  }
+}

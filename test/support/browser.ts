@@ -1,0 +1,59 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ADMIN_PASSWORD, ROOT, type TestDaemon } from './daemon.js';
+
+/** Screenshots of every page land here (gitignored; CI keeps them as artifacts). */
+export const ARTIFACTS = join(ROOT, 'test-artifacts');
+
+/**
+ * Debian's chromium, headless, with nothing that phones home (there is no
+ * network beyond loopback here, and without these flags it keeps trying).
+ * Playwright gives each launch a new, empty profile folder of its own (it
+ * refuses a --user-data-dir argument) and deletes it on close.
+ */
+export async function launchChromium(): Promise<{ browser: Browser; close: () => Promise<void> }> {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return {
+    browser,
+    close: async () => {
+      await browser.close();
+    },
+  };
+}
+
+/** A fresh browser profile (own cookies, own localStorage) as an admin would open it. */
+export async function newAdminPage(browser: Browser, d: TestDaemon, opts: { locale?: string; width?: number; login?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 900 }, locale: opts.locale ?? 'en-US', baseURL: d.apiUrl });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/');
+  if (opts.login !== false) await login(page);
+  return { context, page, errors };
+}
+
+export async function login(page: Page, password = ADMIN_PASSWORD): Promise<void> {
+  await page.locator('#login-name').fill('admin');
+  await page.locator('#login-password').fill(password);
+  await page.locator('form.login button[type=submit]').click();
+  await page.locator('#live[data-state=on]').waitFor();
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `webui-${name}.png`), fullPage: true });
+}
+
+/** Marks the document; `stillSameDocument` is false after any reload or navigation away. */
+export async function markDocument(page: Page): Promise<void> {
+  await page.evaluate(() => ((window as unknown as { __pbxdMark: number }).__pbxdMark = 1));
+}
+
+export async function stillSameDocument(page: Page): Promise<boolean> {
+  return page.evaluate(() => (window as unknown as { __pbxdMark?: number }).__pbxdMark === 1);
+}
