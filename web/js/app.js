@@ -6,8 +6,9 @@ import * as licensePage from './pages/license.js';
 import * as usersPage from './pages/users.js';
 import * as devicesPage from './pages/devices.js';
 import * as auditPage from './pages/audit.js';
+import * as sessionsPage from './pages/sessions.js';
 
-const PAGES = { license: licensePage, users: usersPage, devices: devicesPage, audit: auditPage };
+const PAGES = { license: licensePage, users: usersPage, devices: devicesPage, sessions: sessionsPage, audit: auditPage };
 const root = document.getElementById('app');
 
 const state = {
