@@ -33,6 +33,9 @@ import { JobRegistry } from './core/jobs.js';
 import { Lifecycle, type StaleDeviceReleaser } from './core/lifecycle.js';
 import { Scheduler } from './scheduler.js';
 import { lifecycleRoutes } from './http/routes/lifecycle.js';
+import { AutoAttendants } from './core/auto-attendants.js';
+import { SipTrunks } from './core/sip-trunks.js';
+import { ResourcesFeature } from './resources-scheduler.js';
 import { ClientSessions } from './core/client-sessions.js';
 import { ClientEndpoint } from './ws/client-endpoint.js';
 
@@ -100,8 +103,11 @@ export class Daemon {
     const users = new UserDirectory(store, licensing, audit, bus, clock);
     const metrics = new MetricsRegistry();
     const health = new HealthChecks();
+    // Business hours follow the clock as set (wallClock), even when it is set back.
+    const autoAttendants = new AutoAttendants(store, systemTime, bus, audit, licensing);
+    const sipTrunks = new SipTrunks(store, clock, bus, audit, licensing);
     const clientSessions = new ClientSessions(store, licensing, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
-    const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, clientSessions, systemId, build, metrics, health, jobs, lifecycle };
+    const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, clientSessions, systemId, build, metrics, health, jobs, lifecycle, autoAttendants, sipTrunks };
     this.core = core;
     this.offs.push(registerCoreMetrics(core));
 
@@ -116,7 +122,7 @@ export class Daemon {
     this.logEvents(core);
 
     // ── adapters: each feature is a start/stop unit around the core ──
-    this.features = [new HealthFeature(core, () => this.listeners), new Scheduler(core), new LiveUpdates(core), new ClientEndpoint(core)];
+    this.features = [new HealthFeature(core, () => this.listeners), new Scheduler(core), new LiveUpdates(core), new ResourcesFeature(core), new ClientEndpoint(core)];
     core.health.add('startup', () => (this.phase === 'running' ? null : this.phase));
 
     const app = createApp(core, [

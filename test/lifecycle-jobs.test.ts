@@ -30,7 +30,7 @@ describe('scheduled jobs', function () {
     const r = await d.request('GET', '/api/v1/jobs');
     expect(r.status).to.equal(200);
     const byName = Object.fromEntries(r.json.jobs.map((j: any) => [j.name, j]));
-    expect(Object.keys(byName).sort()).to.deep.equal(['backup', 'clockRollback', 'expiryWatch', 'licenseCheck', 'staleDevices', 'usagePeaks']);
+    expect(Object.keys(byName).sort()).to.deep.equal(['autoAttendants', 'backup', 'clockRollback', 'expiryWatch', 'licenseCheck', 'staleDevices', 'usagePeaks']);
     expect(byName.expiryWatch).to.include({ schedule: '* * * * *', enabled: true, running: false });
     expect(Date.parse(byName.expiryWatch.nextRun)).to.be.greaterThan(Date.now() - 1000);
     expect(byName.expiryWatch.lastRun.ok, 'it ran at start').to.equal(true);

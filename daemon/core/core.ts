@@ -13,6 +13,8 @@ import type { UserDirectory } from './users.js';
 import type { ClientSessions } from './client-sessions.js';
 import type { MetricsRegistry } from './metrics.js';
 import type { HealthChecks } from './health.js';
+import type { AutoAttendants } from './auto-attendants.js';
+import type { SipTrunks } from './sip-trunks.js';
 
 /**
  * The domain core as the adapters see it: services that know nothing of HTTP,
@@ -47,4 +49,6 @@ export interface Core {
   jobs: JobRegistry;
   /** Renewal, expiry warnings, backups, usage reports. */
   lifecycle: Lifecycle;
+  autoAttendants: AutoAttendants;
+  sipTrunks: SipTrunks;
 }

@@ -88,6 +88,13 @@ export interface OveruseReport {
   holders: Holder[];
 }
 
+/**
+ * Server codes that status and every license diff list even when the license in
+ * force does not name them: after a fall to Entry what exists is still counted,
+ * and a new file that does not cover it is an over-use like any other.
+ */
+const COUNTED_SERVER_CODES = ['users', 'devices.cisco', 'devices.unify', 'autoattendants', 'trunkchannels'];
+
 /** How many holders of an over-used code are listed (and the plan draws from). */
 const HOLDERS_LISTED = 200;
 
@@ -265,7 +272,7 @@ export class Licensing {
     const { quantities, perUser } = this.quotas();
     const p = this.current?.payload ?? null;
     const line = (code: string, scope: CodeScope, total: number): CodeLine => ({ code, scope, label: labelOf(code, p), used: used[code] ?? 0, total });
-    const serverCodes = new Set(['users', 'devices.cisco', 'devices.unify', ...Object.keys(quantities)]);
+    const serverCodes = new Set([...COUNTED_SERVER_CODES, ...Object.keys(quantities)]);
     return [...[...serverCodes].map((c) => line(c, 'server', quantities[c] ?? 0)), ...Object.keys(perUser).map((c) => line(c, 'user', perUser[c] ?? 0))];
   }
 
@@ -279,7 +286,7 @@ export class Licensing {
       const u = used[code] ?? 0;
       out.push({ code, scope, label: labelOf(code, next ?? this.current?.payload), old: oldN, new: newN, used: u, toRemove: Math.max(0, u - newN) });
     };
-    for (const c of new Set(['users', 'devices.cisco', 'devices.unify', ...Object.keys(cur.quantities), ...Object.keys(nextQ)])) add(c, 'server', cur.quantities[c] ?? 0, nextQ[c] ?? 0);
+    for (const c of new Set([...COUNTED_SERVER_CODES, ...Object.keys(cur.quantities), ...Object.keys(nextQ)])) add(c, 'server', cur.quantities[c] ?? 0, nextQ[c] ?? 0);
     for (const c of new Set([...Object.keys(cur.perUser), ...Object.keys(nextU)])) add(c, 'user', cur.perUser[c] ?? 0, nextU[c] ?? 0);
     return out;
   }

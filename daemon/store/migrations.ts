@@ -143,6 +143,47 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 5,
+    name: 'auto attendants with business hours, SIP trunks',
+    sql: `
+      -- An auto attendant answers its numbers; its schedule (JSON: time zone,
+      -- weekly hours, holidays) decides whether callers get in_hours or out_of_hours.
+      -- state/state_since: what the scheduler last switched it to (what callers get now).
+      CREATE TABLE auto_attendants (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        schedule TEXT NOT NULL,
+        in_hours TEXT NOT NULL,
+        out_of_hours TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+        state_since TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+
+      -- A dialled number reaches exactly one attendant.
+      CREATE TABLE auto_attendant_numbers (
+        number TEXT PRIMARY KEY,
+        attendant_id INTEGER NOT NULL REFERENCES auto_attendants(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL
+      );
+      CREATE INDEX auto_attendant_numbers_attendant ON auto_attendant_numbers(attendant_id);
+
+      -- password: kept in clear because the PBX must present it to the carrier;
+      -- never returned by the API, never logged. channels = 0: configured but carries no calls.
+      CREATE TABLE sip_trunks (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        registrar TEXT NOT NULL,
+        username TEXT NOT NULL,
+        password TEXT NOT NULL,
+        channels INTEGER NOT NULL CHECK (channels >= 0),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
     version: 6,
     name: 'client sessions: admin-issued client tokens, user passwords',
     sql: `
