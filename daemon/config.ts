@@ -19,6 +19,8 @@ export interface Config {
   log: { level: LogLevel };
   /** /metrics without a token for loopback clients (turn off when a local reverse proxy forwards outside requests). */
   metrics: { allowLoopback: boolean };
+  /** Client sessions over WebSocket (desktop client, app, TAPI, operator console). */
+  sessions: { heartbeatSeconds: number; maxPerUser: number; maxMessageBytes: number; helloSeconds: number; authFailuresPerMinute: number };
   /** Development only: lets an admin move the daemon's clock through the API (tests, demos). */
   dev: { clockControl: boolean };
   /** Scheduled jobs: cron schedule and on/off each, plus their own settings. */
@@ -53,6 +55,7 @@ const str = (v: unknown) => (typeof v === 'string' ? null : 'must be a string');
 const bool = (v: unknown) => (typeof v === 'boolean' ? null : 'must be true or false');
 const posInt = (v: unknown) => (Number.isInteger(v) && (v as number) >= 0 ? null : 'must be a whole number ≥ 0');
 const strList = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? null : 'must be a list of strings');
+const atLeast = (min: number) => (v: unknown) => (Number.isInteger(v) && (v as number) >= min ? null : `must be a whole number ≥ ${min}`);
 const level = (v: unknown) => (typeof v === 'string' && v in LEVELS ? null : `must be one of ${Object.keys(LEVELS).join(', ')}`);
 
 /** Every key, its check, and whether changing it needs a restart. */
@@ -82,6 +85,11 @@ export const schema: Record<string, KeySpec> = {
   'jobs.staleDevices.days': { check: (v) => (Number.isInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1'), restart: false },
   'activation.url': { check: (v) => (v === '' || (typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v)) ? null : 'must be an http(s) URL or empty'), restart: false },
   'activation.timeoutMs': { check: (v) => (Number.isInteger(v) && (v as number) >= 100 ? null : 'must be a whole number of milliseconds ≥ 100'), restart: false },
+  'sessions.heartbeatSeconds': { check: atLeast(1), restart: false },
+  'sessions.maxPerUser': { check: atLeast(1), restart: false },
+  'sessions.maxMessageBytes': { check: atLeast(256), restart: false },
+  'sessions.helloSeconds': { check: atLeast(1), restart: false },
+  'sessions.authFailuresPerMinute': { check: atLeast(1), restart: false },
 };
 
 function jobKeys(): Record<string, KeySpec> {
@@ -114,6 +122,7 @@ export function defaults(dataDir: string): Config {
       usagePeaks: { schedule: '5 * * * *', enabled: true },
     },
     activation: { url: '', timeoutMs: 10_000 },
+    sessions: { heartbeatSeconds: 30, maxPerUser: 5, maxMessageBytes: 16 * 1024, helloSeconds: 5, authFailuresPerMinute: 20 },
   };
 }
 

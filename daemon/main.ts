@@ -36,6 +36,8 @@ import { lifecycleRoutes } from './http/routes/lifecycle.js';
 import { AutoAttendants } from './core/auto-attendants.js';
 import { SipTrunks } from './core/sip-trunks.js';
 import { ResourcesFeature } from './resources-scheduler.js';
+import { ClientSessions } from './core/client-sessions.js';
+import { ClientEndpoint } from './ws/client-endpoint.js';
 
 export interface ReadyInfo {
   /** name → bound address ("127.0.0.1:41234" or a socket path) */
@@ -104,7 +106,8 @@ export class Daemon {
     // Business hours follow the clock as set (wallClock), even when it is set back.
     const autoAttendants = new AutoAttendants(store, systemTime, bus, audit, licensing);
     const sipTrunks = new SipTrunks(store, clock, bus, audit, licensing);
-    const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, systemId, build, metrics, health, jobs, lifecycle, autoAttendants, sipTrunks };
+    const clientSessions = new ClientSessions(store, licensing, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
+    const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, clientSessions, systemId, build, metrics, health, jobs, lifecycle, autoAttendants, sipTrunks };
     this.core = core;
     this.offs.push(registerCoreMetrics(core));
 
@@ -119,7 +122,7 @@ export class Daemon {
     this.logEvents(core);
 
     // ── adapters: each feature is a start/stop unit around the core ──
-    this.features = [new HealthFeature(core, () => this.listeners), new Scheduler(core), new LiveUpdates(core), new ResourcesFeature(core)];
+    this.features = [new HealthFeature(core, () => this.listeners), new Scheduler(core), new LiveUpdates(core), new ResourcesFeature(core), new ClientEndpoint(core)];
     core.health.add('startup', () => (this.phase === 'running' ? null : this.phase));
 
     const app = createApp(core, [

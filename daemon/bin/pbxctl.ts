@@ -13,8 +13,9 @@ import { adminCommands } from '../cli/commands/admin.js';
 import { lifecycleCommands } from '../cli/commands/lifecycle.js';
 import { userCommands } from '../cli/commands/users.js';
 import { resourceCommands } from '../cli/commands/resources.js';
+import { sessionCommands } from '../cli/commands/sessions.js';
 
-const commands: Command[] = [...licenseCommands, ...userCommands, ...adminCommands, ...lifecycleCommands, ...resourceCommands];
+const commands: Command[] = [...licenseCommands, ...userCommands, ...adminCommands, ...lifecycleCommands, ...resourceCommands, ...sessionCommands];
 
 const GLOBAL_FLAGS = `Global options:
   --json              machine-readable output

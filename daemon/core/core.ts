@@ -10,6 +10,7 @@ import type { BuildInfo } from './system.js';
 import type { JobRegistry } from './jobs.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { UserDirectory } from './users.js';
+import type { ClientSessions } from './client-sessions.js';
 import type { MetricsRegistry } from './metrics.js';
 import type { HealthChecks } from './health.js';
 import type { AutoAttendants } from './auto-attendants.js';
@@ -37,6 +38,7 @@ export interface Core {
   licensing: Licensing;
   admins: AdminAccounts;
   users: UserDirectory;
+  clientSessions: ClientSessions;
   systemId: string;
   build: BuildInfo;
   /** Prometheus registry: features register their series here (see core/metrics.ts for the names). */

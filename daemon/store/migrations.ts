@@ -183,4 +183,28 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'client sessions: admin-issued client tokens, user passwords',
+    sql: `
+      -- Tokens the admin issues for a user's clients (desktop, app, TAPI, console); only a hash is kept.
+      CREATE TABLE client_tokens (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        label TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        last_used_at TEXT
+      );
+      CREATE INDEX client_tokens_user ON client_tokens(user_id);
+
+      -- A user's own password for client logins (scrypt), optional beside tokens.
+      CREATE TABLE user_credentials (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        password_hash TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -7,8 +7,9 @@ import * as usersPage from './pages/users.js';
 import * as devicesPage from './pages/devices.js';
 import * as auditPage from './pages/audit.js';
 import * as resourcesPage from './pages/resources.js';
+import * as sessionsPage from './pages/sessions.js';
 
-const PAGES = { license: licensePage, users: usersPage, devices: devicesPage, resources: resourcesPage, audit: auditPage };
+const PAGES = { license: licensePage, users: usersPage, devices: devicesPage, resources: resourcesPage, sessions: sessionsPage, audit: auditPage };
 const root = document.getElementById('app');
 
 const state = {

@@ -1,0 +1,73 @@
+import { table, type Command } from '../command.js';
+
+interface SessionRow {
+  id: string;
+  userName: string;
+  kind: string;
+  code: string;
+  since: string;
+  from: string;
+  via: string;
+}
+
+interface TokenRow {
+  id: number;
+  userName: string;
+  label: string;
+  createdAt: string;
+  createdBy: string;
+  lastUsedAt: string | null;
+}
+
+export const sessionCommands: Command[] = [
+  {
+    words: ['sessions', 'list'],
+    usage: 'sessions list [--user U] [--kind K]   live client sessions (K: desktop, app, tapi, console)',
+    async run(api, a) {
+      const q = new URLSearchParams();
+      for (const k of ['user', 'kind']) if (a.get(k)) q.set(k, a.get(k)!);
+      const r = await api.request<{ total: number; sessions: SessionRow[] }>('GET', `/sessions?${q}`);
+      return { data: r, text: table(['id', 'user', 'kind', 'since', 'from'], r.sessions.map((s) => [s.id, s.userName, s.kind, s.since, s.from])) + `\n${r.total} session(s)` };
+    },
+  },
+  {
+    words: ['sessions', 'end'],
+    usage: 'sessions end ID              end a client session (the client is told it was ended by an admin)',
+    async run(api, a) {
+      const id = a.positional[0];
+      if (!id) throw new Error('sessions end needs the session ID (see sessions list)');
+      const r = await api.request('DELETE', `/sessions/${encodeURIComponent(id)}`);
+      return { data: r, text: `session ${id} ended` };
+    },
+  },
+  {
+    words: ['users', 'token'],
+    usage: 'users token USER [--label L] issue a client token for USER (shown once)',
+    async run(api, a) {
+      const user = a.positional[0];
+      if (!user) throw new Error('users token needs the USER name');
+      const r = await api.request<TokenRow & { token: string }>('POST', `/users/${encodeURIComponent(user)}/client-tokens`, { label: a.get('label') ?? '' });
+      return { data: r, text: r.token };
+    },
+  },
+  {
+    words: ['users', 'tokens'],
+    usage: "users tokens USER            USER's client tokens (without the secrets)",
+    async run(api, a) {
+      const user = a.positional[0];
+      if (!user) throw new Error('users tokens needs the USER name');
+      const r = await api.request<{ tokens: TokenRow[] }>('GET', `/users/${encodeURIComponent(user)}/client-tokens`);
+      return { data: r, text: table(['id', 'label', 'created', 'by', 'last used'], r.tokens.map((t) => [t.id, t.label, t.createdAt, t.createdBy, t.lastUsedAt])) };
+    },
+  },
+  {
+    words: ['users', 'token-revoke'],
+    usage: 'users token-revoke ID        revoke a client token; its sessions end',
+    async run(api, a) {
+      const id = a.positional[0];
+      if (!id) throw new Error('users token-revoke needs the token ID (see users tokens USER)');
+      const r = await api.request('DELETE', `/client-tokens/${encodeURIComponent(id)}`);
+      return { data: r, text: `client token ${id} revoked` };
+    },
+  },
+];
