@@ -16,6 +16,8 @@ const API = [
   '/api/v1/openapi.json', '/api/v1/refusals', '/healthz', '/readyz', '/metrics',
   '/api/v1/jobs', '/api/v1/jobs/:name/run', '/api/v1/usage/report',
   '/api/v1/auto-attendants', '/api/v1/auto-attendants/:name', '/api/v1/auto-attendants/evaluate', '/api/v1/sip-trunks', '/api/v1/sip-trunks/:name',
+  // WebSocket endpoints on the same port: the client sessions and the UI's live channel.
+  '/ws/client', '/ws/:name', '/socket.io/?EIO=4&transport=polling', '/socket.io/?EIO=:v&transport=websocket',
 ];
 /**
  * Routes where any value (or none) is valid, so a request there changes something

@@ -165,6 +165,9 @@ export function hostileRequest(
   else if (x < 0.17) framing = 'chunked-broken';
   else if (x < 0.2) framing = 'short'; // Content-Length larger than what is sent, then the client hangs up
   else if (x < 0.22) framing = 'both';
+  // Upgrades to paths no WebSocket server serves are dropped after socket.io's 1 s destroyUpgradeTimeout: few, to stay fast.
+  else if (x < 0.24)
+    headers.push('Connection: Upgrade', `Upgrade: ${pick(rnd, ['websocket', 'WebSocket', 'h2c', 'x'])}`, `Sec-WebSocket-Version: ${pick(rnd, ['13', '8', '99', 'x'])}`, `Sec-WebSocket-Key: ${pick(rnd, ['dGhlIHNhbXBsZSBub25jZQ==', 'short', '', 'x'.repeat(300)])}`);
   if (framing === 'chunked-broken') headers.push('Transfer-Encoding: chunked');
   else if (framing === 'both') headers.push('Transfer-Encoding: chunked', `Content-Length: ${body.length}`);
   else if (framing === 'short') (headers.push(`Content-Length: ${body.length + 100}`), (endAfterWrite = true));
