@@ -359,6 +359,9 @@ export class UserDirectory {
         );
         (status === 'active' ? result.created : result.pending).push(r.userName);
       }
+      // A sync that changed nothing (an empty list, or the same directory again) leaves no audit entry or event:
+      // a directory sync every hour would otherwise bury the real changes in the audit log.
+      if (result.created.length + result.pending.length + result.updated.length === 0) return result;
       await this.audit.append(tx, by, 'user.import', `${valid.length} records`, { created: result.created.length, pending: result.pending.length, updated: result.updated.length, unchanged: result.unchanged });
       this.changed(tx, 'imported', [...result.created, ...result.pending, ...result.updated]);
       return result;
