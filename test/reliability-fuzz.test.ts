@@ -4,7 +4,8 @@ import { mulberry32, pick, queryDb, seedOf } from './support/reliability.js';
 import { hostileRequest, rawExchange } from './support/fuzz.js';
 import { issueLicense } from '../tools/license-issuer.js';
 
-const REQUESTS = 1500;
+// REL_FUZZ_REQUESTS=<n> explores further by hand; npm test keeps it bounded.
+const REQUESTS = Number(process.env.REL_FUZZ_REQUESTS ?? 1500);
 const CONCURRENCY = 8;
 
 /** Every admin API route, with :params for hostile segments. */
@@ -90,7 +91,8 @@ describe('reliability: hostile input', function () {
     // The daemon's own account of each failure, so a red run says what broke.
     expect(failures, `server errors for client mistakes:\n${d.output.filter((l) => /request failed/.test(l)).slice(0, 10).map((l) => l.slice(0, 300)).join('\n')}`).to.deep.equal([]);
     expect((await d.request('GET', '/api/v1/status')).status, 'still answering').to.equal(200);
-    expect(await snapshot(d), 'data unchanged by refused requests').to.deep.equal(before);
+    const newAudit = await queryDb(d.dataDir, 'SELECT actor, action, subject FROM audit WHERE id > ?', [before.tables.audit as number]);
+    expect(await snapshot(d), `data unchanged by refused requests; new audit entries: ${JSON.stringify(newAudit)}`).to.deep.equal(before);
     expect(d.output.filter((l) => /request failed|uncaught|unhandled/i.test(l)), 'no internal error in the log').to.deep.equal([]);
   });
 });
@@ -117,5 +119,24 @@ describe('reliability: client mistakes the router and body parser catch', functi
       expect(r.json.error.code).to.equal('REQ_INVALID');
     }
     expect((await d.request('GET', '/api/v1/users')).json.total, 'nothing registered').to.equal(1);
+  });
+});
+
+describe('reliability: a directory sync that changes nothing', function () {
+  this.timeout(20_000);
+  let d: TestDaemon;
+  before(async () => {
+    d = await TestDaemon.start({ config: { log: { level: 'warn' } } });
+  });
+  after(async () => d?.dispose());
+
+  it('leaves no audit entry for an empty import or the same directory again', async () => {
+    const users = [{ userName: 'sync1', lastName: 'One' }, { userName: 'sync2', lastName: 'Two' }];
+    expect((await d.request('POST', '/api/v1/users/import', { body: { users } })).json.created).to.deep.equal(['sync1', 'sync2']);
+    const rows = (await d.request('GET', '/api/v1/audit/verify')).json.rows;
+    const empty = await d.request('POST', '/api/v1/users/import', { body: { users: [] } });
+    expect(empty.status).to.equal(200);
+    expect((await d.request('POST', '/api/v1/users/import', { body: { users } })).json).to.include({ unchanged: 2 });
+    expect((await d.request('GET', '/api/v1/audit/verify')).json.rows, 'no new audit entry').to.equal(rows);
   });
 });

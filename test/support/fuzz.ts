@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { int, pick, type Random } from './reliability.js';
 
 /**
@@ -14,11 +15,12 @@ export interface FuzzReply {
 }
 
 /** Send `bytes` to host:port and read until the server closes (or `timeoutMs`). */
-export function rawExchange(address: string, bytes: Buffer, opts: { endAfterWrite?: boolean; timeoutMs?: number } = {}): Promise<FuzzReply> {
+export function rawExchange(address: string, bytes: Buffer, opts: { endAfterWrite?: boolean; timeoutMs?: number; tls?: boolean } = {}): Promise<FuzzReply> {
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const socket = net.connect({ host, port });
+    // Over TLS the phone's view of the certificate does not matter here: the bytes after the handshake do.
+    const socket = opts.tls ? tls.connect({ host, port, rejectUnauthorized: false, servername: 'localhost' }) : net.connect({ host, port });
     let done = false;
     const finish = () => {
       if (done) return;
@@ -145,11 +147,12 @@ export const METHODS = ['GET', 'GET', 'POST', 'POST', 'POST', 'PUT', 'PATCH', 'D
 /** A full request: line, headers (some huge, some broken), body; plus whether to half-close after writing. */
 export function hostileRequest(
   rnd: Random,
-  o: { templates: readonly string[]; auth: string | null; foreignLicense: string; hostHeader: string },
+  o: { templates: readonly string[]; auth: string | null; foreignLicense: string; hostHeader: string; xml?: boolean },
 ): { bytes: Buffer; endAfterWrite: boolean; describe: string } {
   const method = pick(rnd, METHODS);
   const path = hostilePath(rnd, o.templates);
-  const { body, contentType } = hostileBody(rnd, o.foreignLicense);
+  const { body, contentType } =
+    o.xml && rnd() < 0.5 ? { body: hostileXml(rnd), contentType: pick(rnd, ['text/xml; charset=utf-8', 'text/xml', 'application/xml', 'text/plain', 'text/xml; charset=utf-16']) } : hostileBody(rnd, o.foreignLicense);
   const headers: string[] = [`Host: ${o.hostHeader}`];
   if (o.auth) headers.push(`Authorization: Bearer ${o.auth}`);
   else if (rnd() < 0.5) headers.push(pick(rnd, ['Authorization: Bearer x', 'Authorization: Basic YWRtaW46YWRtaW4=', 'Cookie: pbxd_session=abc; csrf=1', 'Authorization: Bearer ' + 'A'.repeat(5000), 'Authorization:']));
@@ -177,4 +180,20 @@ export function hostileRequest(
   const line = rnd() < 0.03 ? pick(rnd, [`${method} ${path}\r\n`, `${method}  ${path} HTTP/1.1\r\n`, `${method} ${path} HTTP/9.9\r\n`, `\x00\x01\x02 / HTTP/1.1\r\n`]) : `${method} ${path} HTTP/1.1\r\n`;
   const head = Buffer.from(line + headers.join('\r\n') + '\r\n\r\n', 'latin1');
   return { bytes: Buffer.concat([head, payload]), endAfterWrite, describe: `${method} ${path.slice(0, 80)} ${contentType ?? '-'} ${body.length}B ${framing}` };
+}
+
+/** XML as a hostile phone (or someone posing as one) sends it to the provisioning and WPI ports. */
+export function hostileXml(rnd: Random): Buffer {
+  const junkMac = pick(rnd, ['zz', '', '00:11', '0'.repeat(40), '<x/>', '&amp;', '001122334455zz']);
+  const body = pick(rnd, [
+    () => '<?xml version="1.0"?><WorkpointMessage><Message nonce="',
+    () => '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><WorkpointMessage>&lol2;</WorkpointMessage>',
+    () => '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><WorkpointMessage><Message>&xxe;</Message></WorkpointMessage>',
+    () => '<a>'.repeat(int(rnd, 1000, 20_000)) + '</a>'.repeat(int(rnd, 0, 1000)),
+    () => `<WorkpointMessage xmlns="http://www.siemens.com/DLS"><Message nonce="${pick(rnd, HOSTILE_STRINGS)}" maxItems="-1"><ReasonForContact>${pick(rnd, ['start-up', 'reply-to', 'solicited', 'x'.repeat(5000), ''])}</ReasonForContact><ItemList><Item name="mac-addr">${junkMac}</Item><Item name="device-type">${pick(rnd, HOSTILE_STRINGS).replace(/[<&]/g, '')}</Item>${'<Item name="x">y</Item>'.repeat(int(rnd, 0, 3000))}</ItemList></Message></WorkpointMessage>`,
+    () => '<WorkpointMessage><Message><ItemList><Item name="mac-addr">' + junkMac + '</Item></ItemList></Message>',
+    () => '\ufeff<?xml version="1.0" encoding="UTF-16"?><WorkpointMessage/>',
+    () => '<![CDATA[' + 'x'.repeat(int(rnd, 0, 100_000)),
+  ])();
+  return rnd() < 0.15 ? Buffer.concat([Buffer.from(body), Buffer.from([0xff, 0xfe, 0x00, 0xc3])]) : Buffer.from(body);
 }
