@@ -8,6 +8,8 @@ import { Store } from './store/store.js';
 import { AuditLog } from './core/audit.js';
 import { Licensing } from './core/licensing.js';
 import { AdminAccounts } from './core/admins.js';
+import { Devices } from './core/devices.js';
+import { ProvisioningServer } from '../provisioning/server.js';
 import { buildInfo, ensureSystemId } from './core/system.js';
 import type { Core } from './core/core.js';
 import { LicenseVerifier, DEVELOPMENT_ROOT } from './license/verifier.js';
@@ -70,15 +72,17 @@ export class Daemon {
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
     // ── domain services (pure: no HTTP, no sockets) ──
-    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, systemId, build };
+    const devices = new Devices(store, clock, bus, audit, licensing, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });
+    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, devices, systemId, build };
     this.core = core;
 
     await licensing.load();
+    await devices.load();
     await this.announceInitialAdmin(core);
     this.logEvents(core);
 
     // ── adapters: each feature is a start/stop unit around the core ──
-    this.features = [];
+    this.features = [new ProvisioningServer(core)];
 
     const app = createApp(core, [
       authRoutes(core),

@@ -10,8 +10,9 @@ import type { Command } from '../cli/command.js';
 import { loadConfig } from '../config.js';
 import { licenseCommands } from '../cli/commands/license.js';
 import { adminCommands } from '../cli/commands/admin.js';
+import { deviceCommands } from '../cli/commands/devices.js';
 
-const commands: Command[] = [...licenseCommands, ...adminCommands];
+const commands: Command[] = [...licenseCommands, ...adminCommands, ...deviceCommands];
 
 const GLOBAL_FLAGS = `Global options:
   --json              machine-readable output

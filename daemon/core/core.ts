@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { AuditLog } from './audit.js';
 import type { Licensing } from './licensing.js';
 import type { AdminAccounts } from './admins.js';
+import type { Devices } from './devices.js';
 import type { BuildInfo } from './system.js';
 
 /**
@@ -23,6 +24,7 @@ export interface Core {
   audit: AuditLog;
   licensing: Licensing;
   admins: AdminAccounts;
+  devices: Devices;
   systemId: string;
   build: BuildInfo;
 }
