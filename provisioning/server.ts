@@ -96,7 +96,8 @@ export class ProvisioningServer implements Feature {
   async start(): Promise<Record<string, string>> {
     this.loadSettings();
     for (const d of this.devices.all()) this.render(d);
-    this.devices.onChange((macs) => {
+    this.devices.onChange((macs, action) => {
+      if (action === 'licensed' || action === 'waiting') return; // the configuration itself is unchanged
       for (const mac of macs) {
         const d = this.devices.get(mac);
         if (d) this.render(d);

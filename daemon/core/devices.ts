@@ -154,7 +154,7 @@ export class Devices {
   private readonly index = new Map<string, DeviceRecord>();
   /** Licensed devices per code, mirrored from the table (for the quick "none free" answer). */
   private readonly held = new Map<string, number>();
-  private readonly changeListeners: Array<(macs: string[]) => void> = [];
+  private readonly changeListeners: Array<(macs: string[], action: string) => void> = [];
   /** last_seen/last_ip not yet written: flushed in batches, not one write per request. */
   private readonly seen = new Map<string, { at: string; ip: string }>();
   private readonly history: ProvisioningEvent[] = [];
@@ -200,8 +200,25 @@ export class Devices {
     for (const d of this.index.values()) if (d.licenseCode) this.held.set(d.licenseCode, (this.held.get(d.licenseCode) ?? 0) + 1);
   }
 
-  /** Called with the MACs whose record changed (after the write committed). */
-  onChange(fn: (macs: string[]) => void): void {
+  /** Put a committed record into memory, keeping the per-code license counts in step. */
+  private remember(mac: string, next: DeviceRecord | undefined): void {
+    const prev = this.index.get(mac);
+    if (prev?.licenseCode) this.held.set(prev.licenseCode, (this.held.get(prev.licenseCode) ?? 1) - 1);
+    if (next?.licenseCode) this.held.set(next.licenseCode, (this.held.get(next.licenseCode) ?? 0) + 1);
+    if (next) this.index.set(mac, next);
+    else this.index.delete(mac);
+  }
+
+  private changed(macs: string[], action: string): void {
+    for (const fn of this.changeListeners) fn(macs, action);
+    this.bus.emit('devices.changed', { macs, action });
+  }
+
+  /**
+   * Called with the MACs whose record changed (after the write committed).
+   * action 'licensed' / 'waiting' changes only the license state, never the configuration.
+   */
+  onChange(fn: (macs: string[], action: string) => void): void {
     this.changeListeners.push(fn);
   }
 
@@ -237,13 +254,8 @@ export class Devices {
     const rows: Array<[string, DeviceRow | undefined]> = [];
     for (const mac of macs) rows.push([mac, await tx.get<DeviceRow>('SELECT * FROM devices WHERE mac = ?', [mac])]);
     tx.afterCommit(() => {
-      for (const [mac, r] of rows) {
-        if (r) this.index.set(mac, toRecord(r));
-        else this.index.delete(mac);
-      }
-      this.recount();
-      for (const fn of this.changeListeners) fn(macs);
-      this.bus.emit('devices.changed', { macs, action });
+      for (const [mac, r] of rows) this.remember(mac, r ? toRecord(r) : undefined);
+      this.changed(macs, action);
     });
   }
 
@@ -381,28 +393,38 @@ export class Devices {
     if (!code || d.licenseCode) return { ok: true, newly: false };
     if (this.surelyRefused(d, code)) return { ok: false, reason: 'license', detail: this.licenseDetail(code) };
     const now = this.clock.now().toISOString();
+    // Two statements per claim (it is the one write on the provisioning hot path):
+    // the row with both counts in one query, then the update.
     return this.store.write(async (tx): Promise<ClaimResult> => {
-      const r = await tx.get<DeviceRow>('SELECT * FROM devices WHERE mac = ?', [mac]);
+      const r = await tx.get<DeviceRow & { used: number; ahead: number }>(
+        `SELECT d.*,
+           (SELECT COUNT(*) FROM devices WHERE license_code = ?1) AS used,
+           (SELECT COUNT(*) FROM devices w WHERE w.vendor = d.vendor AND w.license_code IS NULL AND w.blocked = 0 AND w.user_name IS NOT NULL
+              AND w.waiting_since IS NOT NULL AND w.mac <> d.mac
+              AND (d.waiting_since IS NULL OR w.waiting_since < d.waiting_since OR (w.waiting_since = d.waiting_since AND w.mac < d.mac))) AS ahead
+         FROM devices d WHERE d.mac = ?2`,
+        [code, mac],
+      );
       if (!r) return { ok: false, reason: 'unknown', detail: 'not in the device table' };
       if (r.blocked) return { ok: false, reason: 'blocked', detail: 'blocked by an admin' };
       if (!r.user_name) return { ok: false, reason: 'unassigned', detail: 'no user assigned' };
       if (r.license_code) return { ok: true, newly: false };
       const quota = this.licensing.quotas().quantities[code] ?? 0;
-      const used = (await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM devices WHERE license_code = ?', [code]))!.n;
-      const ahead = (await tx.get<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM devices WHERE vendor = ? AND license_code IS NULL AND blocked = 0 AND user_name IS NOT NULL
-           AND waiting_since IS NOT NULL AND mac <> ? AND (? IS NULL OR waiting_since < ? OR (waiting_since = ? AND mac < ?))`,
-        [r.vendor, mac, r.waiting_since, r.waiting_since, r.waiting_since, mac],
-      ))!.n;
+      const { used, ahead } = r;
+      const committed = (patch: Partial<DeviceRecord>, action: string) =>
+        tx.afterCommit(() => {
+          const cur = this.index.get(mac);
+          if (cur) this.remember(mac, { ...cur, ...patch });
+          this.changed([mac], action);
+        });
       if (used + ahead < quota) {
         await tx.run('UPDATE devices SET license_code = ?, licensed_at = ?, waiting_since = NULL WHERE mac = ?', [code, now, mac]);
-        await this.audit.append(tx, 'provisioning', 'device.license', mac, { code, used: used + 1, total: quota, waitedSince: r.waiting_since });
-        await this.publish(tx, [mac], 'licensed');
+        committed({ licenseCode: code, licensedAt: now, waitingSince: null }, 'licensed');
         return { ok: true, newly: true };
       }
       if (!r.waiting_since) {
         await tx.run('UPDATE devices SET waiting_since = ? WHERE mac = ?', [now, mac]);
-        await this.publish(tx, [mac], 'waiting');
+        committed({ waitingSince: now }, 'waiting');
       }
       return { ok: false, reason: 'license', detail: `${code}: ${used} of ${quota} in use${ahead ? `, ${ahead} waiting longer` : ''}` };
     });
@@ -422,9 +444,13 @@ export class Devices {
     if (this.seen.size === 0) return 0;
     const batch = [...this.seen];
     this.seen.clear();
-    await this.store.write(async (tx) => {
-      for (const [mac, s] of batch) await tx.run('UPDATE devices SET last_seen = ?, last_ip = ? WHERE mac = ?', [s.at, s.ip, mac]);
-    });
+    // One statement for the whole batch (a boot storm touches thousands of rows).
+    const json = JSON.stringify(batch.map(([m, s]) => [m, s.at, s.ip]));
+    await this.store.write((tx) =>
+      tx.run(`UPDATE devices SET last_seen = s.at, last_ip = s.ip
+                FROM (SELECT value->>0 AS mac, value->>1 AS at, value->>2 AS ip FROM json_each(?)) AS s
+               WHERE devices.mac = s.mac`, [json]),
+    );
     for (const [mac, s] of batch) {
       const d = this.index.get(mac);
       if (d) (d.lastSeen = s.at), (d.lastIp = s.ip);
