@@ -38,6 +38,8 @@ export interface Config {
   license: { graceDays: number; trustedRoots: string[]; trustDevelopmentRoot: boolean; maxFutureMinutes: number };
   admin: { initialPassword: string; sessionHours: number; loginFailuresPerMinute: number };
   log: { level: LogLevel };
+  /** /metrics without a token for loopback clients (turn off when a local reverse proxy forwards outside requests). */
+  metrics: { allowLoopback: boolean };
   /** Development only: lets an admin move the daemon's clock through the API (tests, demos). */
   dev: { clockControl: boolean };
 }
@@ -84,6 +86,7 @@ export const schema: Record<string, KeySpec> = {
   'admin.sessionHours': { check: posInt, restart: false },
   'admin.loginFailuresPerMinute': { check: posInt, restart: false },
   'log.level': { check: level, restart: false },
+  'metrics.allowLoopback': { check: bool, restart: false },
   'dev.clockControl': { check: bool, restart: true },
 };
 
@@ -100,6 +103,7 @@ export function defaults(dataDir: string): Config {
     license: { graceDays: 14, trustedRoots: [], trustDevelopmentRoot: true, maxFutureMinutes: 5 },
     admin: { initialPassword: '', sessionHours: 12, loginFailuresPerMinute: 5 },
     log: { level: 'info' },
+    metrics: { allowLoopback: true },
     dev: { clockControl: false },
   };
 }
@@ -162,7 +166,9 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; cwd?:
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (e) {
-      throw new ConfigError([`${file}: ${(e as Error).message}`]);
+      // V8 quotes the file around the error; the file may hold a password, and this message goes to the log.
+      const reason = (e as NodeJS.ErrnoException).code ? (e as Error).message : `not valid JSON${/at position \d+/.exec((e as Error).message)?.[0].replace(/^/, ' ') ?? ''}`;
+      throw new ConfigError([`${file}: ${reason}`]);
     }
     const known = new Set(Object.keys(schema));
     const walk = (o: unknown, prefix: string) => {
@@ -190,6 +196,11 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; cwd?:
   if (!c.control.socket) c.control.socket = join(c.dataDir, 'pbxctl.sock');
   c.license.trustedRoots = c.license.trustedRoots.map((p) => resolve(file ? dirname(file) : cwd, p));
   return { config: c, file, development };
+}
+
+/** Copy the values of `keys` (dotted paths) from `source` into `target`, in place. */
+export function applyKeys(target: Config, source: Config, keys: string[]): void {
+  for (const k of keys) setPath(target as unknown as Record<string, unknown>, k, structuredClone(getPath(source, k)));
 }
 
 /** What a reload would change, split into what applies now and what needs a restart. */

@@ -20,7 +20,15 @@ import { authRoutes } from './http/routes/auth.js';
 import { licenseRoutes } from './http/routes/license.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { devRoutes } from './http/routes/dev.js';
+import { userRoutes } from './http/routes/users.js';
+import { UserDirectory } from './core/users.js';
 import type { Feature } from './feature.js';
+import { MetricsRegistry } from './core/metrics.js';
+import { registerCoreMetrics } from './core/core-metrics.js';
+import { HealthChecks } from './core/health.js';
+import { HealthFeature } from './http/routes/health.js';
+import { SystemdNotifier } from './systemd.js';
+import { reloadConfig, type ReloadResult } from './reload.js';
 
 export interface ReadyInfo {
   /** name → bound address ("127.0.0.1:41234" or a socket path) */
@@ -39,13 +47,18 @@ export class Daemon {
   private listeners: Listener[] = [];
   private features: Feature[] = [];
   private timers: NodeJS.Timeout[] = [];
+  private offs: Array<() => void> = [];
+  private verifier: LicenseVerifier | null = null;
+  private readonly systemd: SystemdNotifier;
+  private phase: 'starting' | 'running' | 'stopping' = 'starting';
 
   constructor(
     private readonly loaded: LoadedConfig,
-    opts: { log?: Logger; clock?: Clock } = {},
+    opts: { log?: Logger; clock?: Clock; env?: NodeJS.ProcessEnv } = {},
   ) {
     this.log = opts.log ?? createLogger(loaded.config.log.level);
     this.clockOverride = opts.clock ?? null;
+    this.systemd = new SystemdNotifier(this.log, opts.env);
   }
 
   private readonly clockOverride: Clock | null;
@@ -67,30 +80,42 @@ export class Daemon {
     const build = buildInfo();
     const systemId = await ensureSystemId(store);
     const roots = [...(config.license.trustDevelopmentRoot ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
-    const verifier = new LicenseVerifier({ trustedRoots: roots, systemId, buildDate: build.buildDate, maxFutureMinutes: config.license.maxFutureMinutes });
+    const verifier = (this.verifier = new LicenseVerifier({ trustedRoots: roots, systemId, buildDate: build.buildDate, maxFutureMinutes: config.license.maxFutureMinutes }));
     const audit = new AuditLog(store, clock, bus);
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
     // ── domain services (pure: no HTTP, no sockets) ──
+    const users = new UserDirectory(store, licensing, audit, bus, clock);
+    const metrics = new MetricsRegistry();
+    const health = new HealthChecks();
     const devices = new Devices(store, clock, bus, audit, licensing, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });
-    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, devices, systemId, build };
+    const core: Core = { config, log: this.log, clock, devClock, bus, store, audit, licensing, admins, users, devices, systemId, build, metrics, health };
     this.core = core;
+    this.offs.push(registerCoreMetrics(core));
 
     await licensing.load();
+    await users.ensureSupervisor();
+    // Per-user licenses follow the allowance in force: suspended beyond it, restored when covered again.
+    const reconcile = () => void users.reconcileSuspensions().catch((e) => this.log.error('suspension reconcile failed', { error: String(e) }));
+    bus.on('mode.changed', reconcile);
+    bus.on('license.activated', reconcile);
+    await users.reconcileSuspensions();
     await devices.load();
     await this.announceInitialAdmin(core);
     this.logEvents(core);
 
     // ── adapters: each feature is a start/stop unit around the core ──
-    this.features = [new ProvisioningServer(core)];
+    this.features = [new HealthFeature(core, () => this.listeners), new ProvisioningServer(core)];
+    core.health.add('startup', () => (this.phase === 'running' ? null : this.phase));
 
     const app = createApp(core, [
       authRoutes(core),
       licenseRoutes(core),
       auditRoutes(core),
+      userRoutes(core),
       ...(devClock ? [devRoutes(core)] : []),
       ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
-    ]);
+    ], this.features.flatMap((f) => (f.publicRoutes ? [f.publicRoutes()] : [])));
     const api = new Listener('api', app);
     const control = new Listener('control', (req, res) => {
       (req as unknown as Record<symbol, boolean>)[VIA_CONTROL_SOCKET] = true;
@@ -108,7 +133,14 @@ export class Daemon {
 
     const mode = licensing.mode();
     const ready: ReadyInfo = { listeners, systemId, mode: mode.mode };
-    this.log.notice('ready', { ...ready, reason: mode.reason.en, config: this.loaded.file ?? 'development defaults' });
+    this.log.announce('ready', { ...ready, reason: mode.reason.en, config: this.loaded.file ?? 'development defaults' });
+    // READY last: every listener is up and the database migrated.
+    this.phase = 'running';
+    void this.systemd.ready(`${mode.mode}: ${mode.reason.en}`);
+    this.systemd.startWatchdog(async () => {
+      const r = await core.health.run();
+      return r.ok ? null : Object.entries(r.checks).filter(([, c]) => !c.ok).map(([n, c]) => `${n}: ${c.problem}`).join('; ');
+    });
     return ready;
   }
 
@@ -128,12 +160,25 @@ export class Daemon {
     core.bus.on('admin.login', (e) => (e.data.ok ? this.log.info : this.log.notice)('admin login', { name: e.data.name, ok: e.data.ok, from: e.data.from }));
   }
 
-  /** Stop accepting, finish what is in flight, close the database. */
+  /** SIGHUP: read the configuration again and apply what can change without a restart. */
+  async reload(): Promise<ReloadResult | null> {
+    if (!this.core || !this.verifier) return null;
+    await this.systemd.reloading();
+    const result = await reloadConfig(this.core, this.verifier, this.features, this.loaded);
+    const mode = this.core.licensing.mode();
+    await this.systemd.ready(`${mode.mode}: ${mode.reason.en}`);
+    return result;
+  }
+
+  /** STOPPING first; stop accepting, finish what is in flight, close the database. */
   async stop(): Promise<void> {
+    this.phase = 'stopping';
+    await this.systemd.stopping();
+    for (const off of this.offs) off();
     for (const t of this.timers) clearInterval(t);
     for (const f of [...this.features].reverse()) await f.stop?.().catch((e) => this.log.error('feature stop failed', { feature: f.name, error: String(e) }));
     await Promise.all(this.listeners.map((l) => l.stop()));
     await this.core?.store.close();
-    this.log.notice('stopped');
+    this.log.announce('stopped');
   }
 }

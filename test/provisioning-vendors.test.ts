@@ -20,7 +20,7 @@ describe('provisioning: every vendor in its own format', function () {
   let d: TestDaemon;
   before(async () => {
     d = await TestDaemon.start({ config: { provisioning: { host: '127.0.0.1', httpPort: 0, httpsPort: 0, wpiPort: 0, sipRegistrar: 'pbx.example.test', timeZone: 'Europe/Berlin' } } });
-    for (const u of ['dora', 'emil', 'fritz', 'gina', 'hans', 'ida']) await addUser(d, u, u, 'Test', null);
+    for (const u of ['dora', 'emil', 'fritz']) await addUser(d, u, u, 'Test');
   });
   after(async () => d.dispose());
 
@@ -56,9 +56,11 @@ describe('provisioning: every vendor in its own format', function () {
   it('serves a Cisco MPP (3PCC) phone its flat profile once licensed', async () => {
     const ua = `Cisco-CP-8841-3PCC/11.3.7_1234 (${MPP})`;
     expect((await prov(d, `/${MPP}.xml`, { 'user-agent': ua })).status).to.equal(404);
+    await addUser(d, 'gina', 'gina', 'Test');
     await assign(d, MPP, 'gina');
     expect((await prov(d, `/${MPP}.xml`, { 'user-agent': ua })).status, 'Entry mode: no license').to.equal(403);
     await d.installLicense({ quantities: { users: 25, 'devices.cisco': 1, 'devices.unify': 1 } });
+    for (const u of ['hans', 'ida']) await addUser(d, u, u, 'Test');
     const r = await prov(d, `/${MPP}.xml`, { 'user-agent': ua });
     expect(r.status).to.equal(200);
     const flat = new XMLParser().parse(r.text)['flat-profile'];

@@ -10,9 +10,10 @@ import type { Command } from '../cli/command.js';
 import { loadConfig } from '../config.js';
 import { licenseCommands } from '../cli/commands/license.js';
 import { adminCommands } from '../cli/commands/admin.js';
+import { userCommands } from '../cli/commands/users.js';
 import { deviceCommands } from '../cli/commands/devices.js';
 
-const commands: Command[] = [...licenseCommands, ...adminCommands, ...deviceCommands];
+const commands: Command[] = [...licenseCommands, ...userCommands, ...adminCommands, ...deviceCommands];
 
 const GLOBAL_FLAGS = `Global options:
   --json              machine-readable output

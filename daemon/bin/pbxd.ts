@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    daemon.log.notice('stopping', { signal });
+    daemon.log.announce('stopping', { signal });
     daemon.stop().then(
       () => process.exit(0),
       (e) => {
@@ -53,6 +53,11 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // systemctl reload (ExecReload=/bin/kill -HUP $MAINPID): apply what can change without a restart.
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    daemon.reload().catch((e) => daemon.log.error('configuration reload failed', { error: String(e) }));
+  });
   process.on('unhandledRejection', (e) => daemon.log.error('unhandled rejection', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
 
   try {

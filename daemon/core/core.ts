@@ -8,6 +8,9 @@ import type { Licensing } from './licensing.js';
 import type { AdminAccounts } from './admins.js';
 import type { Devices } from './devices.js';
 import type { BuildInfo } from './system.js';
+import type { UserDirectory } from './users.js';
+import type { MetricsRegistry } from './metrics.js';
+import type { HealthChecks } from './health.js';
 
 /**
  * The domain core as the adapters see it: services that know nothing of HTTP,
@@ -24,7 +27,12 @@ export interface Core {
   audit: AuditLog;
   licensing: Licensing;
   admins: AdminAccounts;
+  users: UserDirectory;
   devices: Devices;
   systemId: string;
   build: BuildInfo;
+  /** Prometheus registry: features register their series here (see core/metrics.ts for the names). */
+  metrics: MetricsRegistry;
+  /** Readiness checks behind /readyz and the systemd watchdog; features add theirs. */
+  health: HealthChecks;
 }

@@ -473,9 +473,14 @@ export class Devices {
     });
   }
 
-  /** Users changed elsewhere (name, extension): refresh the display name and SIP user of their devices. */
+  /**
+   * Users changed elsewhere (name, extension, deleted): refresh the display
+   * name and SIP user of their devices; a deleted user's devices are released.
+   */
   async refreshUsers(): Promise<void> {
     await this.store.write(async (tx) => {
+      const orphans = await tx.all<{ mac: string }>('SELECT mac FROM devices WHERE user_name IS NOT NULL AND user_name NOT IN (SELECT user_name FROM users)');
+      for (const o of orphans) await this.releaseIn(tx, o.mac, 'system', 'user deleted');
       const rows = await tx.all<{ mac: string; display: string; sip_user: string }>(
         `SELECT d.mac, TRIM(u.first_name || ' ' || u.last_name) AS display, COALESCE(u.extension, u.user_name) AS sip_user
            FROM devices d JOIN users u ON u.user_name = d.user_name`);

@@ -66,7 +66,8 @@ export interface Holder {
  * (inside the activation transaction) when the admin applies a removal plan.
  */
 export interface HolderSource {
-  codes: (code: string) => boolean;
+  /** Whether this source owns `code` (scope 'user' marks per-user codes). */
+  codes: (code: string, scope: CodeScope) => boolean;
   holders(q: Pick<Tx, 'get' | 'all'>, code: string, limit: number): Promise<Holder[]>;
   release(tx: Tx, holder: Pick<Holder, 'kind' | 'id'>, code: string, by: string): Promise<void>;
 }
@@ -149,8 +150,11 @@ export class Licensing {
   async overuse(q: Pick<Tx, 'get' | 'all'>, changes: CodeChange[]): Promise<{ codes: OveruseReport[]; plan: PlanStep[] }> {
     const codes: OveruseReport[] = [];
     const plan: PlanStep[] = [];
-    for (const c of changes.filter((x) => x.toRemove > 0)) {
-      const source = this.holderSources.find((s) => s.codes(c.code));
+    // Per-user codes first: releasing a seat takes the user's licenses along, so
+    // a plan that released seats first would find those licenses already gone.
+    const over = changes.filter((x) => x.toRemove > 0).sort((a, b) => (a.scope === b.scope ? 0 : a.scope === 'user' ? -1 : 1));
+    for (const c of over) {
+      const source = this.holderSources.find((s) => s.codes(c.code, c.scope));
       const holders = source ? await source.holders(q, c.code, Math.max(HOLDERS_LISTED, c.toRemove)) : [];
       codes.push({ code: c.code, label: c.label, used: c.used, newTotal: c.new, toRemove: c.toRemove, holders });
       const byAge = [...holders].sort((a, b) => (a.lastActive ?? '').localeCompare(b.lastActive ?? ''));
@@ -161,7 +165,8 @@ export class Licensing {
 
   private async applyPlan(tx: Tx, plan: PlanStep[], by: string): Promise<void> {
     for (const step of plan) {
-      const source = this.holderSources.find((s) => s.codes(step.code));
+      const scope: CodeScope = step.code in this.quotas().perUser ? 'user' : 'server';
+      const source = this.holderSources.find((s) => s.codes(step.code, scope));
       if (!source) throw refuse('LIC_PLAN_INVALID', { problem: `nothing holds code ${step.code}` });
       await source.release(tx, step, step.code, by);
     }

@@ -8,7 +8,7 @@ import { openApiDocument } from './openapi.js';
  * The express application behind the admin API (and later the web UI).
  * Routers are the feature adapters; this file only assembles them.
  */
-export function createApp(core: Core, routers: Router[]): express.Express {
+export function createApp(core: Core, routers: Router[], publicRouters: Router[] = []): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -18,9 +18,24 @@ export function createApp(core: Core, routers: Router[]): express.Express {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  // Access log at debug level and a count by status class. The path only: query strings may carry secrets.
+  const requests = core.metrics.counter('pbxd_http_requests_total', 'HTTP requests answered, by status class', ['status']);
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      requests.inc({ status: `${Math.floor(res.statusCode / 100)}xx` });
+      core.log.debug('http request', { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) });
+    });
+    next();
+  });
+
+  // Operations endpoints (/healthz, /readyz, /metrics) live at the root, outside the versioned API.
+  for (const r of publicRouters) app.use(r);
 
   const api = Router();
-  api.use(express.json({ limit: '1mb' }));
+  // JSON bodies up to 1 MB; the bulk import parses its own larger bodies.
+  const bulk = new Set(['/users/import']);
+  api.use(express.json({ limit: '1mb', type: (req) => !bulk.has((req as express.Request).path) && /\bjson\b/.test(String(req.headers['content-type'] ?? '')) }));
   api.get('/openapi.json', (_req, res) => res.json(openApiDocument(core.build.version)));
   api.get('/refusals', (_req, res) => res.json({ codes: refusalCodes() }));
   for (const r of routers) api.use(r);

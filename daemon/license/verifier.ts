@@ -22,6 +22,18 @@ const CERT_ERROR = { unknownCa: 'forge.pki.UnknownCertificateAuthority', expired
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
+/**
+ * Parse a certificate and insist that it re-encodes to exactly its bytes: the
+ * outer signature algorithm of an X.509 certificate is not covered by its
+ * signature, so a lenient parser would accept an altered byte there.
+ */
+function strictCertificate(pem: string): forge.pki.Certificate {
+  const der = forge.pem.decode(pem)[0]!.body;
+  const cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(der));
+  if (forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes() !== der) throw new Error('certificate is not in canonical DER form');
+  return cert;
+}
+
 /** Why a signed payload is unusable, or null. Checks shape only; dates and system id come later. */
 export function payloadProblem(p: unknown): string | null {
   if (!p || typeof p !== 'object') return 'payload is not an object';
@@ -67,6 +79,11 @@ export class LicenseVerifier {
     this.caStore = forge.pki.createCaStore(roots);
   }
 
+  /** SIGHUP: the tolerated clock skew for freshly issued files can change without a restart. */
+  setMaxFutureMinutes(minutes: number): void {
+    this.opts.maxFutureMinutes = minutes;
+  }
+
   verify(text: string | Buffer, now: Date): { payload: LicensePayload; text: string } {
     const bytes = typeof text === 'string' ? Buffer.byteLength(text) : text.length;
     if (bytes > MAX_LICENSE_BYTES) throw refuse('LIC_TOO_LARGE', { bytes, limit: MAX_LICENSE_BYTES });
@@ -85,7 +102,7 @@ export class LicenseVerifier {
 
     let chain: forge.pki.Certificate[];
     try {
-      chain = file.certificates.map((pem) => forge.pki.certificateFromPem(pem));
+      chain = file.certificates.map(strictCertificate);
     } catch (e) {
       throw refuse('LIC_CERT_INVALID', { reason: 'the certificate cannot be read' });
     }

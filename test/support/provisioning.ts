@@ -85,19 +85,10 @@ export async function ciscoBoot(d: TestDaemon, mac: string): Promise<PhoneReply[
   return out;
 }
 
-/**
- * Users belong to the users feature (issue 3), not merged here yet: tests put
- * rows straight into the daemon's SQLite file (WAL; the daemon sees them at once).
- */
-export async function addUser(d: TestDaemon, userName: string, first = '', last = '', extension: string | null = null): Promise<void> {
-  const db = new sqlite3.Database(join(d.dataDir, 'pbxd.db'));
-  const now = new Date().toISOString();
-  await new Promise<void>((resolve, reject) =>
-    db.run('PRAGMA busy_timeout=5000', () =>
-      db.run("INSERT INTO users (user_name, first_name, last_name, extension, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'active', ?, ?)", [userName, first, last, extension, now, now], (e) => (e ? reject(e) : resolve())),
-    ),
-  );
-  await new Promise<void>((r) => db.close(() => r()));
+/** A user through the users API (the device's line is made for a user that exists). */
+export async function addUser(d: TestDaemon, userName: string, firstName = 'Test', lastName = userName, extension: string | null = null): Promise<void> {
+  const r = await d.request('POST', '/api/v1/users', { body: { userName, firstName, lastName, ...(extension ? { extension } : {}) } });
+  if (r.status !== 201) throw new Error(`adding user ${userName} failed: ${r.text}`);
 }
 
 export async function devices(d: TestDaemon): Promise<any[]> {

@@ -1,14 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { table, type Command } from '../command.js';
-
-interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  subject: string;
-  details: Record<string, unknown>;
-}
+import type { AuditEntry } from '../../core/audit.js';
 
 export const adminCommands: Command[] = [
   {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { CodeChange, CodeLine } from '../../core/licensing.js';
+import type { CodeChange, CodeLine, OveruseReport, PlanStep } from '../../core/licensing.js';
 import type { ApplianceStatus } from '../../core/status.js';
 import { table, type Command } from '../command.js';
 
@@ -13,6 +13,26 @@ export function changesTable(changes: CodeChange[]): string {
     ['code', 'old', 'new', 'used', 'to remove'],
     changes.map((c) => [c.code, c.old, c.new, c.used, c.toRemove || '']),
   );
+}
+
+/** What must go before a file can be activated, and the proposed plan. */
+function overuseText(overused: OveruseReport[], plan: PlanStep[]): string {
+  if (!overused.length) return '';
+  return [
+    '',
+    'Activation needs removals first:',
+    ...overused.map((o) => `  ${o.code}: ${o.used} in use, ${o.newTotal} licensed: remove ${o.toRemove} (holders: ${o.holders.slice(0, 12).map((h) => h.id).join(', ')}${o.holders.length > 12 ? ', …' : ''})`),
+    '',
+    'Proposed plan (least recently active first); apply it with the activation: pbxctl license activate --apply-plan',
+    ...plan.map((p) => `  release ${p.code} from ${p.kind} ${p.id}`),
+  ].join('\n');
+}
+
+interface Staged {
+  stageId: number;
+  changes: CodeChange[];
+  overused: OveruseReport[];
+  plan: PlanStep[];
 }
 
 export function statusText(s: ApplianceStatus): string {
@@ -46,24 +66,26 @@ export const licenseCommands: Command[] = [
     words: ['license', 'stage'],
     usage: 'license stage FILE           verify a license file and show what would change',
     async run(api, a) {
-      const r = await api.request<{ stageId: number; changes: CodeChange[] }>('POST', '/license/stage', readLicense(a.positional[0]), 'text/plain');
-      return { data: r, text: `staged as ${r.stageId}; activate with: pbxctl license activate ${r.stageId}\n\n${changesTable(r.changes)}` };
+      const r = await api.request<Staged>('POST', '/license/stage', readLicense(a.positional[0]), 'text/plain');
+      return { data: r, text: `staged as ${r.stageId}; activate with: pbxctl license activate ${r.stageId}\n\n${changesTable(r.changes)}${overuseText(r.overused, r.plan)}` };
     },
   },
   {
     words: ['license', 'diff'],
     usage: 'license diff                 what the staged license would change',
     async run(api) {
-      const r = await api.request<{ stageId: number; changes: CodeChange[] }>('GET', '/license/staged');
-      return { data: r, text: `staged license ${r.stageId}\n\n${changesTable(r.changes)}` };
+      const r = await api.request<Staged>('GET', '/license/staged');
+      return { data: r, text: `staged license ${r.stageId}\n\n${changesTable(r.changes)}${overuseText(r.overused, r.plan)}` };
     },
   },
   {
     words: ['license', 'activate'],
-    usage: 'license activate [STAGE_ID]  make the staged license the one in force',
+    usage: 'license activate [STAGE_ID] [--apply-plan | --plan FILE]   make the staged license the one in force (with a removal plan)',
+    booleanFlags: ['apply-plan'],
     async run(api, a) {
-      const stageId = a.positional[0] ? Number(a.positional[0]) : (await api.request<{ stageId: number }>('GET', '/license/staged')).stageId;
-      const r = await api.request<{ payload: { licenseId: string }; changes: CodeChange[] }>('POST', '/license/activate', { stageId });
+      const staged = await api.request<Staged>('GET', `/license/staged${a.positional[0] ? `?stageId=${Number(a.positional[0])}` : ''}`);
+      const plan: PlanStep[] = a.get('plan') ? JSON.parse(readFileSync(a.get('plan')!, 'utf8')) : a.has('apply-plan') ? staged.plan : [];
+      const r = await api.request<{ payload: { licenseId: string }; changes: CodeChange[] }>('POST', '/license/activate', { stageId: staged.stageId, plan });
       return { data: r, text: `license ${r.payload.licenseId} is now in force\n\n${changesTable(r.changes)}` };
     },
   },
