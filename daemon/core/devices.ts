@@ -158,6 +158,8 @@ export class Devices {
   /** last_seen/last_ip not yet written: flushed in batches, not one write per request. */
   private readonly seen = new Map<string, { at: string; ip: string }>();
   private readonly history: ProvisioningEvent[] = [];
+  /** Claims waiting for the next batch (see decideClaims). */
+  private readonly claims: Array<{ mac: string; resolve: (r: ClaimResult) => void; reject: (e: unknown) => void }> = [];
   private historyStart = 0;
 
   constructor(
@@ -392,42 +394,90 @@ export class Devices {
     const code = LICENSE_CODE[d.vendor];
     if (!code || d.licenseCode) return { ok: true, newly: false };
     if (this.surelyRefused(d, code)) return { ok: false, reason: 'license', detail: this.licenseDetail(code) };
-    const now = this.clock.now().toISOString();
-    // Two statements per claim (it is the one write on the provisioning hot path):
-    // the row with both counts in one query, then the update.
-    return this.store.write(async (tx): Promise<ClaimResult> => {
-      const r = await tx.get<DeviceRow & { used: number; ahead: number }>(
-        `SELECT d.*,
-           (SELECT COUNT(*) FROM devices WHERE license_code = ?1) AS used,
-           (SELECT COUNT(*) FROM devices w WHERE w.vendor = d.vendor AND w.license_code IS NULL AND w.blocked = 0 AND w.user_name IS NOT NULL
-              AND w.waiting_since IS NOT NULL AND w.mac <> d.mac
-              AND (d.waiting_since IS NULL OR w.waiting_since < d.waiting_since OR (w.waiting_since = d.waiting_since AND w.mac < d.mac))) AS ahead
-         FROM devices d WHERE d.mac = ?2`,
-        [code, mac],
-      );
-      if (!r) return { ok: false, reason: 'unknown', detail: 'not in the device table' };
-      if (r.blocked) return { ok: false, reason: 'blocked', detail: 'blocked by an admin' };
-      if (!r.user_name) return { ok: false, reason: 'unassigned', detail: 'no user assigned' };
-      if (r.license_code) return { ok: true, newly: false };
-      const quota = this.licensing.quotas().quantities[code] ?? 0;
-      const { used, ahead } = r;
-      const committed = (patch: Partial<DeviceRecord>, action: string) =>
-        tx.afterCommit(() => {
-          const cur = this.index.get(mac);
-          if (cur) this.remember(mac, { ...cur, ...patch });
-          this.changed([mac], action);
-        });
-      if (used + ahead < quota) {
-        await tx.run('UPDATE devices SET license_code = ?, licensed_at = ?, waiting_since = NULL WHERE mac = ?', [code, now, mac]);
-        committed({ licenseCode: code, licensedAt: now, waitingSince: null }, 'licensed');
-        return { ok: true, newly: true };
-      }
-      if (!r.waiting_since) {
-        await tx.run('UPDATE devices SET waiting_since = ? WHERE mac = ?', [now, mac]);
-        committed({ waitingSince: now }, 'waiting');
-      }
-      return { ok: false, reason: 'license', detail: `${code}: ${used} of ${quota} in use${ahead ? `, ${ahead} waiting longer` : ''}` };
+    return new Promise<ClaimResult>((resolve, reject) => {
+      this.claims.push({ mac, resolve, reject });
+      if (this.claims.length === 1) setImmediate(() => this.decideClaims());
     });
+  }
+
+  /**
+   * Claims that arrive together (a boot storm) are decided in one write: a
+   * handful of statements for the whole batch instead of several per phone.
+   * Inside it, each phone is judged in arrival order exactly as if alone:
+   * it may take a license only if used + (phones waiting longer) < quota.
+   */
+  private decideClaims(): void {
+    const batch = this.claims.splice(0);
+    const macs = [...new Set(batch.map((c) => c.mac))];
+    const now = this.clock.now().toISOString();
+    const granted = new Map<string, string[]>(); // code → macs
+    const waiters: string[] = [];
+    const results = new Map<string, ClaimResult>();
+    this.store
+      .write(async (tx) => {
+        const rows = await tx.all<DeviceRow>('SELECT * FROM devices WHERE mac IN (SELECT value FROM json_each(?))', [JSON.stringify(macs)]);
+        const byMac = new Map(rows.map((r) => [r.mac, r]));
+        const used = new Map((await tx.all<{ code: string; n: number }>('SELECT license_code AS code, COUNT(*) AS n FROM devices WHERE license_code IS NOT NULL GROUP BY license_code')).map((r) => [r.code, r.n]));
+        const waiting = new Map<string, Array<{ mac: string; since: string }>>();
+        const waitRows = await tx.all<{ mac: string; vendor: string; waiting_since: string }>(
+          `SELECT mac, vendor, waiting_since FROM devices WHERE license_code IS NULL AND blocked = 0 AND user_name IS NOT NULL AND waiting_since IS NOT NULL
+             AND vendor IN (SELECT value FROM json_each(?)) ORDER BY waiting_since, mac`,
+          [JSON.stringify([...new Set(rows.map((r) => r.vendor))])],
+        );
+        for (const w of waitRows) (waiting.get(w.vendor) ?? waiting.set(w.vendor, []).get(w.vendor)!).push({ mac: w.mac, since: w.waiting_since });
+        const quotas = this.licensing.quotas().quantities;
+        for (const mac of macs) {
+          const r = byMac.get(mac);
+          const code = r && LICENSE_CODE[r.vendor];
+          if (!r) results.set(mac, { ok: false, reason: 'unknown', detail: 'not in the device table' });
+          else if (r.blocked) results.set(mac, { ok: false, reason: 'blocked', detail: 'blocked by an admin' });
+          else if (!r.user_name) results.set(mac, { ok: false, reason: 'unassigned', detail: 'no user assigned' });
+          else if (!code || r.license_code) results.set(mac, { ok: true, newly: false });
+          else {
+            const list = waiting.get(r.vendor) ?? [];
+            const since = r.waiting_since;
+            const ahead = list.filter((w) => w.mac !== mac && (since === null || w.since < since || (w.since === since && w.mac < mac))).length;
+            const n = used.get(code) ?? 0;
+            const quota = quotas[code] ?? 0;
+            if (n + ahead < quota) {
+              used.set(code, n + 1);
+              const at = list.findIndex((w) => w.mac === mac);
+              if (at >= 0) list.splice(at, 1);
+              (granted.get(code) ?? granted.set(code, []).get(code)!).push(mac);
+              results.set(mac, { ok: true, newly: true });
+            } else {
+              if (since === null) {
+                waiters.push(mac);
+                list.push({ mac, since: now });
+                waiting.set(r.vendor, list);
+              }
+              results.set(mac, { ok: false, reason: 'license', detail: `${code}: ${n} of ${quota} in use${ahead ? `, ${ahead} waiting longer` : ''}` });
+            }
+          }
+        }
+        for (const [code, list] of granted)
+          await tx.run('UPDATE devices SET license_code = ?, licensed_at = ?, waiting_since = NULL WHERE mac IN (SELECT value FROM json_each(?))', [code, now, JSON.stringify(list)]);
+        if (waiters.length) await tx.run('UPDATE devices SET waiting_since = ? WHERE mac IN (SELECT value FROM json_each(?))', [now, JSON.stringify(waiters)]);
+        tx.afterCommit(() => {
+          const licensed: string[] = [];
+          for (const [code, list] of granted)
+            for (const mac of list) {
+              const cur = this.index.get(mac);
+              if (cur) this.remember(mac, { ...cur, licenseCode: code, licensedAt: now, waitingSince: null });
+              licensed.push(mac);
+            }
+          for (const mac of waiters) {
+            const cur = this.index.get(mac);
+            if (cur) this.remember(mac, { ...cur, waitingSince: now });
+          }
+          if (licensed.length) this.changed(licensed, 'licensed');
+          if (waiters.length) this.changed(waiters, 'waiting');
+        });
+      })
+      .then(
+        () => batch.forEach((c) => c.resolve(results.get(c.mac)!)),
+        (e) => batch.forEach((c) => c.reject(e)),
+      );
   }
 
   private licenseDetail(code: string): string {
