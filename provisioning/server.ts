@@ -114,6 +114,10 @@ export class ProvisioningServer implements Feature {
       }, 200);
     }));
 
+    this.core.metrics.gauge('pbxd_devices', 'Devices by license state', ['state'], () =>
+      Object.entries(this.devices.countByState()).map(([state, value]) => ({ labels: { state }, value })),
+    );
+
     const tls = loadOrCreateTls(this.core.config.dataDir, this.cfg.hostnames);
     const http = new Listener('provisioning_http', this.handle);
     const https = new Listener('provisioning_https', this.handle, tls);
@@ -140,6 +144,7 @@ export class ProvisioningServer implements Feature {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     for (const u of this.unsubscribe) u();
+    this.core.metrics.remove('pbxd_devices');
     await Promise.all(this.listeners.map((l) => l.stop()));
     await this.flush();
   }

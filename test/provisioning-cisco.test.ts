@@ -116,8 +116,16 @@ describe('provisioning: Cisco enterprise phones and their support licenses', fun
     expect((await prov(d, `/SEP${C}.cnf.xml`)).status, 'no new license in Entry').to.equal(403);
   });
 
-  it('never returns the SIP password through the admin API', async () => {
-    const all = JSON.stringify(await devices(d));
-    expect(all).to.not.include(await sipPassword(d, A));
+  it('never returns the SIP password through the admin API, nor logs it', async () => {
+    const secret = await sipPassword(d, A);
+    expect(JSON.stringify(await devices(d))).to.not.include(secret);
+    expect(d.output.join('\n')).to.not.include(secret);
+  });
+
+  it('counts devices by state and provisioning requests in /metrics', async () => {
+    const text = await (await fetch(`${d.apiUrl}/metrics`)).text();
+    expect(text).to.match(/^pbxd_devices\{state="licensed"\} 1$/m);
+    expect(text).to.match(/^pbxd_devices\{state="waiting"\} 1$/m);
+    expect(text).to.match(/^pbxd_provisioning_requests_total\{vendor="cisco",outcome="served"\} [1-9]/m);
   });
 });

@@ -224,6 +224,13 @@ export class Devices {
     this.changeListeners.push(fn);
   }
 
+  /** Devices per license state (all five states, 0 included). */
+  countByState(): Record<LicenseState, number> {
+    const n: Record<LicenseState, number> = { licensed: 0, waiting: 0, not_required: 0, unassigned: 0, blocked: 0 };
+    for (const d of this.index.values()) n[licenseStateOf(d)]++;
+    return n;
+  }
+
   get(mac: string): DeviceRecord | undefined {
     return this.index.get(mac);
   }
