@@ -141,6 +141,15 @@ export class ProvisioningServer implements Feature {
     }
   }
 
+  /** SIGHUP: settings that go into configurations are rendered again; limits apply at once (they are read per request). */
+  reload(_config: unknown, applied: string[]): void {
+    this.devices.options.autoRecordPerSource = this.cfg.autoRecordPerSource;
+    if (applied.some((k) => /^provisioning\.(sipRegistrar|sipPort|timeZone|ntpServer|language)$/.test(k))) {
+      this.rerenderAll();
+      this.core.log.info('provisioning configurations rendered again', { changed: applied.filter((k) => k.startsWith('provisioning.')) });
+    }
+  }
+
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     for (const u of this.unsubscribe) u();

@@ -169,7 +169,8 @@ export class Devices {
     private readonly audit: AuditLog,
     private readonly licensing: Licensing,
     private readonly log: Logger,
-    private readonly opts: DevicesOptions,
+    /** autoRecordPerSource may change at run time (reload). */
+    readonly options: DevicesOptions,
   ) {}
 
   /** Load the table into memory and register with licensing (usage, holders, removal plans). */
@@ -290,7 +291,7 @@ export class Devices {
     return this.store.write(async (tx) => {
       if (await tx.get('SELECT 1 FROM devices WHERE mac = ?', [d.mac])) return 'exists' as const;
       const n = (await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM devices WHERE source = 'auto' AND source_ip = ? AND user_name IS NULL", [d.ip]))!.n;
-      if (n >= this.opts.autoRecordPerSource) return 'bounded' as const;
+      if (n >= this.options.autoRecordPerSource) return 'bounded' as const;
       await tx.run("INSERT INTO devices (mac, vendor, model, firmware, source, source_ip, created_at, last_seen, last_ip) VALUES (?, ?, ?, ?, 'auto', ?, ?, ?, ?)", [
         d.mac, d.vendor, d.model.slice(0, 64), d.firmware.slice(0, 64), d.ip, now, now, d.ip,
       ]);
@@ -557,10 +558,10 @@ export class Devices {
   /** Record a provisioning outcome (bounded history) and tell the event stream. */
   note(e: Omit<ProvisioningEvent, 'at'>): void {
     const ev: ProvisioningEvent = { ...e, at: new Date().toISOString() };
-    if (this.history.length < this.opts.historySize) this.history.push(ev);
+    if (this.history.length < this.options.historySize) this.history.push(ev);
     else {
       this.history[this.historyStart] = ev;
-      this.historyStart = (this.historyStart + 1) % this.opts.historySize;
+      this.historyStart = (this.historyStart + 1) % this.options.historySize;
     }
     this.bus.emit('provisioning.event', ev as unknown as Record<string, unknown>);
   }
@@ -568,7 +569,7 @@ export class Devices {
   /** Newest first. */
   events(limit = 100): ProvisioningEvent[] {
     const ordered = [...this.history.slice(this.historyStart), ...this.history.slice(0, this.historyStart)];
-    return ordered.reverse().slice(0, Math.max(1, Math.min(limit, this.opts.historySize)));
+    return ordered.reverse().slice(0, Math.max(1, Math.min(limit, this.options.historySize)));
   }
 
   get logger(): Logger {
