@@ -6,7 +6,7 @@ import type { Core } from '../daemon/core/core.js';
 import type { Feature } from '../daemon/feature.js';
 import { Listener } from '../daemon/http/listener.js';
 import { devicesRoutes } from '../daemon/http/routes/devices.js';
-import { LICENSE_CODE, normalizeMac, type DeviceRecord, type Devices, type Outcome, type Vendor } from '../daemon/core/devices.js';
+import { LICENSE_CODE, normalizeMac, type DeviceRecord, type Devices, type Outcome } from '../daemon/core/devices.js';
 import { cleanPath, identify, type Identified, type Rejection } from './identify.js';
 import { renderCommon, renderDevice, wpiItems, type ProvisioningSettings, type Rendered } from './render.js';
 import { CLEAN_UP, DlsTemplate, parseWorkpointMessage, READ_ALL_ITEMS, type WorkpointMessage } from './wpi.js';
@@ -189,7 +189,7 @@ export class ProvisioningServer implements Feature {
   /** Refuse input that missed; past the source's limit the answer is 429 instead. */
   private reject(res: http.ServerResponse, t0: number, ip: string, vendor: string | null, r: Rejection, mac: string | null = null, note = true): void {
     if (!this.allowMiss(ip)) return this.refuse(res, t0, vendor, 'rejected', 'PROV_RATE_LIMITED', `more than ${this.cfg.missesPerMinute} a minute`, { 'retry-after': this.retryAfter() });
-    if (note) this.devices.note({ mac, vendor, model: null, outcome: r.code === 'PROV_NOT_FOUND' ? 'unknown' : 'rejected', detail: `${r.code}: ${r.detail}`, ip, });
+    if (note) this.devices.note({ mac, vendor, model: null, outcome: r.code === 'PROV_NOT_FOUND' ? 'unknown' : 'rejected', detail: `${r.code}: ${r.detail}`, ip });
     this.refuse(res, t0, vendor, 'rejected', r.code as ProvCode, r.detail);
   }
 
@@ -229,7 +229,7 @@ export class ProvisioningServer implements Feature {
       return this.refuse(res, t0, who.vendor, 'absent', 'PROV_NOT_FOUND', `${who.name}: no trust list on this appliance`);
     }
     const d = this.devices.get(who.mac);
-    if (!d) return this.unknownDevice(req, res, t0, ip, who);
+    if (!d) return this.unknownDevice(res, t0, ip, who);
     this.devices.touch(d.mac, ip);
     if (who.kind === 'trust' || who.kind === 'signed') return this.refuse(res, t0, d.vendor, 'absent', 'PROV_NOT_FOUND', who.kind === 'trust' ? 'no trust list on this appliance' : 'no signed configuration; use the plain file');
     if (who.vendor && who.vendor !== d.vendor) return this.refuse(res, t0, who.vendor, 'rejected', 'PROV_VENDOR_MISMATCH', `request is from ${who.vendor}, device ${d.mac} is recorded as ${d.vendor}`);
@@ -283,19 +283,18 @@ export class ProvisioningServer implements Feature {
   }
 
   /** A valid MAC we do not know: record it for the admin (bounded per source), give it nothing. */
-  private unknownDevice(req: http.IncomingMessage, res: http.ServerResponse, t0: number, ip: string, who: Identified, wpiNonce?: string): void {
+  private unknownDevice(res: http.ServerResponse, t0: number, ip: string, who: Identified, wpiNonce?: string): void {
     if (!this.allowMiss(ip)) return this.refuse(res, t0, who.vendor, 'rejected', 'PROV_RATE_LIMITED', `more than ${this.cfg.missesPerMinute} a minute`, { 'retry-after': this.retryAfter() });
     const answer = (recorded: string) => {
       this.devices.note({ mac: who.mac, vendor: who.vendor, model: who.model || null, outcome: 'unknown', detail: recorded, ip });
       if (wpiNonce !== undefined) return this.reply(res, t0, who.vendor, 'unknown', 200, CLEAN_UP.with(wpiNonce), 'text/xml; charset=utf-8');
       this.refuse(res, t0, who.vendor, 'unknown', 'PROV_UNKNOWN_DEVICE', `${who.mac} is not assigned; an admin can assign it`);
     };
-    if (!who.vendor || who.kind !== 'config' && who.kind !== 'wpi') return answer('not recorded: trust list or signed file request');
+    if (!who.vendor || (who.kind !== 'config' && who.kind !== 'wpi')) return answer('not recorded: trust list or signed file request');
     this.devices.recordUnknown({ mac: who.mac!, vendor: who.vendor, model: who.model, firmware: who.firmware, ip }).then(
       (r) => answer(r === 'bounded' ? `not recorded: ${this.cfg.autoRecordPerSource} unassigned devices from ${ip} already` : 'recorded as unassigned'),
       (e) => this.storeFailed(res, t0, who.vendor, e),
     );
-    void req;
   }
 
   // ── Unify WPI ──
@@ -346,7 +345,7 @@ export class ProvisioningServer implements Feature {
     this.wpiSockets.set(req.socket, mac);
     const who: Identified = { vendor: 'unify', model: msg.items.get('device-type') ?? '', firmware: msg.items.get('software-version') ?? '', mac, kind: 'wpi', name: '' };
     const d = this.devices.get(mac);
-    if (!d) return this.unknownDevice(req, res, t0, ip, who, msg.nonce);
+    if (!d) return this.unknownDevice(res, t0, ip, who, msg.nonce);
     this.devices.touch(mac, ip);
     if (d.vendor !== 'unify') return this.refuse(res, t0, 'unify', 'rejected', 'PROV_VENDOR_MISMATCH', `request is from unify, device ${mac} is recorded as ${d.vendor}`);
     this.wpiStep(res, t0, ip, d, msg);
@@ -379,4 +378,3 @@ export class ProvisioningServer implements Feature {
   }
 }
 
-export type { Vendor };

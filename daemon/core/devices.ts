@@ -478,8 +478,9 @@ export class Devices {
             const cur = this.index.get(mac);
             if (cur) this.remember(mac, { ...cur, waitingSince: now });
           }
-          if (licensed.length) this.changed(licensed, 'licensed');
-          if (waiters.length) this.changed(waiters, 'waiting');
+          const list = (macs: string[]) => (macs.length <= 5 ? macs.join(',') : `${macs.length} devices`);
+          if (licensed.length) (this.changed(licensed, 'licensed'), this.log.info('support license taken', { devices: list(licensed) }));
+          if (waiters.length) (this.changed(waiters, 'waiting'), this.log.notice('waiting for a support license', { devices: list(waiters) }));
         });
       })
       .then(
@@ -570,9 +571,5 @@ export class Devices {
   events(limit = 100): ProvisioningEvent[] {
     const ordered = [...this.history.slice(this.historyStart), ...this.history.slice(0, this.historyStart)];
     return ordered.reverse().slice(0, Math.max(1, Math.min(limit, this.options.historySize)));
-  }
-
-  get logger(): Logger {
-    return this.log;
   }
 }
