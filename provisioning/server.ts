@@ -230,7 +230,7 @@ export class ProvisioningServer implements Feature {
     }
     const d = this.devices.get(who.mac);
     if (!d) return this.unknownDevice(res, t0, ip, who);
-    this.devices.touch(d.mac, ip);
+    this.devices.touch(d.mac, ip, who.model, who.firmware);
     if (who.kind === 'trust' || who.kind === 'signed') return this.refuse(res, t0, d.vendor, 'absent', 'PROV_NOT_FOUND', who.kind === 'trust' ? 'no trust list on this appliance' : 'no signed configuration; use the plain file');
     if (who.vendor && who.vendor !== d.vendor) return this.refuse(res, t0, who.vendor, 'rejected', 'PROV_VENDOR_MISMATCH', `request is from ${who.vendor}, device ${d.mac} is recorded as ${d.vendor}`);
     const format = d.vendor === 'cisco' ? (req.url!.toLowerCase().startsWith('/sep') ? 'sep' : 'mpp') : d.vendor;
@@ -346,7 +346,7 @@ export class ProvisioningServer implements Feature {
     const who: Identified = { vendor: 'unify', model: msg.items.get('device-type') ?? '', firmware: msg.items.get('software-version') ?? '', mac, kind: 'wpi', name: '' };
     const d = this.devices.get(mac);
     if (!d) return this.unknownDevice(res, t0, ip, who, msg.nonce);
-    this.devices.touch(mac, ip);
+    this.devices.touch(mac, ip, who.model, who.firmware);
     if (d.vendor !== 'unify') return this.refuse(res, t0, 'unify', 'rejected', 'PROV_VENDOR_MISMATCH', `request is from unify, device ${mac} is recorded as ${d.vendor}`);
     this.wpiStep(res, t0, ip, d, msg);
   }

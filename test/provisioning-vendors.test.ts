@@ -65,7 +65,10 @@ describe('provisioning: every vendor in its own format', function () {
     expect(r.status).to.equal(200);
     const flat = new XMLParser().parse(r.text)['flat-profile'];
     expect(flat).to.include({ Proxy_1_: 'pbx.example.test:5060', User_ID_1_: 'gina', Password_1_: await sipPassword(d, MPP) });
-    expect((await device(d, MPP)).model).to.equal('CP-8841-3PCC');
+    expect(await device(d, MPP)).to.include({ model: 'CP-8841-3PCC', firmware: '11.3.7_1234', lastIp: '127.0.0.1' });
+    // after a firmware upgrade the table shows the new version
+    await prov(d, `/${MPP}.xml`, { 'user-agent': `Cisco-CP-8841-3PCC/12.0.1 (${MPP})` });
+    expect((await device(d, MPP)).firmware).to.equal('12.0.1');
   });
 
   it('walks a Unify phone through start-up → ReadAllItems → WriteItems → CleanUp, echoing each nonce', async () => {

@@ -156,7 +156,7 @@ export class Devices {
   private readonly held = new Map<string, number>();
   private readonly changeListeners: Array<(macs: string[], action: string) => void> = [];
   /** last_seen/last_ip not yet written: flushed in batches, not one write per request. */
-  private readonly seen = new Map<string, { at: string; ip: string }>();
+  private readonly seen = new Map<string, { at: string; ip: string; model: string; firmware: string }>();
   private readonly history: ProvisioningEvent[] = [];
   /** Claims waiting for the next batch (see decideClaims). */
   private readonly claims: Array<{ mac: string; resolve: (r: ClaimResult) => void; reject: (e: unknown) => void }> = [];
@@ -243,7 +243,7 @@ export class Devices {
   view(d: DeviceRecord): DeviceView {
     const seen = this.seen.get(d.mac);
     return {
-      mac: d.mac, vendor: d.vendor, model: d.model, firmware: d.firmware, lastSeen: seen?.at ?? d.lastSeen, lastIp: seen?.ip ?? d.lastIp,
+      mac: d.mac, vendor: d.vendor, model: seen?.model || d.model, firmware: seen?.firmware || d.firmware, lastSeen: seen?.at ?? d.lastSeen, lastIp: seen?.ip ?? d.lastIp,
       userName: d.userName, line: d.userName ? d.line : null, displayName: d.userName ? d.displayName : null, licenseState: licenseStateOf(d),
       waitingSince: d.licenseCode ? null : d.waitingSince, licensedAt: d.licensedAt, createdAt: d.createdAt, source: d.source,
     };
@@ -493,9 +493,9 @@ export class Devices {
     return `${code}: ${this.held.get(code) ?? 0} of ${this.licensing.quotas().quantities[code] ?? 0} in use`;
   }
 
-  /** Note that a device was seen (written in batches by `flushSeen`). */
-  touch(mac: string, ip: string, at = new Date()): void {
-    this.seen.set(mac, { at: at.toISOString(), ip });
+  /** Note that a device was seen, and with which model and firmware (written in batches by `flushSeen`). */
+  touch(mac: string, ip: string, model = '', firmware = ''): void {
+    this.seen.set(mac, { at: new Date().toISOString(), ip, model: model.slice(0, 64), firmware: firmware.slice(0, 64) });
   }
 
   /** Write pending last_seen/last_ip in one transaction. Losing a few seconds of these in a crash is acceptable. */
@@ -504,15 +504,16 @@ export class Devices {
     const batch = [...this.seen];
     this.seen.clear();
     // One statement for the whole batch (a boot storm touches thousands of rows).
-    const json = JSON.stringify(batch.map(([m, s]) => [m, s.at, s.ip]));
+    const json = JSON.stringify(batch.map(([m, s]) => [m, s.at, s.ip, s.model, s.firmware]));
     await this.store.write((tx) =>
-      tx.run(`UPDATE devices SET last_seen = s.at, last_ip = s.ip
-                FROM (SELECT value->>0 AS mac, value->>1 AS at, value->>2 AS ip FROM json_each(?)) AS s
+      tx.run(`UPDATE devices SET last_seen = s.at, last_ip = s.ip,
+                     model = COALESCE(NULLIF(s.model, ''), devices.model), firmware = COALESCE(NULLIF(s.firmware, ''), devices.firmware)
+                FROM (SELECT value->>0 AS mac, value->>1 AS at, value->>2 AS ip, value->>3 AS model, value->>4 AS firmware FROM json_each(?)) AS s
                WHERE devices.mac = s.mac`, [json]),
     );
     for (const [mac, s] of batch) {
       const d = this.index.get(mac);
-      if (d) (d.lastSeen = s.at), (d.lastIp = s.ip);
+      if (d) Object.assign(d, { lastSeen: s.at, lastIp: s.ip }, s.model ? { model: s.model } : {}, s.firmware ? { firmware: s.firmware } : {});
     }
     return batch.length;
   }
