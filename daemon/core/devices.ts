@@ -160,6 +160,8 @@ export class Devices {
   private readonly history: ProvisioningEvent[] = [];
   /** Claims waiting for the next batch (see decideClaims). */
   private readonly claims: Array<{ mac: string; resolve: (r: ClaimResult) => void; reject: (e: unknown) => void }> = [];
+  private claimsScheduled = false;
+  private claimsWriting = false;
   private historyStart = 0;
 
   constructor(
@@ -404,7 +406,7 @@ export class Devices {
     if (this.surelyRefused(d, code)) return { ok: false, reason: 'license', detail: this.licenseDetail(code) };
     return new Promise<ClaimResult>((resolve, reject) => {
       this.claims.push({ mac, resolve, reject });
-      if (this.claims.length === 1) setImmediate(() => this.decideClaims());
+      this.scheduleClaims();
     });
   }
 
@@ -414,7 +416,18 @@ export class Devices {
    * Inside it, each phone is judged in arrival order exactly as if alone:
    * it may take a license only if used + (phones waiting longer) < quota.
    */
+  private scheduleClaims(): void {
+    if (this.claimsScheduled || this.claimsWriting || this.claims.length === 0) return;
+    this.claimsScheduled = true;
+    setImmediate(() => {
+      this.claimsScheduled = false;
+      this.decideClaims();
+    });
+  }
+
+  /** One claim write at a time: claims that arrive while it commits form the next batch (it grows with the load). */
   private decideClaims(): void {
+    this.claimsWriting = true;
     const batch = this.claims.splice(0);
     const macs = [...new Set(batch.map((c) => c.mac))];
     const now = this.clock.now().toISOString();
@@ -486,7 +499,11 @@ export class Devices {
       .then(
         () => batch.forEach((c) => c.resolve(results.get(c.mac)!)),
         (e) => batch.forEach((c) => c.reject(e)),
-      );
+      )
+      .finally(() => {
+        this.claimsWriting = false;
+        this.scheduleClaims();
+      });
   }
 
   private licenseDetail(code: string): string {
