@@ -10,11 +10,17 @@ export interface ProvisioningSettings {
   language: string;
 }
 
-/** A rendered file: the bytes as sent and their content type. */
+/**
+ * A rendered file as sent: a string (Node writes headers and a string body in
+ * one write, a Buffer body takes a second, vectored one), its byte length and type.
+ */
 export interface Rendered {
-  body: Buffer;
+  body: string;
+  bytes: number;
   type: string;
 }
+
+export const rendered = (body: string, type: string): Rendered => ({ body, bytes: Buffer.byteLength(body), type });
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, suppressEmptyNode: true });
 const XML_DECL = { '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' } };
@@ -23,7 +29,7 @@ export function xml(doc: Record<string, unknown>, decl = true): string {
   return builder.build(decl ? { ...XML_DECL, ...doc } : doc) as string;
 }
 
-const asXml = (s: string): Rendered => ({ body: Buffer.from(s), type: 'text/xml; charset=utf-8' });
+const asXml = (s: string): Rendered => rendered(s, 'text/xml; charset=utf-8');
 
 /** IANA zone → the names the vendors use (a few common ones; UTC otherwise). */
 const TZ: Record<string, { cisco: string; offset: string; yealinkName: string }> = {
@@ -155,7 +161,7 @@ function yealink(d: DeviceRecord, s: ProvisioningSettings): Rendered {
     ['local_time.ntp_server1', ntp(s)],
     ['lang.gui', lang(s).name],
   ];
-  return { body: Buffer.from(['#!version:1.0.0.1', ...lines.map(([k, v]) => `${k} = ${oneLine(v)}`), ''].join('\n')), type: 'text/plain; charset=utf-8' };
+  return rendered(['#!version:1.0.0.1', ...lines.map(([k, v]) => `${k} = ${oneLine(v)}`), ''].join('\n'), 'text/plain; charset=utf-8');
 }
 
 /** Snom M700/M900 (<MAC>.xml): settings with a server and one extension per line. */
@@ -210,6 +216,6 @@ export function renderCommon(s: ProvisioningSettings): Map<string, Rendered> {
   files.set('ringlist.xml', asXml(xml(ringList, false)));
   const common = ['#!version:1.0.0.1', `local_time.time_zone = ${tz(s).offset}`, `local_time.time_zone_name = ${tz(s).yealinkName}`, `local_time.ntp_server1 = ${oneLine(ntp(s))}`, `lang.gui = ${lang(s).name}`, ''].join('\n');
   // W70B firmware 146.x, W80B 103.x
-  for (const n of ['146', '103']) files.set(`y000000000${n}.cfg`, { body: Buffer.from(common), type: 'text/plain; charset=utf-8' });
+  for (const n of ['146', '103']) files.set(`y000000000${n}.cfg`, rendered(common, 'text/plain; charset=utf-8'));
   return files;
 }

@@ -8,7 +8,7 @@ import { Listener } from '../daemon/http/listener.js';
 import { devicesRoutes } from '../daemon/http/routes/devices.js';
 import { LICENSE_CODE, normalizeMac, type DeviceRecord, type Devices, type Outcome } from '../daemon/core/devices.js';
 import { cleanPath, identify, type Identified, type Rejection } from './identify.js';
-import { renderCommon, renderDevice, wpiItems, type ProvisioningSettings, type Rendered } from './render.js';
+import { rendered, renderCommon, renderDevice, wpiItems, type ProvisioningSettings, type Rendered } from './render.js';
 import { CLEAN_UP, DlsTemplate, parseWorkpointMessage, READ_ALL_ITEMS, type WorkpointMessage } from './wpi.js';
 import { loadOrCreateTls } from './tls.js';
 import { provRefuse, type ProvCode } from './refusals.js';
@@ -36,6 +36,7 @@ export class ProvisioningServer implements Feature {
   private readonly cache = new Map<string, Rendered>();
   private readonly wpiWrite = new Map<string, DlsTemplate>();
   private common = new Map<string, Rendered>();
+  private readonly refusals = new Map<string, { status: number; file: Rendered }>();
   private settings!: ProvisioningSettings;
   private inFlight = 0;
   private misses = new Map<string, number>();
@@ -160,16 +161,24 @@ export class ProvisioningServer implements Feature {
 
   // ── the request path ──
 
-  private reply(res: http.ServerResponse, t0: number, vendor: string | null, outcome: RequestOutcome, status: number, body: Buffer, type: string, headers?: Record<string, string>): void {
+  private reply(res: http.ServerResponse, t0: number, vendor: string | null, outcome: RequestOutcome, status: number, file: Rendered, headers?: Record<string, string>): void {
     this.inFlight--;
-    res.writeHead(status, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-store', ...headers });
-    res.end(res.req.method === 'HEAD' ? undefined : body);
+    res.writeHead(status, headers ? { 'content-type': file.type, 'content-length': file.bytes, 'cache-control': 'no-store', ...headers } : { 'content-type': file.type, 'content-length': file.bytes, 'cache-control': 'no-store' });
+    res.end(res.req.method === 'HEAD' ? undefined : file.body);
     this.core.bus.emit('provisioning.request', { vendor: vendor ?? 'unknown', outcome, ms: performance.now() - t0 });
   }
 
   private refuse(res: http.ServerResponse, t0: number, vendor: string | null, outcome: RequestOutcome, code: ProvCode, detail: string, headers?: Record<string, string>): void {
-    const r = provRefuse(code, { detail });
-    this.reply(res, t0, vendor, outcome, r.status, Buffer.from(`${r.code}: ${r.text.en}\n`), 'text/plain; charset=utf-8', { 'x-pbxd-refusal': r.code, ...headers });
+    const key = `${code}\0${detail}`;
+    let r = this.refusals.get(key);
+    if (!r) {
+      // The same few refusals (no trust list, unknown file) repeat in every boot: make each text once.
+      const refusal = provRefuse(code, { detail });
+      if (this.refusals.size >= 1000) this.refusals.clear();
+      r = { status: refusal.status, file: rendered(`${refusal.code}: ${refusal.text.en}\n`, 'text/plain; charset=utf-8') };
+      this.refusals.set(key, r);
+    }
+    this.reply(res, t0, vendor, outcome, r.status, r.file, { 'x-pbxd-refusal': code, ...headers });
   }
 
   /** A request that missed (unknown MAC, bad path, bad input) from `ip`: false once the source is over its limit this minute. */
@@ -214,7 +223,7 @@ export class ProvisioningServer implements Feature {
       this.serveFile(req, res, t0, ip, who);
     } catch (e) {
       this.core.log.error('provisioning request failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-      if (!res.headersSent) this.reply(res, t0, null, 'rejected', 500, Buffer.from('internal error\n'), 'text/plain');
+      if (!res.headersSent) this.reply(res, t0, null, 'rejected', 500, rendered('internal error\n', 'text/plain'));
     }
   };
 
@@ -222,7 +231,7 @@ export class ProvisioningServer implements Feature {
     if (who.mac === null) {
       if (who.kind === 'common') {
         const f = this.common.get(who.name);
-        if (f) return this.reply(res, t0, who.vendor, 'served', 200, f.body, f.type);
+        if (f) return this.reply(res, t0, who.vendor, 'served', 200, f);
         return this.reject(res, t0, ip, who.vendor, { status: 404, code: 'PROV_NOT_FOUND', detail: 'no such file', miss: true }, null, false);
       }
       // MAC-less trust lists: this appliance has none; the phone goes on without.
@@ -262,7 +271,7 @@ export class ProvisioningServer implements Feature {
   private serveConfig(res: http.ServerResponse, t0: number, ip: string, d: DeviceRecord, format: string, newly: boolean): void {
     const f = this.cache.get(`${format}:${d.mac}`) ?? this.renderFormat(d, format);
     if (!f) return this.refuse(res, t0, d.vendor, 'rejected', 'PROV_NOT_FOUND', `no ${format} configuration for ${d.vendor}`);
-    this.reply(res, t0, d.vendor, 'served', 200, f.body, f.type);
+    this.reply(res, t0, d.vendor, 'served', 200, f);
     this.noteServed(d, ip, newly);
   }
 
@@ -277,7 +286,7 @@ export class ProvisioningServer implements Feature {
     const outcome: Outcome = why === 'license' ? 'refused_license' : why === 'blocked' ? 'blocked' : 'unknown';
     const text = why === 'license' ? `waiting for license (${detail ?? LICENSE_CODE[d.vendor]})` : why === 'blocked' ? 'blocked by an admin' : 'no user assigned';
     this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome, detail: text, ip });
-    if (wpiNonce !== undefined) return this.reply(res, t0, d.vendor, outcome, 200, CLEAN_UP.with(wpiNonce), 'text/xml; charset=utf-8');
+    if (wpiNonce !== undefined) return this.reply(res, t0, d.vendor, outcome, 200, CLEAN_UP.with(wpiNonce));
     const code: ProvCode = why === 'license' ? 'PROV_LICENSE_REQUIRED' : why === 'blocked' ? 'PROV_BLOCKED' : 'PROV_UNASSIGNED';
     this.refuse(res, t0, d.vendor, outcome, code, why === 'license' ? (detail ?? String(LICENSE_CODE[d.vendor])) : d.mac);
   }
@@ -287,7 +296,7 @@ export class ProvisioningServer implements Feature {
     if (!this.allowMiss(ip)) return this.refuse(res, t0, who.vendor, 'rejected', 'PROV_RATE_LIMITED', `more than ${this.cfg.missesPerMinute} a minute`, { 'retry-after': this.retryAfter() });
     const answer = (recorded: string) => {
       this.devices.note({ mac: who.mac, vendor: who.vendor, model: who.model || null, outcome: 'unknown', detail: recorded, ip });
-      if (wpiNonce !== undefined) return this.reply(res, t0, who.vendor, 'unknown', 200, CLEAN_UP.with(wpiNonce), 'text/xml; charset=utf-8');
+      if (wpiNonce !== undefined) return this.reply(res, t0, who.vendor, 'unknown', 200, CLEAN_UP.with(wpiNonce));
       this.refuse(res, t0, who.vendor, 'unknown', 'PROV_UNKNOWN_DEVICE', `${who.mac} is not assigned; an admin can assign it`);
     };
     if (!who.vendor || (who.kind !== 'config' && who.kind !== 'wpi')) return answer('not recorded: trust list or signed file request');
@@ -357,15 +366,14 @@ export class ProvisioningServer implements Feature {
    * A phone that may not have a configuration gets CleanUp at once.
    */
   private wpiStep(res: http.ServerResponse, t0: number, ip: string, d: DeviceRecord, msg: WorkpointMessage): void {
-    const xmlType = 'text/xml; charset=utf-8';
     const isReply = msg.reason === 'reply-to';
-    if (isReply && msg.action !== 'ReadAllItems') return this.reply(res, t0, 'unify', 'served', 200, CLEAN_UP.with(msg.nonce), xmlType);
+    if (isReply && msg.action !== 'ReadAllItems') return this.reply(res, t0, 'unify', 'served', 200, CLEAN_UP.with(msg.nonce));
     const proceed = (newly: boolean) => {
       const dev = this.devices.get(d.mac) ?? d;
-      if (!isReply) return this.reply(res, t0, 'unify', 'served', 200, READ_ALL_ITEMS.with(msg.nonce), xmlType);
+      if (!isReply) return this.reply(res, t0, 'unify', 'served', 200, READ_ALL_ITEMS.with(msg.nonce));
       const tpl = this.wpiWrite.get(dev.mac);
-      if (!tpl) return this.reply(res, t0, 'unify', 'rejected', 200, CLEAN_UP.with(msg.nonce), xmlType);
-      this.reply(res, t0, 'unify', 'served', 200, tpl.with(msg.nonce), xmlType);
+      if (!tpl) return this.reply(res, t0, 'unify', 'rejected', 200, CLEAN_UP.with(msg.nonce));
+      this.reply(res, t0, 'unify', 'served', 200, tpl.with(msg.nonce));
       this.noteServed(dev, ip, newly);
     };
     const gate = this.gate(d);

@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { xml } from './render.js';
+import { xml, type Rendered } from './render.js';
 import type { Rejection } from './identify.js';
 
 /**
@@ -59,9 +59,10 @@ export function parseWorkpointMessage(body: string): { ok: true; msg: WorkpointM
 
 const NONCE_MARK = 'NONCEMARK0000';
 
-/** A DLSMessage prepared once, with the nonce spliced in per answer (nonces are checked hex). */
+/** A DLSMessage prepared once, with the nonce spliced in per answer (nonces are checked hex, so ASCII). */
 export class DlsTemplate {
-  private readonly parts: [Buffer, Buffer];
+  private readonly parts: [string, string];
+  private readonly bytes: number;
   constructor(action: string, items: Array<[string, string | number]> = []) {
     const text = xml({
       DLSMessage: {
@@ -76,11 +77,12 @@ export class DlsTemplate {
       },
     });
     const at = text.indexOf(NONCE_MARK);
-    this.parts = [Buffer.from(text.slice(0, at)), Buffer.from(text.slice(at + NONCE_MARK.length))];
+    this.parts = [text.slice(0, at), text.slice(at + NONCE_MARK.length)];
+    this.bytes = Buffer.byteLength(this.parts[0]) + Buffer.byteLength(this.parts[1]);
   }
 
-  with(nonce: string): Buffer {
-    return Buffer.concat([this.parts[0], Buffer.from(nonce, 'latin1'), this.parts[1]]);
+  with(nonce: string): Rendered {
+    return { body: this.parts[0] + nonce + this.parts[1], bytes: this.bytes + nonce.length, type: 'text/xml; charset=utf-8' };
   }
 }
 
