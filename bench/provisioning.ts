@@ -242,12 +242,12 @@ async function startBareNode(dir: string, bodies: Map<string, Buffer>): Promise<
   const port = await freePort();
   const code = `
     const http = require('node:http');
-    const files = new Map(JSON.parse(require('node:fs').readFileSync(${JSON.stringify(file)}, 'utf8')).map(([p, b]) => [p, Buffer.from(b, 'base64')]));
-    const missing = Buffer.from('not found');
+    const files = new Map(JSON.parse(require('node:fs').readFileSync(${JSON.stringify(file)}, 'utf8')).map(([p, b]) => [p, Buffer.from(b, 'base64').toString()]));
+    const missing = 'not found';
     http.createServer((req, res) => {
-      const body = files.get(req.url);
-      res.writeHead(body ? 200 : 404, { 'content-type': 'text/xml', 'content-length': (body ?? missing).length });
-      res.end(body ?? missing);
+      const body = files.get(req.url) ?? missing;
+      res.writeHead(body === missing ? 404 : 200, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
     }).listen(${port}, '127.0.0.1');`;
   const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
   await waitForPort(port, child);
@@ -423,4 +423,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         (r.notes ? `  (${r.notes})` : ''),
     );
 }
+// For profiling the daemon under the same storm (node --cpu-prof dist/daemon/bin/pbxd.js …).
 export { makePhones, preRegister, storm };
