@@ -105,10 +105,10 @@ export class ProvisioningServer implements Feature {
         else for (const f of ['sep', 'mpp', 'gigaset', 'yealink', 'snom']) this.cache.delete(`${f}:${mac}`), this.wpiWrite.delete(mac);
       }
     });
-    // A user's name or extension changed (users feature): refresh their devices' lines.
+    // A user's name or extension changed, or a user was deleted (users feature): refresh their devices' lines.
     let pending: NodeJS.Timeout | null = null;
-    this.unsubscribe.push(this.core.bus.onAny((e) => {
-      if (!/^users?\./.test(e.name) || pending) return;
+    this.unsubscribe.push(this.core.bus.on('users.changed', () => {
+      if (pending) return;
       pending = setTimeout(() => {
         pending = null;
         this.devices.refreshUsers().catch((err) => this.core.log.error('refreshing device lines failed', { error: String(err) }));

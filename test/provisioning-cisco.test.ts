@@ -100,6 +100,7 @@ describe('provisioning: Cisco enterprise phones and their support licenses', fun
     const r = await prov(d, `/SEP${C}.cnf.xml`);
     expect(r.status).to.equal(403);
     expect(r.headers['x-pbxd-refusal']).to.equal('PROV_BLOCKED');
+    expect(r.text).to.not.include(await sipPassword(d, C));
     expect(used(await d.status(), 'devices.cisco').used).to.equal(1);
     const list = await d.ctl(['devices', 'list', '--json']);
     expect(JSON.parse(list.stdout).devices.find((x: any) => x.mac === C.toLowerCase()).licenseState).to.equal('blocked');

@@ -58,6 +58,34 @@ describe('provisioning: certificate and settings', function () {
     }
   });
 
+  it("follows the user: a renamed user's phone shows the new name, a deleted user's phone is released", async () => {
+    const d = await TestDaemon.start();
+    try {
+      await d.installLicense({ quantities: { users: 5, 'devices.cisco': 1 } });
+      await addUser(d, 'paula', 'Paula', 'Alt');
+      await prov(d, '/SEP00562B0436F6.cnf.xml');
+      await assign(d, '00562B0436F6', 'paula');
+      expect((await prov(d, '/SEP00562B0436F6.cnf.xml')).text).to.include('<displayName>Paula Alt</displayName>');
+      expect((await d.request('PATCH', '/api/v1/users/paula', { body: { lastName: 'Neu' } })).status).to.equal(200);
+      let text = '';
+      for (let i = 0; i < 30 && !text.includes('Paula Neu'); i++) {
+        await sleep(100);
+        text = (await prov(d, '/SEP00562B0436F6.cnf.xml')).text;
+      }
+      expect(text).to.include('<displayName>Paula Neu</displayName>');
+      expect((await d.request('DELETE', '/api/v1/users/paula')).status).to.be.oneOf([200, 204]);
+      let status = 200;
+      for (let i = 0; i < 30 && status === 200; i++) {
+        await sleep(100);
+        status = (await prov(d, '/SEP00562B0436F6.cnf.xml')).status;
+      }
+      expect(status).to.equal(404);
+      expect((await d.status()).codes.find((c: any) => c.code === 'devices.cisco').used).to.equal(0);
+    } finally {
+      await d.dispose();
+    }
+  });
+
   it('renders configurations again when the registrar changes on reload (SIGHUP)', async () => {
     const d = await TestDaemon.start({ config: { provisioning: { host: '127.0.0.1', httpPort: 0, httpsPort: 0, wpiPort: 0, sipRegistrar: 'old.example.test' } } });
     try {
