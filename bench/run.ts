@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import type { Bench, BenchRow } from './report.js';
 import { ROOT } from '../test/support/daemon.js';
 import { bench as users } from './users.js';
+import { bench as provisioning } from './provisioning.js';
 import { bench as sessions } from './sessions.js';
 
-const benches: Array<[string, Bench]> = [['users', users], ['sessions', sessions]];
+const benches: Array<[string, Bench]> = [['users', users], ['provisioning', provisioning], ['sessions', sessions]];
 
 function machine() {
   return { node: process.version, platform: `${os.type()} ${os.release()}`, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', memoryGiB: Math.round(os.totalmem() / 2 ** 30), load: os.loadavg().map((l) => Math.round(l * 100) / 100) };
