@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import type { Bench, BenchRow } from './report.js';
 import { ROOT } from '../test/support/daemon.js';
 import { bench as users } from './users.js';
+import { bench as provisioning } from './provisioning.js';
 import { bench as sessions } from './sessions.js';
 import { bench as startup } from './startup.js';
 import { bench as license } from './license.js';
 import { bench as fanout } from './fanout.js';
 
-const benches: Array<[string, Bench]> = [['users', users], ['sessions', sessions], ['startup', startup], ['license', license], ['fanout', fanout]];
+const benches: Array<[string, Bench]> = [['users', users], ['provisioning', provisioning], ['sessions', sessions], ['startup', startup], ['license', license], ['fanout', fanout]];
 
 function machine() {
   return { node: process.version, platform: `${os.type()} ${os.release()}`, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', memoryGiB: Math.round(os.totalmem() / 2 ** 30), load: os.loadavg().map((l) => Math.round(l * 100) / 100) };

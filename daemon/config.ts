@@ -12,7 +12,29 @@ export interface Config {
   /** The data folder: database, system keys, TLS material, control socket. */
   dataDir: string;
   http: { host: string; port: number };
-  provisioning: { host: string; httpPort: number; httpsPort: number; wpiPort: number; hostnames: string[] };
+  provisioning: {
+    host: string;
+    httpPort: number;
+    httpsPort: number;
+    wpiPort: number;
+    /** Names and addresses the appliance's TLS certificate is made for. */
+    hostnames: string[];
+    /** SIP registrar the phones register with ('' = the first hostname). */
+    sipRegistrar: string;
+    sipPort: number;
+    timeZone: string;
+    /** '' = the registrar. */
+    ntpServer: string;
+    language: string;
+    /** Largest request body a phone may send (WPI messages); larger ones get 413 unread. */
+    maxBodyBytes: number;
+    /** Requests that miss (unknown MAC, bad path) per source address and minute. */
+    missesPerMinute: number;
+    /** Unassigned devices one source address may have recorded automatically. */
+    autoRecordPerSource: number;
+    /** Requests in progress beyond which new ones get 503 with Retry-After. */
+    maxInFlight: number;
+  };
   control: { socket: string };
   license: { graceDays: number; trustedRoots: string[]; trustDevelopmentRoot: boolean; maxFutureMinutes: number };
   admin: { initialPassword: string; sessionHours: number; loginFailuresPerMinute: number };
@@ -68,6 +90,15 @@ export const schema: Record<string, KeySpec> = {
   'provisioning.httpsPort': { check: port, restart: true },
   'provisioning.wpiPort': { check: port, restart: true },
   'provisioning.hostnames': { check: strList, restart: true },
+  'provisioning.sipRegistrar': { check: str, restart: false },
+  'provisioning.sipPort': { check: port, restart: false },
+  'provisioning.timeZone': { check: str, restart: false },
+  'provisioning.ntpServer': { check: str, restart: false },
+  'provisioning.language': { check: str, restart: false },
+  'provisioning.maxBodyBytes': { check: posInt, restart: false },
+  'provisioning.missesPerMinute': { check: posInt, restart: false },
+  'provisioning.autoRecordPerSource': { check: posInt, restart: false },
+  'provisioning.maxInFlight': { check: posInt, restart: false },
   'control.socket': { check: str, restart: true },
   'license.graceDays': { check: posInt, restart: false },
   'license.trustedRoots': { check: strList, restart: true },
@@ -106,7 +137,11 @@ export function defaults(dataDir: string): Config {
   return {
     dataDir,
     http: { host: '127.0.0.1', port: 8080 },
-    provisioning: { host: '0.0.0.0', httpPort: 6970, httpsPort: 6971, wpiPort: 18443, hostnames: ['localhost'] },
+    provisioning: {
+      host: '0.0.0.0', httpPort: 6970, httpsPort: 6971, wpiPort: 18443, hostnames: ['localhost'],
+      sipRegistrar: '', sipPort: 5060, timeZone: 'Europe/Berlin', ntpServer: '', language: 'de',
+      maxBodyBytes: 65536, missesPerMinute: 120, autoRecordPerSource: 50, maxInFlight: 4000,
+    },
     control: { socket: '' },
     license: { graceDays: 14, trustedRoots: [], trustDevelopmentRoot: true, maxFutureMinutes: 5 },
     admin: { initialPassword: '', sessionHours: 12, loginFailuresPerMinute: 5 },

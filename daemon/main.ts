@@ -8,6 +8,8 @@ import { Store } from './store/store.js';
 import { AuditLog } from './core/audit.js';
 import { Licensing } from './core/licensing.js';
 import { AdminAccounts } from './core/admins.js';
+import { Devices } from './core/devices.js';
+import { ProvisioningServer } from '../provisioning/server.js';
 import { buildInfo, ensureSystemId } from './core/system.js';
 import type { Core } from './core/core.js';
 import { LicenseVerifier, DEVELOPMENT_ROOT } from './license/verifier.js';
@@ -30,7 +32,7 @@ import { SystemdNotifier } from './systemd.js';
 import { reloadConfig, type ReloadResult } from './reload.js';
 import { TrustedClock } from './core/trusted-clock.js';
 import { JobRegistry } from './core/jobs.js';
-import { Lifecycle, type StaleDeviceReleaser } from './core/lifecycle.js';
+import { Lifecycle } from './core/lifecycle.js';
 import { Scheduler } from './scheduler.js';
 import { lifecycleRoutes } from './http/routes/lifecycle.js';
 import { AutoAttendants } from './core/auto-attendants.js';
@@ -84,30 +86,31 @@ export class Daemon {
     const systemTime = devClock ?? this.clockOverride ?? systemClock;
     if (devClock) this.log.warn('development clock control is enabled: admins can move the daemon clock (never enable in production)');
 
+    // ── the store and the clock every decision by date uses ──
     const bus = new EventBus();
     const store = await Store.open(join(config.dataDir, 'pbxd.db'), this.log.child({ component: 'store' }));
-    // Every decision by date uses the trusted clock: setting the system clock back does not extend a license.
+    // The trusted clock never runs back: setting the system clock back does not extend a license.
     const clock = await TrustedClock.open(store, systemTime);
     const build = buildInfo();
     const systemId = await ensureSystemId(store);
+
+    // ── domain services (pure: no HTTP, no sockets) ──
     const roots = [...(config.license.trustDevelopmentRoot ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
     const verifier = (this.verifier = new LicenseVerifier({ trustedRoots: roots, systemId, buildDate: build.buildDate, maxFutureMinutes: config.license.maxFutureMinutes }));
     const audit = new AuditLog(store, clock, bus);
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
-    const jobs = new JobRegistry(bus, this.log.child({ component: 'jobs' }), () => clock.now());
-    // The device service (another feature) may join the core later; the stale-devices job looks it up when it runs.
-    const devices = () => (this.core as { devices?: StaleDeviceReleaser } | null)?.devices;
-    const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, devices });
-    // ── domain services (pure: no HTTP, no sockets) ──
     const users = new UserDirectory(store, licensing, audit, bus, clock);
-    const metrics = new MetricsRegistry();
-    const health = new HealthChecks();
-    // Business hours follow the clock as set (wallClock), even when it is set back.
+    const devices = new Devices(store, clock, bus, audit, licensing, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });
+    const clientSessions = new ClientSessions(store, licensing, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
+    // Business hours follow the clock as set (wallClock), also when it is set back.
     const autoAttendants = new AutoAttendants(store, systemTime, bus, audit, licensing);
     const sipTrunks = new SipTrunks(store, clock, bus, audit, licensing);
-    const clientSessions = new ClientSessions(store, licensing, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
-    const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, clientSessions, systemId, build, metrics, health, jobs, lifecycle, autoAttendants, sipTrunks };
+    const jobs = new JobRegistry(bus, this.log.child({ component: 'jobs' }), () => clock.now());
+    const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, devices: () => devices });
+    const metrics = new MetricsRegistry();
+    const health = new HealthChecks();
+    const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, devices, clientSessions, autoAttendants, sipTrunks, jobs, lifecycle, metrics, health, systemId, build };
     this.core = core;
     this.offs.push(registerCoreMetrics(core));
 
@@ -118,11 +121,12 @@ export class Daemon {
     bus.on('mode.changed', reconcile);
     bus.on('license.activated', reconcile);
     await users.reconcileSuspensions();
+    await devices.load();
     await this.announceInitialAdmin(core);
     this.logEvents(core);
 
     // ── adapters: each feature is a start/stop unit around the core ──
-    this.features = [new HealthFeature(core, () => this.listeners), new Scheduler(core), new LiveUpdates(core), new ResourcesFeature(core), new ClientEndpoint(core)];
+    this.features = [new HealthFeature(core, () => this.listeners), new Scheduler(core), new LiveUpdates(core), new ProvisioningServer(core), new ResourcesFeature(core), new ClientEndpoint(core)];
     core.health.add('startup', () => (this.phase === 'running' ? null : this.phase));
 
     const app = createApp(core, [

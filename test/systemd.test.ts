@@ -73,7 +73,7 @@ describe('pbxd under systemd (fake notify socket)', function () {
     expect(ready!.connect).to.deep.equal({ [apiAddress]: 'ok', [controlSocket]: 'ok' });
     expect(ready!.fields.STATUS).to.match(/^entry: No license is installed/);
     expect(notify.records.indexOf(ready!), 'READY is the first message').to.equal(notify.records.findIndex((r) => !r.fields.BARRIER));
-    expect(d.listeners).to.deep.equal({ api: apiAddress, control: controlSocket });
+    expect(d.listeners).to.include({ api: apiAddress, control: controlSocket }); // features add their own listeners (provisioning)
     await sleep(200);
     expect(notify.with('READY')).to.have.length(1);
   });

@@ -14,8 +14,9 @@ import { lifecycleCommands } from '../cli/commands/lifecycle.js';
 import { userCommands } from '../cli/commands/users.js';
 import { resourceCommands } from '../cli/commands/resources.js';
 import { sessionCommands } from '../cli/commands/sessions.js';
+import { deviceCommands } from '../cli/commands/devices.js';
 
-const commands: Command[] = [...licenseCommands, ...userCommands, ...adminCommands, ...lifecycleCommands, ...resourceCommands, ...sessionCommands];
+const commands: Command[] = [...licenseCommands, ...userCommands, ...deviceCommands, ...lifecycleCommands, ...resourceCommands, ...sessionCommands, ...adminCommands];
 
 const GLOBAL_FLAGS = `Global options:
   --json              machine-readable output

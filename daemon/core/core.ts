@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { AuditLog } from './audit.js';
 import type { Licensing } from './licensing.js';
 import type { AdminAccounts } from './admins.js';
+import type { Devices } from './devices.js';
 import type { BuildInfo } from './system.js';
 import type { JobRegistry } from './jobs.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -39,6 +40,7 @@ export interface Core {
   admins: AdminAccounts;
   users: UserDirectory;
   clientSessions: ClientSessions;
+  devices: Devices;
   systemId: string;
   build: BuildInfo;
   /** Prometheus registry: features register their series here (see core/metrics.ts for the names). */

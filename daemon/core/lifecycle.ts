@@ -11,7 +11,7 @@ import { ExpiryWatch } from './expiry-watch.js';
 import { Backups } from './backups.js';
 import { UsageReports } from './usage-report.js';
 
-/** Built on another branch (devices); the stale-devices job uses only this. */
+/** What the stale-devices job needs of the device service. */
 export interface StaleDeviceReleaser {
   /** Release the support license of every device not seen for `days`; returns the MACs released. */
   releaseStale(days: number, by: string): Promise<string[]>;

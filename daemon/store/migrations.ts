@@ -109,6 +109,40 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 3,
+    name: 'devices: provisioned phones and DECT bases, their line and support license',
+    sql: `
+      -- One row per device seen by the provisioning server or added by an admin.
+      -- license_code: the support license it holds ('devices.cisco' / 'devices.unify'),
+      -- kept until released. waiting_since: when it first asked for one and none was
+      -- free; waiting devices get licenses in that order.
+      CREATE TABLE devices (
+        mac TEXT PRIMARY KEY CHECK (length(mac) = 12 AND mac NOT GLOB '*[^0-9a-f]*'),
+        vendor TEXT NOT NULL,
+        model TEXT NOT NULL DEFAULT '',
+        firmware TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL CHECK (source IN ('auto', 'admin')),
+        source_ip TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        last_seen TEXT,
+        last_ip TEXT,
+        blocked INTEGER NOT NULL DEFAULT 0,
+        user_name TEXT COLLATE NOCASE,
+        line INTEGER NOT NULL DEFAULT 1,
+        display_name TEXT NOT NULL DEFAULT '',
+        sip_user TEXT NOT NULL DEFAULT '',
+        -- generated at assignment; goes only into this device's own configuration
+        sip_password TEXT NOT NULL DEFAULT '',
+        license_code TEXT,
+        licensed_at TEXT,
+        waiting_since TEXT
+      );
+      CREATE INDEX devices_license ON devices(license_code) WHERE license_code IS NOT NULL;
+      CREATE INDEX devices_waiting ON devices(vendor, waiting_since) WHERE waiting_since IS NOT NULL;
+      CREATE INDEX devices_user ON devices(user_name);
+    `,
+  },
+  {
     version: 4,
     name: 'license lifecycle: scheduled licenses, monthly usage peaks',
     sql: `

@@ -92,7 +92,7 @@ export class Store {
 
   private static async migrate(db: ReturnType<typeof promisify>, file: string, existed: boolean, log: Logger): Promise<void> {
     const { user_version: current } = (await db.get<{ user_version: number }>('PRAGMA user_version'))!;
-    const pending = migrations.filter((m) => m.version > current);
+    const pending = migrations.filter((m) => m.version > current).sort((a, b) => a.version - b.version);
     if (pending.length === 0) return;
     if (existed && current > 0) {
       // Keep the database as it was before an upgrade, so a failed upgrade can be rolled back by hand.

@@ -1,0 +1,427 @@
+/**
+ * Boot storm: N distinct phones (default 2,000; BENCH_PHONES) each run their
+ * vendor's full boot sequence against the real daemon, 200 phones at a time
+ * (BENCH_CONCURRENCY), a new connection per request, as after a power cut.
+ * The same requests then go to nginx (Debian package) serving the very bytes
+ * the daemon answered, as static files, on the same machine: the reference.
+ *
+ * The phones are assigned but hold no license yet, so each Cisco phone's
+ * first configuration request also claims its support license (a write).
+ *
+ * Run alone: `node dist/bench/provisioning.js`.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import sqlite3 from 'sqlite3';
+import type { Bench, BenchRow } from './report.js';
+import { TestDaemon } from '../test/support/daemon.js';
+
+interface Step {
+  path: string;
+  headers: Record<string, string>;
+  expect: number;
+}
+
+interface Phone {
+  mac: string;
+  vendor: 'cisco' | 'gigaset' | 'yealink' | 'snom';
+  model: string;
+  steps: Step[];
+}
+
+/** The phones of the storm: mostly Cisco enterprise desk phones, some Cisco MPP and DECT bases. */
+function makePhones(n: number): Phone[] {
+  const phones: Phone[] = [];
+  for (let i = 0; i < n; i++) {
+    const suffix = i.toString(16).padStart(6, '0');
+    const kind = i % 10;
+    if (kind < 6) {
+      const mac = `00562B${suffix}`.toUpperCase();
+      phones.push({
+        mac, vendor: 'cisco', model: 'CP-8845',
+        steps: [
+          { path: `/CTLSEP${mac}.tlv`, headers: {}, expect: 404 },
+          { path: `/ITLSEP${mac}.tlv`, headers: {}, expect: 404 },
+          { path: '/ITLFile.tlv', headers: {}, expect: 404 },
+          { path: `/SEP${mac}.cnf.xml.sgn`, headers: {}, expect: 404 },
+          { path: `/SEP${mac}.cnf.xml`, headers: {}, expect: 200 },
+          { path: '/dialplan.xml', headers: {}, expect: 200 },
+          { path: '/DistinctiveRingList.xml', headers: {}, expect: 200 },
+        ],
+      });
+    } else if (kind === 6) {
+      const mac = `00562c${suffix}`;
+      phones.push({ mac, vendor: 'cisco', model: 'CP-8841-3PCC', steps: [{ path: `/${mac}.xml`, headers: { 'user-agent': `Cisco-CP-8841-3PCC/11.3.7_1234 (${mac})` }, expect: 200 }] });
+    } else if (kind === 7) {
+      const mac = `7C2F80${suffix}`.toUpperCase();
+      phones.push({ mac, vendor: 'gigaset', model: 'N870 IP PRO', steps: [{ path: `/${mac.toLowerCase()}.xml`, headers: { 'user-agent': `Gigaset N870 IP PRO/83.V2.11.0+build.a546b91;${mac}` }, expect: 200 }] });
+    } else if (kind === 8) {
+      const mac = `805ec0${suffix}`;
+      const ua = `Yealink W70B 146.85.0.20 ${mac.match(/../g)!.join(':')}`;
+      phones.push({ mac, vendor: 'yealink', model: 'W70B', steps: [{ path: '/y000000000146.cfg', headers: { 'user-agent': ua }, expect: 200 }, { path: `/${mac}.cfg`, headers: { 'user-agent': ua }, expect: 200 }] });
+    } else {
+      const mac = `000413${suffix}`.toUpperCase();
+      phones.push({ mac, vendor: 'snom', model: 'M900', steps: [{ path: `/${mac}.xml`, headers: { 'user-agent': 'Snom-M900/06.50.0001' }, expect: 200 }] });
+    }
+  }
+  return phones;
+}
+
+/**
+ * wrk drives the storm: a C load generator, so the client does not bound the
+ * figures (a Node client tops out near nginx's speed and its own event loop
+ * adds the latency). Each request carries "Connection: close": a new
+ * connection per request. The request list is dealt out to wrk's threads in
+ * order; each thread stops when its share is answered.
+ */
+const WRK_SCRIPT = `
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  local nthreads = tonumber(args[2])
+  reqs = {}
+  local i = 0
+  for line in io.lines(args[1]) do
+    if i % nthreads == id then
+      local path, ua = line:match("^([^\t]*)\t?(.*)$")
+      local headers = { ["Connection"] = "close" }
+      if ua ~= "" then headers["User-Agent"] = ua end
+      reqs[#reqs + 1] = wrk.format("GET", path, headers)
+    end
+    i = i + 1
+  end
+  pos = 0
+  answered = 0
+  ok = 0
+  missing = 0
+  other = 0
+end
+local function now_ns()
+  local f = io.popen("date +%s%N")
+  local t = tonumber(f:read("*l"))
+  f:close()
+  return t
+end
+function request()
+  if pos == 0 then started = now_ns() end
+  pos = pos + 1
+  if pos > #reqs then return reqs[#reqs] end
+  return reqs[pos]
+end
+function response(status, headers, body)
+  if answered < #reqs then
+    answered = answered + 1
+    if status == 200 then ok = ok + 1 elseif status == 404 then missing = missing + 1 else other = other + 1 end
+  end
+  if answered == #reqs and not finished then
+    finished = now_ns()
+    io.write("THREAD_DONE\\n")
+    io.flush()
+    wrk.thread:stop()
+  end
+end
+function done(summary, latency, requests)
+  local a, o, m, x = 0, 0, 0, 0
+  local first, last = nil, 0
+  for _, t in ipairs(threads) do
+    a = a + t:get("answered"); o = o + t:get("ok"); m = m + t:get("missing"); x = x + t:get("other")
+    local s, f = t:get("started"), t:get("finished")
+    if s and (not first or s < first) then first = s end
+    if f and f > last then last = f end
+  end
+  -- wrk's own duration is always -d; the storm ends when the last thread has its answers.
+  local us = (first and last > first) and math.floor((last - first) / 1000) or summary.duration
+  io.write(string.format('RESULT {"answered":%d,"ok":%d,"missing":%d,"other":%d,"socketErrors":%d,"us":%d,"p50":%f,"p99":%f}\\n',
+    a, o, m, x, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, us,
+    latency:percentile(50), latency:percentile(99)))
+end
+`;
+
+/**
+ * The same warm-up for every server measured: MAC-less files only (no device
+ * is touched, nothing is claimed), so each runs its request path warm.
+ */
+const WARM_UP: Phone[] = Array.from({ length: 1000 }, (): Phone => ({
+  mac: '', vendor: 'cisco' as const, model: '',
+  steps: [
+    { path: '/ITLFile.tlv', headers: {}, expect: 404 },
+    { path: '/dialplan.xml', headers: {}, expect: 200 },
+    { path: '/y000000000146.cfg', headers: { 'user-agent': 'Yealink W70B 146.85.0.20' }, expect: 200 },
+  ],
+}));
+
+interface Summary {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function wrkBinary(): string {
+  if (!existsSync('/usr/bin/wrk')) spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'wrk'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (!existsSync('/usr/bin/wrk')) throw new Error('wrk is needed for the boot storm (apt-get install wrk)');
+  return '/usr/bin/wrk';
+}
+
+async function storm(dir: string, address: string, phones: Phone[], concurrency: number, warmUp = true): Promise<Summary> {
+  if (warmUp) await storm(dir, address, WARM_UP, concurrency, false);
+  const list = join(dir, 'requests.tsv');
+  const script = join(dir, 'storm.lua');
+  writeFileSync(list, phones.flatMap((p) => p.steps.map((s) => `${s.path}\t${s.headers['user-agent'] ?? ''}`)).join('\n') + '\n');
+  writeFileSync(script, WRK_SCRIPT);
+  const expected = { ok: 0, missing: 0 };
+  for (const p of phones) for (const s of p.steps) s.expect === 200 ? expected.ok++ : expected.missing++;
+  const threads = 2;
+  // wrk's threads stop when their share is answered, but wrk itself sleeps for -d;
+  // SIGINT (once every thread said THREAD_DONE) ends that sleep and it reports at once.
+  const seconds = Number(process.env.BENCH_WRK_SECONDS ?? 120);
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(wrkBinary(), ['-t', String(threads), '-c', String(concurrency), '-d', `${seconds}s`, '--timeout', '10s', '-s', script, `http://${address}/`, '--', list, String(threads)]);
+    let text = '';
+    child.stdout.on('data', (c) => {
+      text += c;
+      if (text.split('THREAD_DONE').length - 1 === threads) child.kill('SIGINT');
+    });
+    child.stderr.on('data', (c) => (text += c));
+    child.on('error', reject);
+    child.on('exit', () => resolve(text));
+  });
+  const m = /RESULT (\{.*\})/.exec(out);
+  if (!m) throw new Error(`wrk gave no result:\n${out}`);
+  if (process.env.BENCH_DEBUG) console.log(out);
+  const r = JSON.parse(m[1]!) as { answered: number; ok: number; missing: number; other: number; socketErrors: number; us: number; p50: number; p99: number };
+  const total = expected.ok + expected.missing;
+  // Socket errors, timeouts, unanswered requests and answers other than 200/404 (e.g. 503) are errors.
+  // Which request got which status is checked by `verify` (wrk cannot tell them apart).
+  const errors = r.other + r.socketErrors + Math.max(0, total - r.answered);
+  return { requests: r.answered, rps: r.answered / (r.us / 1e6), p50: r.p50 / 1000, p99: r.p99 / 1000, errors };
+}
+
+/**
+ * After the storm, every step once more: each must get the status its step
+ * expects; the 200 bodies are kept (nginx serves the very same bytes).
+ */
+async function verify(address: string, phones: Phone[]): Promise<{ bodies: Map<string, Buffer>; wrong: number }> {
+  const i = address.lastIndexOf(':');
+  const [host, port] = [address.slice(0, i), Number(address.slice(i + 1))];
+  const steps = phones.flatMap((p) => p.steps);
+  const bodies = new Map<string, Buffer>();
+  let wrong = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < steps.length) {
+      const step = steps[next++]!;
+      const r = await new Promise<{ status: number; body: Buffer }>((resolve) => {
+        http.get({ host, port, path: step.path, headers: step.headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        }).on('error', () => resolve({ status: 0, body: Buffer.alloc(0) }));
+      });
+      if (r.status !== step.expect) wrong++;
+      else if (r.status === 200) bodies.set(step.path, r.body);
+    }
+  };
+  await Promise.all(Array.from({ length: 20 }, worker));
+  return { bodies, wrong };
+}
+
+/** The ceiling of the platform: a bare node:http server answering the same bytes from memory. */
+async function startBareNode(dir: string, bodies: Map<string, Buffer>): Promise<{ address: string; child: ChildProcess }> {
+  const file = join(dir, 'bodies.json');
+  writeFileSync(file, JSON.stringify([...bodies].map(([p, b]) => [p, b.toString('base64')])));
+  const port = await freePort();
+  const code = `
+    const http = require('node:http');
+    const files = new Map(JSON.parse(require('node:fs').readFileSync(${JSON.stringify(file)}, 'utf8')).map(([p, b]) => [p, Buffer.from(b, 'base64').toString()]));
+    const missing = 'not found';
+    http.createServer((req, res) => {
+      const body = files.get(req.url) ?? missing;
+      res.writeHead(body === missing ? 404 : 200, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    }).listen(${port}, '127.0.0.1');`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+  await waitForPort(port, child);
+  return { address: `127.0.0.1:${port}`, child };
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill();
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+function run(db: sqlite3.Database, sql: string, params: unknown[] = []): Promise<void> {
+  return new Promise((resolve, reject) => db.run(sql, params, (e) => (e ? reject(e) : resolve())));
+}
+
+/** Users and assigned (not yet licensed) devices, written straight into the stopped daemon's database. */
+async function preRegister(dataDir: string, phones: Phone[]): Promise<void> {
+  const db = new sqlite3.Database(join(dataDir, 'pbxd.db'));
+  const now = new Date().toISOString();
+  await run(db, 'BEGIN');
+  for (const [i, p] of phones.entries()) {
+    const user = `bench${i}`;
+    await run(db, "INSERT INTO users (user_name, first_name, last_name, extension, status, created_at, updated_at) VALUES (?, 'Bench', ?, ?, 'active', ?, ?)", [user, String(i), String(10000 + i), now, now]);
+    await run(db, "INSERT INTO devices (mac, vendor, model, source, created_at, user_name, display_name, sip_user, sip_password) VALUES (?, ?, ?, 'admin', ?, ?, ?, ?, ?)", [
+      p.mac.toLowerCase(), p.vendor, p.model, now, user, `Bench ${i}`, String(10000 + i), randomBytes(18).toString('base64url'),
+    ]);
+  }
+  await run(db, 'COMMIT');
+  await new Promise<void>((r) => db.close(() => r()));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function nginxBinary(): string | null {
+  for (const p of ['/usr/sbin/nginx', '/usr/bin/nginx']) if (existsSync(p)) return p;
+  // The reference is the Debian package; install it when missing (root on these machines).
+  spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'nginx'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  return existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : null;
+}
+
+/** nginx on a loopback port with its own prefix, serving `bodies` as files. */
+async function startNginx(bin: string, dir: string, bodies: Map<string, Buffer>): Promise<{ address: string; child: ChildProcess }> {
+  const www = join(dir, 'www');
+  dir = join(dir, 'nginx');
+  mkdirSync(dir, { recursive: true });
+  for (const [path, body] of bodies) {
+    mkdirSync(dirname(join(www, path)), { recursive: true });
+    writeFileSync(join(www, path), body);
+  }
+  const port = await freePort();
+  for (const t of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, t), { recursive: true });
+  writeFileSync(join(dir, 'nginx.conf'), `
+worker_processes auto;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  default_type text/xml;
+  sendfile on;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    root ${www};
+    autoindex off;
+  }
+}
+`);
+  const child = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  await waitForPort(port, child);
+  return { address: `127.0.0.1:${port}`, child };
+}
+
+export const bench: Bench = async () => {
+  const n = Number(process.env.BENCH_PHONES ?? 2000);
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 200);
+  const phones = makePhones(n);
+  const ports = { host: '127.0.0.1', httpPort: 0, httpsPort: 0, wpiPort: 0, missesPerMinute: 1000, autoRecordPerSource: 50 };
+  const config = { provisioning: ports, log: { level: 'notice' }, dev: { clockControl: false } };
+  const work = mkdtempSync(join(tmpdir(), 'pbxd-bench-prov-'));
+  chmodSync(work, 0o755); // nginx workers run as an unprivileged user and read www/ in here
+
+  try {
+    let d = await TestDaemon.start({ config });
+    const dataDir = d.dataDir;
+    const ciscoPhones = phones.filter((p) => p.vendor === 'cisco').length;
+    await d.installLicense({ quantities: { users: n + 10, 'devices.cisco': ciscoPhones, 'devices.unify': 10 } });
+    await d.stop();
+    await preRegister(dataDir, phones);
+    d = await TestDaemon.start({ config, dataDir, env: process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {} });
+    let mine: Summary;
+    let licensed: number;
+    let checked: { bodies: Map<string, Buffer>; wrong: number };
+    try {
+      mine = await storm(work, d.listeners.provisioning_http!, phones, concurrency);
+      licensed = (await d.status()).codes.find((c: { code: string }) => c.code === 'devices.cisco').used;
+      if (process.env.BENCH_DEBUG) console.log('second storm (all licensed)', await storm(work, d.listeners.provisioning_http!, phones, concurrency));
+      checked = await verify(d.listeners.provisioning_http!, phones);
+    } finally {
+      await d.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+
+    const bin = nginxBinary();
+    let ref: Summary | null = null;
+    if (bin) {
+      const ng = await startNginx(bin, work, checked.bodies);
+      try {
+        ref = await storm(work, ng.address, phones, concurrency);
+      } finally {
+        ng.child.kill('SIGQUIT');
+        await new Promise((r) => ng.child.on('exit', r));
+      }
+    }
+
+    const bare = await startBareNode(work, checked.bodies);
+    let ceiling: Summary;
+    try {
+      ceiling = await storm(work, bare.address, phones, concurrency);
+    } finally {
+      bare.child.kill();
+    }
+
+    const notes = `${n} phones, ${mine.requests} requests, concurrency ${concurrency}, new connection per request (wrk), each server warmed up with the same 3,000 MAC-less requests; ${licensed}/${ciscoPhones} Cisco licenses claimed during the storm`;
+    const vs = (value: number) => (ref ? { reference: { name: 'nginx static files', value } } : {});
+    return [
+      {
+        name: 'provisioning boot storm throughput', value: Math.round(mine.rps), unit: 'req/s', ...vs(Math.round(ref?.rps ?? 0)),
+        ...(ref ? { ratio: +(mine.rps / ref.rps).toFixed(2), target: '≥ 0.3× nginx', met: mine.rps / ref.rps >= 0.3 } : {}),
+        notes: ref ? notes : `${notes}; nginx not available: no reference`,
+      },
+      { name: 'provisioning boot storm p50 latency', value: +mine.p50.toFixed(1), unit: 'ms', ...vs(+(ref?.p50 ?? 0).toFixed(1)), ...(ref ? { ratio: +(ref.p50 / mine.p50).toFixed(2) } : {}) },
+      { name: 'provisioning boot storm p99 latency', value: +mine.p99.toFixed(1), unit: 'ms', ...vs(+(ref?.p99 ?? 0).toFixed(1)), ...(ref ? { ratio: +(ref.p99 / mine.p99).toFixed(2) } : {}), target: '≤ 60 ms', met: mine.p99 <= 60 },
+      { name: 'provisioning boot storm errors', value: mine.errors + checked.wrong, unit: 'requests', ...vs(ref?.errors ?? 0), target: '0 (and every Cisco phone licensed)', met: mine.errors + checked.wrong === 0 && licensed === ciscoPhones, notes: `${checked.wrong} steps answered with another status than the device's protocol expects` },
+      {
+        name: 'bare node:http from memory (platform ceiling)', value: Math.round(ceiling.rps), unit: 'req/s', ...vs(Math.round(ref?.rps ?? 0)),
+        ...(ref ? { ratio: +(ceiling.rps / ref.rps).toFixed(2) } : {}),
+        notes: `same requests and bytes, no provisioning logic: p50 ${ceiling.p50.toFixed(1)} ms, p99 ${ceiling.p99.toFixed(1)} ms; the daemon reaches ${((mine.rps / ceiling.rps) * 100).toFixed(0)}% of it`,
+      },
+    ] satisfies BenchRow[];
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await bench();
+  for (const r of rows)
+    console.log(
+      `${r.name.padEnd(38)} ${String(r.value).padStart(8)} ${r.unit.padEnd(8)}` +
+        (r.reference ? `  ${r.reference.name}: ${r.reference.value}` : '') +
+        (r.ratio !== undefined ? `  ratio ${r.ratio.toFixed(2)}×` : '') +
+        (r.target ? `  target ${r.target}: ${r.met ? 'met' : 'NOT met'}` : '') +
+        (r.notes ? `  (${r.notes})` : ''),
+    );
+}
+// For profiling the daemon under the same storm (node --cpu-prof dist/daemon/bin/pbxd.js …).
+export { makePhones, preRegister, storm };

@@ -1,0 +1,47 @@
+import express, { Router } from 'express';
+import type { Core } from '../../core/core.js';
+import { actor, requireAdmin } from '../auth.js';
+import { describe } from '../openapi.js';
+import { body, optInt, optString, reqString } from '../validate.js';
+
+describe([
+  ['get', '/devices', 'Devices with vendor, model, last seen, user and license state; filters q, state, vendor', { tag: 'devices' }],
+  ['post', '/devices', 'Add a device by hand {mac, vendor, model?}', { body: 'json', tag: 'devices' }],
+  ['post', '/devices/{mac}/assign', 'Assign a device to a user {userName, line?}; it gets its own SIP line', { body: 'json', tag: 'devices' }],
+  ['post', '/devices/{mac}/release', 'Release a device: no user, no support license', { tag: 'devices' }],
+  ['post', '/devices/{mac}/block', 'Block a device (never served; frees its license)', { tag: 'devices' }],
+  ['post', '/devices/{mac}/unblock', 'Unblock a device', { tag: 'devices' }],
+  ['delete', '/devices/{mac}', 'Delete a device entry', { tag: 'devices' }],
+  ['get', '/provisioning/events', 'Recent provisioning outcomes, newest first (limit)', { tag: 'devices' }],
+]);
+
+/** Thin adapter over core.devices; SIP passwords never leave through here. */
+export function devicesRoutes(core: Core): Router {
+  const r = Router();
+  const admin = requireAdmin(core);
+  const d = core.devices;
+
+  r.get('/devices', admin, (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    res.json({ devices: d.list({ q: optString(q, 'q', 100), state: optString(q, 'state', 20), vendor: optString(q, 'vendor', 20) }) });
+  });
+  r.post('/devices', admin, express.json(), async (req, res) => {
+    const b = body(req);
+    res.status(201).json(await d.add(reqString(b, 'mac', 40), reqString(b, 'vendor', 20), optString(b, 'model', 64) ?? '', actor(req)));
+  });
+  r.post('/devices/:mac/assign', admin, express.json(), async (req, res) => {
+    const b = body(req);
+    res.json(await d.assign(String(req.params.mac), reqString(b, 'userName', 100), optInt(b, 'line', 1, 16), actor(req)));
+  });
+  r.post('/devices/:mac/release', admin, async (req, res) => res.json(await d.release(String(req.params.mac), actor(req))));
+  r.post('/devices/:mac/block', admin, async (req, res) => res.json(await d.setBlocked(String(req.params.mac), true, actor(req))));
+  r.post('/devices/:mac/unblock', admin, async (req, res) => res.json(await d.setBlocked(String(req.params.mac), false, actor(req))));
+  r.delete('/devices/:mac', admin, async (req, res) => {
+    await d.remove(String(req.params.mac), actor(req));
+    res.status(204).end();
+  });
+  r.get('/provisioning/events', admin, (req, res) => {
+    res.json({ events: d.events(optInt(req.query as Record<string, unknown>, 'limit', 1, 10_000) ?? 100) });
+  });
+  return r;
+}
