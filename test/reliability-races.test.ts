@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { TestDaemon, sleep } from './support/daemon.js';
-import { countsInDb, int, mulberry32, post, seedOf, usage, type Random } from './support/reliability.js';
+import { countsInDb, int, mulberry32, post, queryDb, seedOf, usage, type Random } from './support/reliability.js';
+import { addDevice, assign, prov } from './support/provisioning.js';
 
 const DAY = 86400_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -23,7 +24,7 @@ async function burst(rnd: Random, requests: Array<() => Promise<number | 'gone'>
   return Promise.all(out);
 }
 
-describe('reliability: races for the last seat and the last per-user license', function () {
+describe('reliability: races for the last seat, device license and per-user license', function () {
   this.timeout(60_000);
   const seed = seedOf('races');
   let d: TestDaemon;
@@ -111,5 +112,52 @@ describe('reliability: races for the last seat and the last per-user license', f
     expect(counts.activeUsers, 'no seat taken after the expiry').to.equal(activeAtExpiry);
     expect(counts.activeUsers, 'never more than the expired license allowed').to.be.at.most(30);
     expect((await usage(d)).clientbundle?.used ?? 0).to.equal(0);
+  });
+
+  it('never hands out more device licenses than are in force when phones race a downgrade, then an expiry', async () => {
+    const rnd = mulberry32(seed + 7);
+    const now = Date.now();
+    d = await TestDaemon.start({ config: { log: { level: 'warn' }, license: { graceDays: 14 } } });
+    await d.installLicense({ licenseId: 'LIC-DEV-BIG', expiresAt: iso(now + DAY), quantities: { users: 30, 'devices.cisco': 6, 'devices.unify': 0 }, perUser: {} });
+    const mac = (i: number) => `00562B77${i.toString(16).padStart(4, '0').toUpperCase()}`;
+    const phones = Array.from({ length: 14 }, (_, i) => mac(i));
+    await d.request('POST', '/api/v1/users/import', { body: { users: phones.map((_, i) => ({ userName: `ph${i}` })) } });
+    for (const [i, m] of phones.entries()) {
+      await addDevice(d, m, 'cisco', 'CP-8845');
+      await assign(d, m, `ph${i}`);
+    }
+    const token = await d.adminToken();
+    const boot = (m: string) => async () => {
+      try {
+        return (await prov(d, `/SEP${m}.cnf.xml`)).status;
+      } catch {
+        return 'gone' as const;
+      }
+    };
+    const downgrade = d.license({ licenseId: 'LIC-DEV-SMALL', expiresAt: iso(now + DAY), quantities: { users: 30, 'devices.cisco': 4, 'devices.unify': 0 }, perUser: {} });
+    const statuses = await burst(rnd, [...phones.flatMap((m) => [boot(m), boot(m)]), () => post(d, token, '/api/v1/license', { license: downgrade })]);
+    const downgraded = statuses[statuses.length - 1];
+    expect([200, 409]).to.include(downgraded);
+    const limit = downgraded === 200 ? 4 : 6;
+    const licensed = async () => (await queryDb<{ mac: string }>(d.dataDir, "SELECT mac FROM devices WHERE license_code = 'devices.cisco'")).map((r) => r.mac);
+    const holders = await licensed();
+    expect(holders.length, 'device licenses held').to.be.at.most(limit);
+    if (downgraded === 409) expect(holders.length, 'refused only because more were held than the small license grants').to.be.above(4);
+    expect((await usage(d))['devices.cisco']!.used).to.equal(holders.length);
+    const served = statuses.slice(0, -1).map((s, k) => (s === 200 ? phones[Math.floor(k / 2)]!.toLowerCase() : null)).filter(Boolean);
+    expect(new Set(served), 'a phone got its configuration only with a license').to.deep.equal(new Set(holders));
+
+    // Into Entry: no support license for devices any more; nobody new gets one, whatever the order.
+    const expire = async () => {
+      const r = await fetch(`${d.apiUrl}/api/v1/dev/clock`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ now: iso(now + 16 * DAY) }) });
+      await r.arrayBuffer();
+      return r.status;
+    };
+    const late = await burst(rnd, [...phones.map((m) => boot(m)), expire]);
+    expect(late[late.length - 1]).to.equal(200);
+    expect((await d.status()).mode).to.equal('entry');
+    const afterExpiry = await Promise.all(phones.filter((m) => !holders.includes(m.toLowerCase())).map((m) => boot(m)()));
+    expect(afterExpiry.every((s) => s === 403), `phones without a license are refused in Entry: ${afterExpiry.join(',')}`).to.equal(true);
+    expect((await licensed()).length, 'no license handed out after the expiry').to.be.at.most(holders.length);
   });
 });
