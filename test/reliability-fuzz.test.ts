@@ -3,6 +3,7 @@ import { TestDaemon } from './support/daemon.js';
 import { mulberry32, pick, queryDb, seedOf } from './support/reliability.js';
 import { hostileRequest, rawExchange } from './support/fuzz.js';
 import { issueLicense } from '../tools/license-issuer.js';
+import { addDevice, assign } from './support/provisioning.js';
 
 // REL_FUZZ_REQUESTS=<n> explores further by hand; npm test keeps it bounded.
 const REQUESTS = Number(process.env.REL_FUZZ_REQUESTS ?? 1500);
@@ -94,6 +95,63 @@ describe('reliability: hostile input', function () {
     const newAudit = await queryDb(d.dataDir, 'SELECT actor, action, subject FROM audit WHERE id > ?', [before.tables.audit as number]);
     expect(await snapshot(d), `data unchanged by refused requests; new audit entries: ${JSON.stringify(newAudit)}`).to.deep.equal(before);
     expect(d.output.filter((l) => /request failed|uncaught|unhandled/i.test(l)), 'no internal error in the log').to.deep.equal([]);
+  });
+});
+
+/** What phones (and whoever poses as one) ask the provisioning ports, with :params for hostile segments. */
+const PROVISIONING = [
+  '/SEP:mac.cnf.xml', '/SEP:mac.cnf.xml.sgn', '/CTLSEP:mac.tlv', '/ITLSEP:mac.tlv', '/ITLFile.tlv', '/dialplan.xml', '/DistinctiveRingList.xml',
+  '/:mac.cfg', '/:mac.xml', '/y000000000146.cfg', '/snom:model-:mac.htm', '/DeploymentService/LoginService', '/contact_dls.html/ContactDLS', '/:name',
+];
+
+describe('reliability: hostile input to the provisioning and WPI ports', function () {
+  this.timeout(90_000);
+  const seed = seedOf('fuzz-provisioning');
+  let d: TestDaemon;
+  afterEach(async () => d?.dispose());
+
+  it(`survives ${REQUESTS} hostile requests over HTTP, HTTPS and WPI without a 5xx or a change (seed ${seed})`, async () => {
+    // The per-source limit on misses would answer most of the run with 429 before any parser sees it.
+    const provisioning = { host: '127.0.0.1', httpPort: 0, httpsPort: 0, wpiPort: 0, missesPerMinute: 1_000_000 };
+    d = await TestDaemon.start({ config: { log: { level: 'info' }, dev: { clockControl: false }, provisioning } });
+    await d.installLicense({ quantities: { users: 10, 'devices.cisco': 2, 'devices.unify': 2 }, perUser: {} });
+    await d.request('POST', '/api/v1/users/import', { body: { users: [{ userName: 'desk1' }, { userName: 'desk2' }] } });
+    await addDevice(d, '00562B000001', 'cisco', 'CP-8845');
+    await assign(d, '00562B000001', 'desk1');
+    await addDevice(d, '001A2B3C4D5E', 'unify', 'CP600');
+    await assign(d, '001A2B3C4D5E', 'desk2');
+    const deviceSnapshot = async () => ({
+      devices: (await d.request('GET', '/api/v1/devices')).json.devices.map(({ lastSeen: _s, lastIp: _i, ...rest }: Record<string, unknown>) => rest),
+      rows: (await queryDb<{ n: number }>(d.dataDir, 'SELECT COUNT(*) AS n FROM devices'))[0]!.n,
+    });
+    const before = { ...(await snapshot(d)), ...(await deviceSnapshot()) };
+    const ports = [
+      { address: d.listeners.provisioning_http!, tls: false },
+      { address: d.listeners.provisioning_https!, tls: true },
+      { address: d.listeners.wpi!, tls: true },
+    ];
+    const rnd = mulberry32(seed);
+    const failures: string[] = [];
+    const statuses = new Map<string, number>();
+    const plan = Array.from({ length: REQUESTS }, () => ({ port: pick(rnd, ports), req: hostileRequest(rnd, { templates: PROVISIONING, auth: null, foreignLicense: '', hostHeader: pick(rnd, ['127.0.0.1', 'pbx.example', '']), xml: true }) }));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < plan.length) {
+          const i = next++;
+          const { port, req } = plan[i]!;
+          const reply = await rawExchange(port.address, req.bytes, { endAfterWrite: req.endAfterWrite, tls: port.tls });
+          const key = reply.status === null ? 'closed' : `${reply.status}`;
+          statuses.set(key, (statuses.get(key) ?? 0) + 1);
+          if (reply.status !== null && reply.status >= 500 && reply.status !== 503) failures.push(`#${i} ${port.tls ? 'tls ' : ''}${req.describe} → ${reply.head}`);
+        }
+      }),
+    );
+    console.log(`      fuzz statuses (seed ${seed}): ${[...statuses].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`);
+    expect(failures, `server errors for client mistakes:\n${d.output.filter((l) => /<3>/.test(l)).slice(0, 10).map((l) => l.slice(0, 300)).join('\n')}`).to.deep.equal([]);
+    expect((await d.request('GET', '/api/v1/status')).status, 'still answering').to.equal(200);
+    expect({ ...(await snapshot(d)), ...(await deviceSnapshot()) }, 'data unchanged by refused requests').to.deep.equal(before);
+    expect(d.output.filter((l) => /uncaught|unhandled/i.test(l)), 'no internal error in the log').to.deep.equal([]);
   });
 });
 

@@ -154,6 +154,8 @@ export function hostileRequest(
   const { body, contentType } =
     o.xml && rnd() < 0.5 ? { body: hostileXml(rnd), contentType: pick(rnd, ['text/xml; charset=utf-8', 'text/xml', 'application/xml', 'text/plain', 'text/xml; charset=utf-16']) } : hostileBody(rnd, o.foreignLicense);
   const headers: string[] = [`Host: ${o.hostHeader}`];
+  if (o.xml && rnd() < 0.6)
+    headers.push(`User-Agent: ${pick(rnd, ['OpenStage', 'Cisco-CP-8841-3PCC/11.3.7_1234 (zz)', 'Yealink W70B 146.85.0.20 zz:zz', 'Gigaset N870 IP PRO/83;', 'Snom-M900/', 'x'.repeat(8000), '', '\u00ff\u00fe'])}`);
   if (o.auth) headers.push(`Authorization: Bearer ${o.auth}`);
   else if (rnd() < 0.5) headers.push(pick(rnd, ['Authorization: Bearer x', 'Authorization: Basic YWRtaW46YWRtaW4=', 'Cookie: pbxd_session=abc; csrf=1', 'Authorization: Bearer ' + 'A'.repeat(5000), 'Authorization:']));
   if (contentType !== null && rnd() < 0.95) headers.push(`Content-Type: ${contentType}`);
