@@ -1,18 +1,26 @@
 /**
  * Start-up time (spawn → READY line) and resident memory of the real daemon
- * with a realistic data set (10,000 users holding per-user licenses, a license
- * of the same size), next to the same daemon on an empty database: the
- * reference shows what the data costs, not what Node costs.
+ * with a realistic data set (10,000 users holding per-user licenses, 10,000
+ * provisioned devices assigned to them, a license of the same size), next to
+ * the same daemon on an empty database: the reference shows what the data
+ * costs, not what Node costs. Then the memory of that daemon while all 10,000
+ * phones boot at once (the provisioning bench's storm), next to its idle memory.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Bench, BenchRow } from './report.js';
 import { TestDaemon, round } from './support.js';
+import { makePhones, preRegister, storm } from './provisioning.js';
 import { sleep } from '../test/support/daemon.js';
 
 const USERS = 10_000;
+const STORM_CONCURRENCY = 200;
+const phones = makePhones(USERS);
+const ciscoPhones = phones.filter((p) => p.vendor === 'cisco').length;
+/** Provisioning on ephemeral ports, without the per-source miss limit (all phones come from 127.0.0.1 here). */
+const config = { log: { level: 'warn' }, dev: { clockControl: false }, provisioning: { host: '127.0.0.1', httpPort: 0, httpsPort: 0, wpiPort: 0, missesPerMinute: 1_000_000 } };
 const STARTS = 7;
 const IDLE_MS = 1500;
 
@@ -30,16 +38,23 @@ export function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** A data folder with USERS users, each holding clientbundle, under a license of that size. */
+/**
+ * A data folder with USERS users, each with one assigned device (the
+ * provisioning bench's mix of phones, written straight into the database as
+ * that bench does) and holding clientbundle, under a license of that size.
+ */
 async function seed(dataDir: string): Promise<void> {
-  const d = await TestDaemon.start({ dataDir, config: { log: { level: 'warn' } } });
+  let d = await TestDaemon.start({ dataDir, config });
+  await d.installLicense({ quantities: { users: USERS + 10, 'devices.cisco': ciscoPhones, 'devices.unify': 10 }, perUser: { clientbundle: USERS, vap: 100 } });
+  await d.stop();
+  await preRegister(dataDir, phones);
+  d = await TestDaemon.start({ dataDir, config });
   try {
-    await d.installLicense({ quantities: { users: USERS, 'devices.cisco': USERS / 2, 'devices.unify': USERS / 2 }, perUser: { clientbundle: USERS, vap: 100 } });
-    const users = Array.from({ length: USERS }, (_, i) => ({ userName: `user${i}`, firstName: 'Bench', lastName: `User ${i}`, extension: String(10_000 + i) }));
-    const imp = await d.request('POST', '/api/v1/users/import', { body: { users } });
-    if (imp.status !== 200 || imp.json.created.length !== USERS) throw new Error(`seeding failed: ${imp.text.slice(0, 200)}`);
-    const assign = await d.request('POST', '/api/v1/user-licenses', { body: { changes: users.map((u) => ({ userName: u.userName, code: 'clientbundle', assigned: true })) } });
-    if (assign.status !== 200) throw new Error(`seeding failed: ${assign.text.slice(0, 200)}`);
+    const changes = phones.map((_, i) => ({ userName: `bench${i}`, code: 'clientbundle', assigned: true }));
+    const assign = await d.request('POST', '/api/v1/user-licenses', { body: { changes } });
+    if (assign.status !== 200 || assign.json.applied !== USERS) throw new Error(`seeding failed: ${assign.text.slice(0, 200)}`);
+    const devices = (await d.request('GET', '/api/v1/devices')).json.devices.length;
+    if (devices !== USERS) throw new Error(`seeding failed: ${devices} devices`);
   } finally {
     await d.stop();
   }
@@ -52,7 +67,7 @@ async function measure(dataDir: string): Promise<{ startMs: number; rss: number;
   const rss: number[] = [];
   for (let i = 0; i < STARTS; i++) {
     const t0 = performance.now();
-    const d = await TestDaemon.start({ dataDir, config: { log: { level: 'warn' } } });
+    const d = await TestDaemon.start({ dataDir, config });
     starts.push(performance.now() - t0);
     cpu.push(cpuMs(d.pid));
     // A first admin request, as the web UI would make, so the figure is of a daemon in use, not one never touched.
@@ -65,18 +80,42 @@ async function measure(dataDir: string): Promise<{ startMs: number; rss: number;
   return { startMs: median(starts), rss: median(rss), startsMs: starts.map((s) => Math.round(s)), cpu: median(cpu) };
 }
 
+/** The daemon's peak RSS while every phone boots at once, sampled every 50 ms. */
+async function stormMemory(dataDir: string, work: string): Promise<{ idle: number; peak: number; rps: number; p99: number; errors: number; requests: number }> {
+  const d = await TestDaemon.start({ dataDir, config });
+  try {
+    await d.status();
+    await sleep(IDLE_MS);
+    const idle = rssMiB(d.pid);
+    let peak = idle;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(d.pid))), 50);
+    try {
+      const s = await storm(work, d.listeners.provisioning_http!, phones, STORM_CONCURRENCY);
+      return { idle, peak, rps: s.rps, p99: s.p99, errors: s.errors, requests: s.requests };
+    } finally {
+      clearInterval(sampler);
+    }
+  } finally {
+    await d.stop();
+  }
+}
+
 export const bench: Bench = async () => {
   const full = mkdtempSync(join(tmpdir(), 'pbxd-bench-full-'));
   const empty = mkdtempSync(join(tmpdir(), 'pbxd-bench-empty-'));
+  const work = mkdtempSync(join(tmpdir(), 'pbxd-bench-storm-'));
+  chmodSync(work, 0o755);
   try {
     await seed(full);
     // The empty reference is started once first, so it is measured on a migrated database as the full one is.
-    await (await TestDaemon.start({ dataDir: empty, config: { log: { level: 'warn' } } })).stop();
+    await (await TestDaemon.start({ dataDir: empty, config })).stop();
     const ref = await measure(empty);
     const withData = await measure(full);
+    const st = await stormMemory(full, work);
+    const data = `${USERS} users with licenses, ${USERS} devices`;
     const rows: BenchRow[] = [
       {
-        name: `start-up to READY, ${USERS} users with licenses (median of ${STARTS})`,
+        name: `start-up to READY, ${data} (median of ${STARTS})`,
         value: round(withData.startMs),
         unit: 'ms',
         reference: { name: 'same daemon, empty database', value: round(ref.startMs) },
@@ -86,7 +125,7 @@ export const bench: Bench = async () => {
         notes: `spawn of node to the READY line; each start: ${withData.startsMs.join(', ')} ms; CPU time to READY ${withData.cpu} ms (empty: ${ref.cpu} ms); load average ${os.loadavg()[0]!.toFixed(1)}`,
       },
       {
-        name: `resident memory idle, ${USERS} users with licenses`,
+        name: `resident memory idle, ${data}`,
         value: round(withData.rss),
         unit: 'MiB',
         reference: { name: 'same daemon, empty database', value: round(ref.rss) },
@@ -95,11 +134,20 @@ export const bench: Bench = async () => {
         met: withData.rss < 150,
         notes: `VmRSS ${IDLE_MS / 1000} s after READY and one status request`,
       },
+      {
+        name: `resident memory under a boot storm of all ${USERS} phones`,
+        value: round(st.peak),
+        unit: 'MiB',
+        reference: { name: 'same daemon idle before the storm', value: round(st.idle) },
+        ratio: round(st.peak / st.idle, 2),
+        target: '< 150 MiB',
+        met: st.peak < 150,
+        notes: `peak VmRSS sampled every 50 ms; storm: ${st.requests} requests at concurrency ${STORM_CONCURRENCY}, ${Math.round(st.rps)} req/s, p99 ${round(st.p99)} ms, ${st.errors} errors (wrk, a new connection per request)`,
+      },
     ];
     return rows;
   } finally {
-    rmSync(full, { recursive: true, force: true });
-    rmSync(empty, { recursive: true, force: true });
+    for (const dir of [full, empty, work]) rmSync(dir, { recursive: true, force: true });
   }
 };
 
