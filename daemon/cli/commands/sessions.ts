@@ -1,4 +1,5 @@
 import { table, type Command } from '../command.js';
+import type { ClientToken as TokenRow } from '../../core/client-sessions.js';
 
 interface SessionRow {
   id: string;
@@ -10,14 +11,6 @@ interface SessionRow {
   via: string;
 }
 
-interface TokenRow {
-  id: number;
-  userName: string;
-  label: string;
-  createdAt: string;
-  createdBy: string;
-  lastUsedAt: string | null;
-}
 
 export const sessionCommands: Command[] = [
   {
