@@ -6,6 +6,9 @@
  * does (in the bench's process it would share one thread with 1,000 clients
  * and look slower than it is); the clients live in the bench's process for
  * both, so both pay the same client-side cost.
+ *
+ * Ratios are reference / value (lower is better here), as bench/report.ts says:
+ * above 1 the daemon does better than its reference.
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
@@ -123,7 +126,7 @@ export const bench: Bench = async () => {
           value: round(p50),
           unit: 'ms',
           reference: { name: `bare socket.io broadcast to ${n} clients`, value: round(refP50) },
-          ratio: round(p50 / refP50, 2),
+          ratio: round(refP50 / p50, 2),
           notes: `from the commit of a registration (its event's time) to arrival, ${ROUNDS} rounds; from sending the POST: p50 ${round(percentile(ours.fromRequest, 50))} ms (a durable commit under load included)`,
         },
         {
@@ -131,8 +134,8 @@ export const bench: Bench = async () => {
           value: round(max),
           unit: 'ms',
           reference: { name: `bare socket.io broadcast to ${n} clients`, value: round(refMax) },
-          ratio: round(max / refMax, 2),
-          ...(n === 1000 ? { target: '≤ 1.2× bare', met: max / refMax <= 1.2 } : {}),
+          ratio: round(refMax / max, 2),
+          ...(n === 1000 ? { target: 'within 1.2× the bare time (ratio ≥ 0.83)', met: max <= 1.2 * refMax } : {}),
           notes: `median over ${ROUNDS} rounds of the last socket's arrival (worst round ${round(ours.maxPerRound.at(-1)!)} ms, bare ${round(bare.maxPerRound.at(-1)!)} ms); ms resolution`,
         },
       );
