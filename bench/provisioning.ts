@@ -396,7 +396,7 @@ export const bench: Bench = async () => {
     try {
       mine = await storm(work, d.listeners.provisioning_http!, phones, concurrency, d['child'].pid);
       licensed = (await d.status()).codes.find((c: { code: string }) => c.code === 'devices.cisco').used;
-      if (process.env.BENCH_DEBUG) console.log('second storm (all licensed)', await storm(work, d.listeners.provisioning_http!, phones, concurrency));
+      if (process.env.BENCH_DEBUG) console.log('second storm (all licensed)', await storm(work, d.listeners.provisioning_http!, phones, concurrency, d['child'].pid));
       checked = await verify(d.listeners.provisioning_http!, phones);
     } finally {
       await d.stop();
