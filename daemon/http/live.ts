@@ -133,13 +133,10 @@ export class LiveUpdates implements Feature {
 
   private onEvent(e: BusEvent): void {
     if (NOT_FORWARDED.has(e.name)) return;
-    if (!STATUS_UNCHANGED.has(e.name)) this.snapshot = null;
-    // No client connected or connecting (engine.io counts those still in the handshake): nobody to
-    // tell, so a boot storm with no browser open costs no encoding and no status queries here.
-    if (!this.io || this.io.engine.clientsCount === 0) return;
     let list = this.pending.get(e.name);
     if (!list) this.pending.set(e.name, (list = []));
     list.push({ at: e.at, data: e.data });
+    if (!STATUS_UNCHANGED.has(e.name)) this.snapshot = null;
     this.timer ??= setTimeout(() => void this.flush(), this.batchMs);
   }
 
