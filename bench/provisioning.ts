@@ -14,7 +14,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sqlite3 from 'sqlite3';
@@ -160,6 +160,8 @@ const WARM_UP: Phone[] = Array.from({ length: 1000 }, (): Phone => ({
 
 interface Summary {
   requests: number;
+  /** CPU time (user + system) the server process spent per request of the storm, in µs; NaN if unknown. */
+  cpuUs: number;
   rps: number;
   p50: number;
   p99: number;
@@ -172,8 +174,23 @@ function wrkBinary(): string {
   return '/usr/bin/wrk';
 }
 
-async function storm(dir: string, address: string, phones: Phone[], concurrency: number, warmUp = true): Promise<Summary> {
-  if (warmUp) await storm(dir, address, WARM_UP, concurrency, false);
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux,
+ * 100 ticks a second): unlike requests/s it hardly moves when other work
+ * shares the machine, so it compares servers measured on a busy host.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+async function storm(dir: string, address: string, phones: Phone[], concurrency: number, pid?: number, warmUp = true): Promise<Summary> {
+  if (warmUp) await storm(dir, address, WARM_UP, concurrency, undefined, false);
+  const cpu0 = cpuSeconds(pid);
   const list = join(dir, 'requests.tsv');
   const script = join(dir, 'storm.lua');
   writeFileSync(list, phones.flatMap((p) => p.steps.map((s) => `${s.path}\t${s.headers['user-agent'] ?? ''}`)).join('\n') + '\n');
@@ -203,7 +220,7 @@ async function storm(dir: string, address: string, phones: Phone[], concurrency:
   // Socket errors, timeouts, unanswered requests and answers other than 200/404 (e.g. 503) are errors.
   // Which request got which status is checked by `verify` (wrk cannot tell them apart).
   const errors = r.other + r.socketErrors + Math.max(0, total - r.answered);
-  return { requests: r.answered, rps: r.answered / (r.us / 1e6), p50: r.p50 / 1000, p99: r.p99 / 1000, errors };
+  return { requests: r.answered, cpuUs: ((cpuSeconds(pid) - cpu0) / r.answered) * 1e6, rps: r.answered / (r.us / 1e6), p50: r.p50 / 1000, p99: r.p99 / 1000, errors };
 }
 
 /**
@@ -340,6 +357,22 @@ http {
   return { address: `127.0.0.1:${port}`, child };
 }
 
+/**
+ * BENCH_PROFILE=<dir>: the daemon writes a CPU profile of its whole run there
+ * (Node 20 refuses --cpu-prof in NODE_OPTIONS, so a preloaded inspector session does it).
+ */
+function profiler(work: string, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(work, 'profile.cjs');
+  writeFileSync(file, `
+    const s = new (require('node:inspector').Session)();
+    s.connect();
+    s.post('Profiler.enable');
+    s.post('Profiler.start');
+    process.on('exit', () => s.post('Profiler.stop', (e, r) => require('node:fs').writeFileSync(${JSON.stringify(dir)} + '/pbxd-' + process.pid + '.cpuprofile', JSON.stringify(r.profile))));`);
+  return file;
+}
+
 export const bench: Bench = async () => {
   const n = Number(process.env.BENCH_PHONES ?? 2000);
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 200);
@@ -356,14 +389,14 @@ export const bench: Bench = async () => {
     await d.installLicense({ quantities: { users: n + 10, 'devices.cisco': ciscoPhones, 'devices.unify': 10 } });
     await d.stop();
     await preRegister(dataDir, phones);
-    d = await TestDaemon.start({ config, dataDir, env: process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {} });
+    d = await TestDaemon.start({ config, dataDir, env: process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--require ${profiler(work, process.env.BENCH_PROFILE)}` } : {} });
     let mine: Summary;
     let licensed: number;
     let checked: { bodies: Map<string, Buffer>; wrong: number };
     try {
-      mine = await storm(work, d.listeners.provisioning_http!, phones, concurrency);
+      mine = await storm(work, d.listeners.provisioning_http!, phones, concurrency, d['child'].pid);
       licensed = (await d.status()).codes.find((c: { code: string }) => c.code === 'devices.cisco').used;
-      if (process.env.BENCH_DEBUG) console.log('second storm (all licensed)', await storm(work, d.listeners.provisioning_http!, phones, concurrency));
+      if (process.env.BENCH_DEBUG) console.log('second storm (all licensed)', await storm(work, d.listeners.provisioning_http!, phones, concurrency, d['child'].pid));
       checked = await verify(d.listeners.provisioning_http!, phones);
     } finally {
       await d.stop();
@@ -385,12 +418,12 @@ export const bench: Bench = async () => {
     const bare = await startBareNode(work, checked.bodies);
     let ceiling: Summary;
     try {
-      ceiling = await storm(work, bare.address, phones, concurrency);
+      ceiling = await storm(work, bare.address, phones, concurrency, bare.child.pid);
     } finally {
       bare.child.kill();
     }
 
-    const notes = `${n} phones, ${mine.requests} requests, concurrency ${concurrency}, new connection per request (wrk), each server warmed up with the same 3,000 MAC-less requests; ${licensed}/${ciscoPhones} Cisco licenses claimed during the storm`;
+    const notes = `${n} phones, ${mine.requests} requests, concurrency ${concurrency}, new connection per request (wrk), each server warmed up with the same 3,000 MAC-less requests; ${licensed}/${ciscoPhones} Cisco licenses claimed during the storm; daemon CPU ${mine.cpuUs.toFixed(0)} µs per request`;
     const vs = (value: number) => (ref ? { reference: { name: 'nginx static files', value } } : {});
     return [
       {
@@ -404,7 +437,7 @@ export const bench: Bench = async () => {
       {
         name: 'bare node:http from memory (platform ceiling)', value: Math.round(ceiling.rps), unit: 'req/s', ...vs(Math.round(ref?.rps ?? 0)),
         ...(ref ? { ratio: +(ceiling.rps / ref.rps).toFixed(2) } : {}),
-        notes: `same requests and bytes, no provisioning logic: p50 ${ceiling.p50.toFixed(1)} ms, p99 ${ceiling.p99.toFixed(1)} ms; the daemon reaches ${((mine.rps / ceiling.rps) * 100).toFixed(0)}% of it`,
+        notes: `same requests and bytes, no provisioning logic: p50 ${ceiling.p50.toFixed(1)} ms, p99 ${ceiling.p99.toFixed(1)} ms, CPU ${ceiling.cpuUs.toFixed(0)} µs per request; the daemon reaches ${((mine.rps / ceiling.rps) * 100).toFixed(0)}% of it`,
       },
     ] satisfies BenchRow[];
   } finally {

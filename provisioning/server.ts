@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Router } from 'express';
 import type { Core } from '../daemon/core/core.js';
+import { Counter, Histogram } from '../daemon/core/metrics.js';
 import type { Feature } from '../daemon/feature.js';
 import { Listener } from '../daemon/http/listener.js';
 import { devicesRoutes } from '../daemon/http/routes/devices.js';
@@ -42,6 +43,7 @@ export class ProvisioningServer implements Feature {
   private misses = new Map<string, number>();
   private missWindow = 0;
   private readonly servedNoted = new Map<string, number>();
+  private readonly recorders = new Map<string, Map<RequestOutcome, (ms: number) => void>>();
   /** WPI replies that omit mac-addr are matched to the phone by its connection. */
   private readonly wpiSockets = new WeakMap<Socket, string>();
   private timers: NodeJS.Timeout[] = [];
@@ -165,7 +167,29 @@ export class ProvisioningServer implements Feature {
     this.inFlight--;
     res.writeHead(status, headers ? { 'content-type': file.type, 'content-length': file.bytes, 'cache-control': 'no-store', ...headers } : { 'content-type': file.type, 'content-length': file.bytes, 'cache-control': 'no-store' });
     res.end(res.req.method === 'HEAD' ? undefined : file.body);
-    this.core.bus.emit('provisioning.request', { vendor: vendor ?? 'unknown', outcome, ms: performance.now() - t0 });
+    this.recorder(vendor ?? 'unknown', outcome)(performance.now() - t0);
+  }
+
+  /**
+   * Counts a request and its time in the core's provisioning series: bound
+   * once per vendor and outcome, so a request costs two increments, not a bus
+   * event (a Date, two emits, label keys) as `provisioning.request` would.
+   */
+  private recorder(vendor: string, outcome: RequestOutcome): (ms: number) => void {
+    let byOutcome = this.recorders.get(vendor);
+    if (!byOutcome) this.recorders.set(vendor, (byOutcome = new Map()));
+    let record = byOutcome.get(outcome);
+    if (!record) {
+      const count = this.core.metrics.get('pbxd_provisioning_requests_total');
+      const time = this.core.metrics.get('pbxd_provisioning_request_duration_seconds');
+      if (count instanceof Counter && time instanceof Histogram) {
+        const inc = count.bind({ vendor, outcome });
+        const observe = time.bind({ vendor });
+        record = (ms) => (inc(), observe(ms / 1000));
+      } else record = (ms) => this.core.bus.emit('provisioning.request', { vendor, outcome, ms }); // no core metrics registered
+      byOutcome.set(outcome, record);
+    }
+    return record;
   }
 
   private refuse(res: http.ServerResponse, t0: number, vendor: string | null, outcome: RequestOutcome, code: ProvCode, detail: string, headers?: Record<string, string>): void {

@@ -118,6 +118,8 @@ export function normalizeMac(raw: string): string | null {
   return s.replace(/[^0-9a-f]/g, '');
 }
 
+const seenAt = (s: { at: number } | undefined): string | undefined => (s ? new Date(s.at).toISOString() : undefined);
+
 function toRecord(r: DeviceRow): DeviceRecord {
   return {
     mac: r.mac, vendor: r.vendor, model: r.model, firmware: r.firmware, blocked: r.blocked === 1, userName: r.user_name, line: r.line,
@@ -156,7 +158,7 @@ export class Devices {
   private readonly held = new Map<string, number>();
   private readonly changeListeners: Array<(macs: string[], action: string) => void> = [];
   /** last_seen/last_ip not yet written: flushed in batches, not one write per request. */
-  private readonly seen = new Map<string, { at: string; ip: string; model: string; firmware: string }>();
+  private readonly seen = new Map<string, { at: number; ip: string; model: string; firmware: string }>();
   private readonly history: ProvisioningEvent[] = [];
   /** Claims waiting for the next batch (see decideClaims). */
   private readonly claims: Array<{ mac: string; resolve: (r: ClaimResult) => void; reject: (e: unknown) => void }> = [];
@@ -191,7 +193,7 @@ export class Devices {
       codes: (code) => Object.values(LICENSE_CODE).includes(code),
       holders: async (q, code, limit) => {
         const rows = await q.all<DeviceRow>('SELECT * FROM devices WHERE license_code = ? ORDER BY COALESCE(last_seen, licensed_at) LIMIT ?', [code, limit]);
-        return rows.map((r): Holder => ({ kind: 'device', id: r.mac, name: `${r.vendor} ${r.model} ${r.mac}${r.user_name ? ` (${r.user_name})` : ''}`.trim(), lastActive: this.seen.get(r.mac)?.at ?? r.last_seen }));
+        return rows.map((r): Holder => ({ kind: 'device', id: r.mac, name: `${r.vendor} ${r.model} ${r.mac}${r.user_name ? ` (${r.user_name})` : ''}`.trim(), lastActive: seenAt(this.seen.get(r.mac)) ?? r.last_seen }));
       },
       release: async (tx, holder, code, by) => {
         if (holder.kind !== 'device') return;
@@ -245,7 +247,7 @@ export class Devices {
   view(d: DeviceRecord): DeviceView {
     const seen = this.seen.get(d.mac);
     return {
-      mac: d.mac, vendor: d.vendor, model: seen?.model || d.model, firmware: seen?.firmware || d.firmware, lastSeen: seen?.at ?? d.lastSeen, lastIp: seen?.ip ?? d.lastIp,
+      mac: d.mac, vendor: d.vendor, model: seen?.model || d.model, firmware: seen?.firmware || d.firmware, lastSeen: seenAt(seen) ?? d.lastSeen, lastIp: seen?.ip ?? d.lastIp,
       userName: d.userName, line: d.userName ? d.line : null, displayName: d.userName ? d.displayName : null, licenseState: licenseStateOf(d),
       waitingSince: d.licenseCode ? null : d.waitingSince, licensedAt: d.licensedAt, createdAt: d.createdAt, source: d.source,
     };
@@ -512,7 +514,11 @@ export class Devices {
 
   /** Note that a device was seen, and with which model and firmware (written in batches by `flushSeen`). */
   touch(mac: string, ip: string, model = '', firmware = ''): void {
-    this.seen.set(mac, { at: new Date().toISOString(), ip, model: model.slice(0, 64), firmware: firmware.slice(0, 64) });
+    // Called for most provisioning requests: a number now, the ISO text only when written or shown.
+    const at = Date.now();
+    const s = this.seen.get(mac);
+    if (s && s.ip === ip && s.model === model && s.firmware === firmware) s.at = at;
+    else this.seen.set(mac, { at, ip, model: model.slice(0, 64), firmware: firmware.slice(0, 64) });
   }
 
   /** Write pending last_seen/last_ip in one transaction. Losing a few seconds of these in a crash is acceptable. */
@@ -521,7 +527,7 @@ export class Devices {
     const batch = [...this.seen];
     this.seen.clear();
     // One statement for the whole batch (a boot storm touches thousands of rows).
-    const json = JSON.stringify(batch.map(([m, s]) => [m, s.at, s.ip, s.model, s.firmware]));
+    const json = JSON.stringify(batch.map(([m, s]) => [m, seenAt(s), s.ip, s.model, s.firmware]));
     await this.store.write((tx) =>
       tx.run(`UPDATE devices SET last_seen = s.at, last_ip = s.ip,
                      model = COALESCE(NULLIF(s.model, ''), devices.model), firmware = COALESCE(NULLIF(s.firmware, ''), devices.firmware)
@@ -530,7 +536,7 @@ export class Devices {
     );
     for (const [mac, s] of batch) {
       const d = this.index.get(mac);
-      if (d) Object.assign(d, { lastSeen: s.at, lastIp: s.ip }, s.model ? { model: s.model } : {}, s.firmware ? { firmware: s.firmware } : {});
+      if (d) Object.assign(d, { lastSeen: seenAt(s), lastIp: s.ip }, s.model ? { model: s.model } : {}, s.firmware ? { firmware: s.firmware } : {});
     }
     return batch.length;
   }

@@ -9,8 +9,9 @@
  *   ['state'], async () => (await countByState()).map(([state, n]) => ({ labels: { state }, value: n })))`
  *   with state one of licensed, waiting, not_required, unassigned, blocked (always all five, 0 included).
  * - socket.io adapter: `pbxd_ui_sockets` (connected browser sockets).
- * - provisioning: nothing to do — it emits `provisioning.request` {vendor, outcome, ms} on the bus and
- *   `coreMetrics()` counts it (`pbxd_provisioning_requests_total`, `pbxd_provisioning_request_duration_seconds`).
+ * - provisioning: nothing to register — `coreMetrics()` owns `pbxd_provisioning_requests_total` and
+ *   `pbxd_provisioning_request_duration_seconds` and counts `provisioning.request` {vendor, outcome, ms} bus
+ *   events; the provisioning server itself records into them directly (`get` + `bind`: no event per request).
  * - scheduler: nothing to do — `job.finished` {name, ok} is counted as `pbxd_job_runs_total{job,result}`.
  */
 export type Labels = Record<string, string>;
@@ -21,7 +22,7 @@ export interface Sample {
 
 type Kind = 'counter' | 'gauge' | 'histogram';
 
-interface Metric {
+export interface Metric {
   readonly name: string;
   readonly help: string;
   readonly kind: Kind;
@@ -73,6 +74,15 @@ export class Counter implements Metric {
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
 
+  /** `inc` for one fixed series, its key made once (for hot paths). */
+  bind(labels: Labels = {}): (by?: number) => void {
+    const k = keyOf(this.labelNames, labels);
+    return (by = 1) => {
+      if (by < 0) throw new Error('a counter only goes up');
+      this.values.set(k, (this.values.get(k) ?? 0) + by);
+    };
+  }
+
   get(labels: Labels = {}): number {
     return this.values.get(keyOf(this.labelNames, labels)) ?? 0;
   }
@@ -122,12 +132,21 @@ export class Histogram implements Metric {
   ) {}
 
   observe(labels: Labels, value: number): void {
+    this.add(keyOf(this.labelNames, labels), value);
+  }
+
+  /** `observe` for one fixed series, its key made once (for hot paths). */
+  bind(labels: Labels = {}): (value: number) => void {
     const k = keyOf(this.labelNames, labels);
+    return (value) => this.add(k, value);
+  }
+
+  private add(k: string, value: number): void {
     let s = this.series.get(k);
     if (!s) this.series.set(k, (s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    this.buckets.forEach((le, i) => {
-      if (value <= le) s!.counts[i]!++;
-    });
+    const buckets = this.buckets;
+    const counts = s.counts;
+    for (let i = buckets.length - 1; i >= 0 && value <= buckets[i]!; i--) counts[i]!++;
     s.sum += value;
     s.count++;
   }
@@ -172,6 +191,11 @@ export class MetricsRegistry {
 
   histogram(name: string, help: string, labelNames: readonly string[] = [], buckets: readonly number[] = DEFAULT_BUCKETS): Histogram {
     return this.add(new Histogram(name, help, labelNames, [...buckets].sort((a, b) => a - b)), labelNames);
+  }
+
+  /** A registered metric by name (undefined if none), e.g. to `bind` a series owned elsewhere. */
+  get(name: string): Metric | undefined {
+    return this.metrics.get(name);
   }
 
   remove(name: string): void {
