@@ -46,7 +46,7 @@ export function cpuMs(pid: number): number {
  * provisioning bench's mix of phones, written straight into the database as
  * that bench does) and holding clientbundle, under a license of that size.
  */
-async function seed(dataDir: string): Promise<void> {
+export async function seed(dataDir: string): Promise<void> {
   let d = await TestDaemon.start({ dataDir, config });
   await d.installLicense({ quantities: { users: USERS + 10, 'devices.cisco': ciscoPhones, 'devices.unify': 10 }, perUser: { clientbundle: USERS, vap: 100 } });
   await d.stop();

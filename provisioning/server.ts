@@ -35,6 +35,7 @@ export class ProvisioningServer implements Feature {
   private readonly listeners: Listener[] = [];
   /** `<format>:<mac>` → the device's configuration, with its secret: served only after the checks in `serveConfig`. */
   private readonly cache = new Map<string, Rendered>();
+  private stopped = false;
   private readonly wpiWrite = new Map<string, DlsTemplate>();
   private common = new Map<string, Rendered>();
   private readonly refusals = new Map<string, { status: number; file: Rendered }>();
@@ -96,9 +97,36 @@ export class ProvisioningServer implements Feature {
     return r;
   }
 
+  /**
+   * Render every configuration ahead, in slices after the listeners are up, so
+   * 10,000 devices do not hold back READY (about 300 ms of XML building). A
+   * request that comes before its device's turn renders it on the spot.
+   */
+  private renderAheadInBackground(): void {
+    const macs = [...this.devices.all()].map((d) => d.mac);
+    let i = 0;
+    const slice = () => {
+      for (const end = Math.min(i + 500, macs.length); i < end; i++) {
+        const d = this.devices.get(macs[i]!);
+        if (d && !this.isRendered(d)) this.render(d);
+      }
+      if (i < macs.length && !this.stopped) setImmediate(slice);
+    };
+    setImmediate(slice);
+  }
+
+  private isRendered(d: DeviceRecord): boolean {
+    return d.vendor === 'unify' ? this.wpiWrite.has(d.mac) : this.cache.has(`${this.format(d)}:${d.mac}`);
+  }
+
+  /** The WriteItems of an assigned, unblocked Unify phone (rendered ahead, or now). */
+  private wpiTemplate(d: DeviceRecord): DlsTemplate | undefined {
+    if (!this.wpiWrite.has(d.mac)) this.render(d);
+    return this.wpiWrite.get(d.mac);
+  }
+
   async start(): Promise<Record<string, string>> {
     this.loadSettings();
-    for (const d of this.devices.all()) this.render(d);
     this.devices.onChange((macs, action) => {
       if (action === 'licensed' || action === 'waiting') return; // the configuration itself is unchanged
       for (const mac of macs) {
@@ -132,7 +160,8 @@ export class ProvisioningServer implements Feature {
       wpi: await wpi.listenTcp(this.cfg.host, this.cfg.wpiPort),
     };
     this.timers.push(setInterval(() => void this.flush(), SEEN_FLUSH_MS).unref());
-    this.core.log.info('provisioning listening', { ...bound, certificate: tls.origin, devices: this.cache.size + this.wpiWrite.size });
+    this.renderAheadInBackground();
+    this.core.log.info('provisioning listening', { ...bound, certificate: tls.origin, devices: this.devices.size });
     return bound;
   }
 
@@ -154,6 +183,7 @@ export class ProvisioningServer implements Feature {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     for (const u of this.unsubscribe) u();
     this.core.metrics.remove('pbxd_devices');
@@ -395,7 +425,7 @@ export class ProvisioningServer implements Feature {
     const proceed = (newly: boolean) => {
       const dev = this.devices.get(d.mac) ?? d;
       if (!isReply) return this.reply(res, t0, 'unify', 'served', 200, READ_ALL_ITEMS.with(msg.nonce));
-      const tpl = this.wpiWrite.get(dev.mac);
+      const tpl = this.wpiTemplate(dev);
       if (!tpl) return this.reply(res, t0, 'unify', 'rejected', 200, CLEAN_UP.with(msg.nonce));
       this.reply(res, t0, 'unify', 'served', 200, tpl.with(msg.nonce));
       this.noteServed(dev, ip, newly);

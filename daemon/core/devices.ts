@@ -244,6 +244,10 @@ export class Devices {
     return this.index.values();
   }
 
+  get size(): number {
+    return this.index.size;
+  }
+
   view(d: DeviceRecord): DeviceView {
     const seen = this.seen.get(d.mac);
     return {
