@@ -1,36 +1,8 @@
 // Auto attendants (open/closed live, next switch) and SIP trunks (channels), each with used/total
-// from the license. Texts live here (not in i18n/*.json) so this page merges without touching them.
-import { api, debounce, el, lang, refusalView, replace } from '../lib.js';
+// from the license. Texts: resources.* in web/i18n/<lang>.json.
+import { api, debounce, el, lang, refusalView, replace, t } from '../lib.js';
 
-const TEXT = {
-  en: {
-    title: 'Auto attendants and SIP trunks',
-    attendants: 'Auto attendants ({used} of {total} licensed)',
-    trunks: 'SIP trunks ({used} of {total} licensed channels configured)',
-    name: 'Name', numbers: 'Numbers', state: 'Now', since: 'Since (local)', next: 'Next switch (local)', zone: 'Time zone',
-    registrar: 'Registrar', username: 'User name', password: 'Password', channels: 'Channels', actions: '',
-    open: 'OPEN', closed: 'CLOSED', never: 'never', set: 'set', delete: 'Delete', save: 'Save', add: 'Add',
-    noneAa: 'No auto attendants yet.', noneTrunk: 'No SIP trunks yet.',
-    newAa: 'New auto attendant', newTrunk: 'New SIP trunk', days: 'Open on', from: 'from', to: 'to',
-    holidays: 'Closed days (YYYY-MM-DD, comma-separated)', greeting: 'In hours: greeting', forward: 'Out of hours: forward to',
-    numbersHint: 'comma-separated', switched: '{name} is now {state}',
-    weekdays: { mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat', sun: 'Sun' },
-  },
-  de: {
-    title: 'Automatische Vermittlungen und SIP-Trunks',
-    attendants: 'Automatische Vermittlungen ({used} von {total} lizenziert)',
-    trunks: 'SIP-Trunks ({used} von {total} lizenzierten Kanälen konfiguriert)',
-    name: 'Name', numbers: 'Rufnummern', state: 'Jetzt', since: 'Seit (Ortszeit)', next: 'Nächster Wechsel (Ortszeit)', zone: 'Zeitzone',
-    registrar: 'Registrar', username: 'Benutzername', password: 'Passwort', channels: 'Kanäle', actions: '',
-    open: 'GEÖFFNET', closed: 'GESCHLOSSEN', never: 'nie', set: 'gesetzt', delete: 'Löschen', save: 'Speichern', add: 'Hinzufügen',
-    noneAa: 'Noch keine automatische Vermittlung.', noneTrunk: 'Noch keine SIP-Trunks.',
-    newAa: 'Neue automatische Vermittlung', newTrunk: 'Neuer SIP-Trunk', days: 'Geöffnet am', from: 'von', to: 'bis',
-    holidays: 'Geschlossene Tage (JJJJ-MM-TT, durch Komma getrennt)', greeting: 'In den Geschäftszeiten: Ansage', forward: 'Außerhalb: weiterleiten an',
-    numbersHint: 'durch Komma getrennt', switched: '{name} ist jetzt {state}',
-    weekdays: { mon: 'Mo', tue: 'Di', wed: 'Mi', thu: 'Do', fri: 'Fr', sat: 'Sa', sun: 'So' },
-  },
-};
-const tx = (key, vars = {}) => String((TEXT[lang] ?? TEXT.en)[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
+const tx = (key, vars = {}) => t(`resources.${key}`, vars);
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 /** A time as the attendant's callers see it: in its own time zone. */
 const local = (iso, timeZone) => new Date(iso).toLocaleString(lang, { timeZone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
@@ -90,7 +62,7 @@ export function mount(main) {
     } },
     el('h3', {}, tx('newAa')),
     el('div', {}, field('aa-name', tx('name'), name), ' ', field('aa-numbers', tx('numbers'), numbers), ' ', field('aa-zone', tx('zone'), zone)),
-    el('div', {}, tx('days'), ' ', WEEKDAYS.map((d) => el('span', { class: 'day' }, days[d], el('label', { for: `aa-day-${d}` }, (TEXT[lang] ?? TEXT.en).weekdays[d]), ' ')),
+    el('div', {}, tx('days'), ' ', WEEKDAYS.map((d) => el('span', { class: 'day' }, days[d], el('label', { for: `aa-day-${d}` }, tx(`weekday.${d}`)), ' ')),
       ' · ', field('aa-from', tx('from'), from), ' ', field('aa-to', tx('to'), to)),
     el('div', {}, field('aa-holidays', tx('holidays'), holidays)),
     el('div', {}, field('aa-greeting', tx('greeting'), greeting), ' ', field('aa-forward', tx('forward'), forward), ' ',
