@@ -177,10 +177,13 @@ export class UserDirectory {
   /** Seats in force and in use, overall and per tenant pool, as seen inside a write. */
   private async seatState(tx: Pick<Tx, 'get' | 'all'>) {
     const total = this.licensing.quotas().quantities.users ?? 0;
-    const used = (await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM users WHERE status = 'active' AND builtin = 0"))!.n;
-    const pools = await tx.all<{ id: number; name: string; seats: number; used: number }>(
-      `SELECT t.id, t.name, t.seats, (SELECT COUNT(*) FROM users u WHERE u.tenant_id = t.id AND u.status = 'active' AND u.builtin = 0) AS used FROM tenants t`,
+    // One round trip: the pools, then a row (id NULL) with the seats used overall.
+    const rows = await tx.all<{ id: number | null; name: string; seats: number; used: number }>(
+      `SELECT t.id, t.name, t.seats, (SELECT COUNT(*) FROM users u WHERE u.tenant_id = t.id AND u.status = 'active' AND u.builtin = 0) AS used FROM tenants t
+       UNION ALL SELECT NULL, '', 0, (SELECT COUNT(*) FROM users WHERE status = 'active' AND builtin = 0)`,
     );
+    const pools = rows.filter((r): r is typeof r & { id: number } => r.id !== null);
+    const used = rows.find((r) => r.id === null)!.used;
     const pooled = pools.reduce((s, p) => s + p.seats, 0);
     const unpooledUsed = used - pools.reduce((s, p) => s + p.used, 0);
     return { total, used, pools: new Map(pools.map((p) => [p.id, p])), unpooledFree: Math.max(0, total - pooled) - unpooledUsed };
@@ -227,7 +230,8 @@ export class UserDirectory {
       if (await tx.get('SELECT 1 FROM users WHERE user_name = ?', [u.userName])) throw coreRefuse('REQ_CONFLICT', { what: `User ${u.userName}` });
       const tenantId = await this.tenantId(tx, u.tenant, false);
       await this.checkExtension(tx, u.extension, u.userName);
-      const refusal = this.takeSeat(await this.seatState(tx), tenantId);
+      const seats = await this.seatState(tx);
+      const refusal = this.takeSeat(seats, tenantId);
       if (refusal) throw refusal;
       const now = this.clock.now().toISOString();
       await tx.run(
@@ -236,7 +240,7 @@ export class UserDirectory {
       );
       await this.audit.append(tx, by, 'user.register', u.userName, { tenant: u.tenant ?? null, extension: u.extension ?? null });
       this.changed(tx, 'created', [u.userName]);
-      return toUser((await tx.get<UserRow>(`${USER_SELECT} WHERE u.user_name = ?`, [u.userName]))!);
+      return { userName: u.userName, firstName: u.firstName ?? '', lastName: u.lastName ?? '', tenant: tenantId === null ? null : seats.pools.get(tenantId)!.name, extension: u.extension ?? null, status: 'active', builtin: false, createdAt: now, lastActiveAt: null } satisfies User;
     });
   }
 
