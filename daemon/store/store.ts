@@ -200,9 +200,9 @@ export class Store {
         afterCommit: (fn) => void after.push(fn),
       };
       try {
-        await w.exec('SAVEPOINT one_write');
+        await w.run('SAVEPOINT one_write'); // prepared once, like every statement (exec prepares each time)
         const value = await p.work(tx);
-        await w.exec('RELEASE one_write');
+        await w.run('RELEASE one_write');
         outcomes.push({ ok: true, value, after });
       } catch (error) {
         try {
