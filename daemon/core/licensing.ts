@@ -89,11 +89,14 @@ export interface OveruseReport {
 }
 
 /**
- * Server codes that status and every license diff list even when the license in
- * force does not name them: after a fall to Entry what exists is still counted,
- * and a new file that does not cover it is an over-use like any other.
+ * The server codes to list: those of the license, and every code a feature
+ * counts (its usage provider reports it, even at 0). So after a fall to Entry
+ * what exists is still counted, and a new file that does not name a code in
+ * use is an over-use like any other — without licensing knowing the features.
  */
-const COUNTED_SERVER_CODES = ['users', 'devices.cisco', 'devices.unify', 'autoattendants', 'trunkchannels'];
+function serverCodes(used: Record<string, number>, perUser: Set<string>, ...licensed: Array<Record<string, number>>): Set<string> {
+  return new Set([...Object.keys(ENTRY_QUANTITIES), ...licensed.flatMap((q) => Object.keys(q)), ...Object.keys(used).filter((c) => !perUser.has(c))]);
+}
 
 /** How many holders of an over-used code are listed (and the plan draws from). */
 const HOLDERS_LISTED = 200;
@@ -272,8 +275,8 @@ export class Licensing {
     const { quantities, perUser } = this.quotas();
     const p = this.current?.payload ?? null;
     const line = (code: string, scope: CodeScope, total: number): CodeLine => ({ code, scope, label: labelOf(code, p), used: used[code] ?? 0, total });
-    const serverCodes = new Set([...COUNTED_SERVER_CODES, ...Object.keys(quantities)]);
-    return [...[...serverCodes].map((c) => line(c, 'server', quantities[c] ?? 0)), ...Object.keys(perUser).map((c) => line(c, 'user', perUser[c] ?? 0))];
+    const server = serverCodes(used, new Set(Object.keys(perUser)), quantities);
+    return [...[...server].map((c) => line(c, 'server', quantities[c] ?? 0)), ...Object.keys(perUser).map((c) => line(c, 'user', perUser[c] ?? 0))];
   }
 
   /** Code by code: what the license in force grants, what `next` grants, what is used, what must go. */
@@ -286,7 +289,7 @@ export class Licensing {
       const u = used[code] ?? 0;
       out.push({ code, scope, label: labelOf(code, next ?? this.current?.payload), old: oldN, new: newN, used: u, toRemove: Math.max(0, u - newN) });
     };
-    for (const c of new Set([...COUNTED_SERVER_CODES, ...Object.keys(cur.quantities), ...Object.keys(nextQ)])) add(c, 'server', cur.quantities[c] ?? 0, nextQ[c] ?? 0);
+    for (const c of serverCodes(used, new Set([...Object.keys(cur.perUser), ...Object.keys(nextU)]), cur.quantities, nextQ)) add(c, 'server', cur.quantities[c] ?? 0, nextQ[c] ?? 0);
     for (const c of new Set([...Object.keys(cur.perUser), ...Object.keys(nextU)])) add(c, 'user', cur.perUser[c] ?? 0, nextU[c] ?? 0);
     return out;
   }
