@@ -22,7 +22,8 @@ export async function checkPassword(password: string, stored: string): Promise<b
   return timingSafeEqual(got, expected);
 }
 
-const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
+/** Only this hash of a token is stored (admin sessions and API tokens, client tokens). */
+export const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export interface Principal {
   admin: string;

@@ -1,11 +1,11 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Store } from '../store/store.js';
 import type { Clock } from './clock.js';
 import type { EventBus } from './events.js';
 import type { AuditLog } from './audit.js';
 import type { Licensing } from './licensing.js';
 import type { Logger } from './log.js';
-import { checkPassword, hashPassword } from './admins.js';
+import { checkPassword, hashPassword, tokenHash } from './admins.js';
 import { defineRefusals, entry, fixed, refuse as coreRefuse, type Refusal } from './refusal.js';
 
 /** The clients that open a session for a user, and the per-user code each needs. */
@@ -126,7 +126,6 @@ export interface ClientSessionOptions {
 }
 
 const TOKEN_PREFIX = 'pbxc_';
-const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 const nameKey = (userName: string) => userName.toLowerCase();
 
 /**
