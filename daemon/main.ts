@@ -107,7 +107,7 @@ export class Daemon {
     const autoAttendants = new AutoAttendants(store, systemTime, bus, audit, licensing);
     const sipTrunks = new SipTrunks(store, clock, bus, audit, licensing);
     const jobs = new JobRegistry(bus, this.log.child({ component: 'jobs' }), () => clock.now());
-    const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, devices: () => devices });
+    const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, devices });
     const metrics = new MetricsRegistry();
     const health = new HealthChecks();
     const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, devices, clientSessions, autoAttendants, sipTrunks, jobs, lifecycle, metrics, health, systemId, build };

@@ -27,7 +27,7 @@ export interface LifecycleDeps {
   jobs: JobRegistry;
   systemId: string;
   /** Looked up at run time: the device service may be added to the core after this is built. */
-  devices: () => StaleDeviceReleaser | undefined;
+  devices: StaleDeviceReleaser;
 }
 
 /**
@@ -107,10 +107,8 @@ export class Lifecycle {
   }
 
   async releaseStaleDevices(): Promise<string> {
-    const devices = this.d.devices();
-    if (!devices?.releaseStale) return 'no device service';
     const days = this.config.jobs.staleDevices.days;
-    const macs = await devices.releaseStale(days, 'scheduler');
+    const macs = await this.d.devices.releaseStale(days, 'scheduler');
     for (const mac of macs) {
       this.d.bus.emit('device.staleReleased', { mac, days });
       this.d.log.notice('released the support license of a device not seen for a long time', { mac, days });
