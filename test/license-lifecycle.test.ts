@@ -1,22 +1,6 @@
 import { expect } from 'chai';
-import sqlite3 from 'sqlite3';
-import { join } from 'node:path';
-import { TestDaemon, sleep } from './support/daemon.js';
-
-const DAY = 86400_000;
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-
-function integrityCheck(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.all('PRAGMA integrity_check', (e, rows: Array<{ integrity_check: string }>) => {
-        db.close();
-        e ? reject(e) : resolve(rows.map((r) => r.integrity_check).join(';'));
-      });
-    });
-  });
-}
+import { DAY, TestDaemon, iso, sleep } from './support/daemon.js';
+import { integrityCheck, queryDb } from './support/reliability.js';
 
 describe('license modes over time, restarts and crashes', function () {
   this.timeout(120_000);
@@ -83,18 +67,14 @@ describe('license modes over time, restarts and crashes', function () {
         const before = (await d.status().catch(() => null))?.licenseId;
         await d.kill('SIGKILL');
         await Promise.all(inflight);
-        expect(await integrityCheck(join(d.dataDir, 'pbxd.db'))).to.equal('ok');
+        expect(await integrityCheck(d.dataDir)).to.equal('ok');
         d = await TestDaemon.start({ dataDir: d.dataDir });
         const s = await d.status();
         expect(['LIC-OLD', ...candidates.map((_, i) => `LIC-NEW-${i}`)]).to.include(s.licenseId);
         if (before) expect(s.licenseId === before || s.licenseId.startsWith('LIC-NEW')).to.equal(true);
         expect(s.mode).to.equal('licensed');
-        const active = await new Promise<number>((resolve, reject) => {
-          const db = new sqlite3.Database(join(d.dataDir, 'pbxd.db'), sqlite3.OPEN_READONLY, () =>
-            db.get("SELECT COUNT(*) AS n FROM licenses WHERE state = 'active'", (e, row: { n: number }) => (db.close(), e ? reject(e) : resolve(row.n))),
-          );
-        });
-        expect(active).to.equal(1);
+        const [active] = await queryDb<{ n: number }>(d.dataDir, "SELECT COUNT(*) AS n FROM licenses WHERE state = 'active'");
+        expect(active!.n).to.equal(1);
         expect((await d.request('GET', '/api/v1/audit/verify')).json.ok).to.equal(true);
       }
     } finally {

@@ -2,13 +2,11 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestDaemon } from './support/daemon.js';
+import { DAY, TestDaemon, iso } from './support/daemon.js';
 import { createCa, issueLicense, loadSigner, payloadFromSpec, signPayload } from '../tools/license-issuer.js';
 import { DEVELOPMENT_ROOT, LicenseVerifier } from '../daemon/license/verifier.js';
 import { isRefusal } from '../daemon/core/refusal.js';
 
-const DAY = 86400_000;
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 describe('license file verification', function () {
   this.timeout(60_000);

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import { TestDaemon, sleep } from './support/daemon.js';
+import { DAY, TestDaemon, iso, sleep } from './support/daemon.js';
 import { countsInDb, int, mulberry32, post, queryDb, seedOf, usage, type Random } from './support/reliability.js';
 import { addDevice, assign, prov } from './support/provisioning.js';
 
-const DAY = 86400_000;
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 const shuffle = <T>(rnd: Random, xs: T[]) => {
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));

@@ -194,3 +194,7 @@ export class TestDaemon {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const DAY = 24 * 3600_000;
+/** A UTC time as license files carry it (whole seconds). */
+export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');

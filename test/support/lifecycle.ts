@@ -6,8 +6,7 @@ import { activationHandler, type RequestKeyEntry } from '../../tools/activation-
 import { encodeLicenseFile, parseLicenseFile } from '../../daemon/license/format.js';
 import type { TestDaemon } from './daemon.js';
 
-export const DAY = 24 * 3600_000;
-export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+export { DAY, iso } from './daemon.js';
 
 /**
  * The development activation server's protocol handler on 127.0.0.1:0, with
