@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { TestDaemon } from './support/daemon.js';
+import { queryDb } from './support/reliability.js';
 
 const DAY = 86400_000;
 const codesOf = (s: any) => Object.fromEntries(s.codes.map((c: any) => [c.code, c]));
@@ -87,6 +88,29 @@ describe('users, seats and per-user licenses', function () {
     expect((await register('free8')).json.error.code).to.equal('SEATS_EXHAUSTED');
     const t = await d.request('GET', '/api/v1/tenants');
     expect(t.json.tenants).to.deep.equal([{ name: 'Acme', seats: 2, used: 2, pending: 0 }]);
+  });
+
+  it('keeps the seats in use true through registration, import, approval, tenant moves and deletion', async () => {
+    await d.installLicense({ quantities: { users: 6, 'devices.cisco': 0, 'devices.unify': 0 }, perUser: {} });
+    await d.request('PUT', '/api/v1/tenants/Acme', { body: { seats: 3 } });
+    await d.request('PUT', '/api/v1/tenants/Globex', { body: { seats: 1 } });
+    expect((await register('a1', { tenant: 'Acme' })).status).to.equal(201);
+    expect((await register('n1')).status).to.equal(201);
+    await d.request('POST', '/api/v1/users/import', { body: { users: [{ userName: 'a2', tenant: 'Acme' }, { userName: 'g1', tenant: 'Globex' }, { userName: 'g2', tenant: 'Globex' }, { userName: 'n2' }, { userName: 'n3' }] } });
+    expect((await d.request('PATCH', '/api/v1/users/a1', { body: { tenant: 'Globex' } })).json.error.code, 'Globex is full').to.equal('TENANT_SEATS_EXHAUSTED');
+    expect((await d.request('PATCH', '/api/v1/users/n1', { body: { tenant: 'Acme' } })).status).to.equal(200);
+    expect((await d.request('DELETE', '/api/v1/users/g1')).status).to.equal(200);
+    expect((await d.request('POST', '/api/v1/users/approve', { body: { all: true } })).json.approved).to.deep.equal(['g2', 'n3']);
+
+    // What the daemon shows must be what the database holds, counted row by row.
+    const counted = await queryDb<{ tenant: string | null; n: number }>(d.dataDir, "SELECT t.name AS tenant, COUNT(*) AS n FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id WHERE u.status = 'active' AND u.builtin = 0 GROUP BY t.name ORDER BY t.name");
+    expect(counted).to.deep.equal([{ tenant: null, n: 2 }, { tenant: 'Acme', n: 3 }, { tenant: 'Globex', n: 1 }]);
+    expect(codesOf(await d.status()).users).to.include({ used: 6, total: 6 });
+    expect((await d.request('GET', '/api/v1/tenants')).json.tenants).to.deep.equal([
+      { name: 'Acme', seats: 3, used: 3, pending: 0 },
+      { name: 'Globex', seats: 1, used: 1, pending: 0 },
+    ]);
+    expect((await register('n9')).json.error.message).to.equal('6 of 6 user seats in use.');
   });
 
   it('applies a per-user license batch all or nothing and names each code it would exceed', async () => {

@@ -32,6 +32,10 @@ export interface Principal {
   csrf?: string;
 }
 
+/** A remembered token is looked up again after this long (a safety net; every revocation here evicts it at once). */
+const TOKEN_RECHECK_MS = 30_000;
+const TOKENS_KEPT = 1000;
+
 /** The one local principal: whoever can open the control socket (its file mode is the access control). */
 export const LOCAL_CLI: Principal = { admin: 'root@cli', kind: 'local' };
 
@@ -42,6 +46,12 @@ export const LOCAL_CLI: Principal = { admin: 'root@cli', kind: 'local' };
  */
 export class AdminAccounts {
   private readonly failures = new Map<string, number[]>();
+  /**
+   * Tokens seen recently (by hash), so a busy API client costs no query per
+   * request. Every way a token ends (logout, password change) goes through
+   * this class and evicts it; expiry is checked on every use.
+   */
+  private readonly recentTokens = new Map<string, { principal: Principal; expiresAt: Date | null; seenAt: number }>();
   /** A dummy hash so a login for an unknown name takes as long as for a known one. */
   private dummyHash: Promise<string> = hashPassword(randomBytes(8).toString('hex'));
 
@@ -76,6 +86,7 @@ export class AdminAccounts {
       if (existing) {
         await tx.run('UPDATE admins SET password_hash = ?, password_changed_at = ? WHERE id = ?', [hash, now, existing.id]);
         await tx.run('DELETE FROM admin_tokens WHERE admin_id = ?', [existing.id]);
+        tx.afterCommit(() => this.forgetTokensOf(name));
       } else {
         await tx.run('INSERT INTO admins (name, password_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?)', [name, hash, now, now]);
       }
@@ -131,16 +142,31 @@ export class AdminAccounts {
 
   async authenticate(token: string): Promise<Principal | null> {
     if (!token) return null;
+    const hash = tokenHash(token);
+    const now = this.clock.now();
+    const seen = this.recentTokens.get(hash);
+    if (seen && Date.now() - seen.seenAt < TOKEN_RECHECK_MS) return seen.expiresAt && seen.expiresAt <= now ? null : seen.principal;
     const row = await this.store.get<{ name: string; kind: 'session' | 'api'; csrf: string; expires_at: string | null }>(
       'SELECT a.name, t.kind, t.csrf, t.expires_at FROM admin_tokens t JOIN admins a ON a.id = t.admin_id WHERE t.token_hash = ?',
-      [tokenHash(token)],
+      [hash],
     );
     if (!row) return null;
-    if (row.expires_at && new Date(row.expires_at) <= this.clock.now()) return null;
-    return { admin: row.name, kind: row.kind, csrf: row.csrf };
+    const principal: Principal = { admin: row.name, kind: row.kind, csrf: row.csrf };
+    const expiresAt = row.expires_at ? new Date(row.expires_at) : null;
+    if (this.recentTokens.size >= TOKENS_KEPT) this.recentTokens.clear();
+    this.recentTokens.set(hash, { principal, expiresAt, seenAt: Date.now() });
+    return expiresAt && expiresAt <= now ? null : principal;
   }
 
   async logout(token: string): Promise<void> {
-    await this.store.write((tx) => tx.run('DELETE FROM admin_tokens WHERE token_hash = ?', [tokenHash(token)]));
+    const hash = tokenHash(token);
+    await this.store.write(async (tx) => {
+      await tx.run('DELETE FROM admin_tokens WHERE token_hash = ?', [hash]);
+      tx.afterCommit(() => this.recentTokens.delete(hash));
+    });
+  }
+
+  private forgetTokensOf(admin: string): void {
+    for (const [hash, t] of this.recentTokens) if (t.principal.admin === admin) this.recentTokens.delete(hash);
   }
 }

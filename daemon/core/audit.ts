@@ -52,8 +52,13 @@ export class AuditLog {
     private readonly bus: EventBus,
   ) {}
 
+  /** The newest row as this process wrote it; null = read it from the table (at start, after a rollback). */
+  private head: { id: number; hash: string } | null = null;
+
   async append(tx: Tx, actor: string, action: string, subject: string, details: Record<string, unknown> = {}): Promise<void> {
-    const head = await tx.get<{ id: number; hash: string }>('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1');
+    // Every audit row is written by this object inside the one write queue, so the
+    // head it remembers is the table's, unless the write it came from was rolled back.
+    const head = this.head ?? (await tx.get<{ id: number; hash: string }>('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1'));
     const row = {
       id: (head?.id ?? 0) + 1,
       at: this.clock.now().toISOString(),
@@ -67,7 +72,13 @@ export class AuditLog {
     await tx.run('INSERT INTO audit (id, at, actor, action, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
       row.id, row.at, row.actor, row.action, row.subject, row.details, row.prev_hash, hash,
     ]);
-    await tx.run("INSERT INTO meta (key, value) VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [`${row.id}:${hash}`]);
+    this.head = { id: row.id, hash };
+    tx.onRollback(() => (this.head = null));
+    // The head kept in meta (what `verify` compares the last row with) is set once per group commit.
+    tx.beforeCommit('audit.head', (t) =>
+      t.run(`INSERT INTO meta (key, value) SELECT 'audit_head', id || ':' || hash FROM audit WHERE id = (SELECT MAX(id) FROM audit)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
+    );
     tx.afterCommit(() => this.bus.emit('audit.appended', { id: row.id, action, actor }));
   }
 

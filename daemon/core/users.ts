@@ -144,7 +144,7 @@ export class UserDirectory {
   ) {
     licensing.addUsageProvider(async (q) => {
       const used: Record<string, number> = {};
-      const seats = await q.get<{ n: number }>("SELECT COUNT(*) AS n FROM users WHERE status = 'active' AND builtin = 0");
+      const seats = await q.get<{ n: number }>('SELECT COALESCE(SUM(used), 0) AS n FROM seats_used');
       used.users = seats?.n ?? 0;
       for (const r of await q.all<{ code: string; n: number }>('SELECT code, COUNT(*) AS n FROM user_licenses WHERE suspended = 0 GROUP BY code')) used[r.code] = r.n;
       return used;
@@ -174,19 +174,33 @@ export class UserDirectory {
 
   // ── seats ──
 
-  /** Seats in force and in use, overall and per tenant pool, as seen inside a write. */
-  private async seatState(tx: Pick<Tx, 'get' | 'all'>) {
+  /**
+   * Seats in force and in use, overall and per tenant pool, as seen inside a
+   * write; with `userName`, also whether that name and `extension` are taken
+   * (a registration's checks in one round trip).
+   */
+  private async seatState(tx: Pick<Tx, 'get' | 'all'>, userName = '', extension: string | null = null) {
     const total = this.licensing.quotas().quantities.users ?? 0;
-    // One round trip: the pools, then a row (id NULL) with the seats used overall.
-    const rows = await tx.all<{ id: number | null; name: string; seats: number; used: number }>(
-      `SELECT t.id, t.name, t.seats, (SELECT COUNT(*) FROM users u WHERE u.tenant_id = t.id AND u.status = 'active' AND u.builtin = 0) AS used FROM tenants t
-       UNION ALL SELECT NULL, '', 0, (SELECT COUNT(*) FROM users WHERE status = 'active' AND builtin = 0)`,
+    // The pools, then a row (id NULL) with the seats used overall, the name's owner and the extension's.
+    const rows = await tx.all<{ id: number | null; name: string; seats: number; used: number; nameTaken: number; extensionOwner: string | null }>(
+      `SELECT t.id, t.name, t.seats, COALESCE(s.used, 0) AS used, 0 AS nameTaken, NULL AS extensionOwner FROM tenants t LEFT JOIN seats_used s ON s.tenant_id = t.id
+       UNION ALL SELECT NULL, '', 0, (SELECT COALESCE(SUM(used), 0) FROM seats_used),
+         EXISTS (SELECT 1 FROM users WHERE user_name = ?1), (SELECT user_name FROM users WHERE extension = ?2 AND user_name <> ?1)`,
+      [userName, extension],
     );
     const pools = rows.filter((r): r is typeof r & { id: number } => r.id !== null);
-    const used = rows.find((r) => r.id === null)!.used;
+    const overall = rows.find((r) => r.id === null)!;
+    const used = overall.used;
     const pooled = pools.reduce((s, p) => s + p.seats, 0);
     const unpooledUsed = used - pools.reduce((s, p) => s + p.used, 0);
-    return { total, used, pools: new Map(pools.map((p) => [p.id, p])), unpooledFree: Math.max(0, total - pooled) - unpooledUsed };
+    return {
+      total,
+      used,
+      pools: new Map(pools.map((p) => [p.id, { id: p.id, name: p.name, seats: p.seats, used: p.used }])),
+      unpooledFree: Math.max(0, total - pooled) - unpooledUsed,
+      nameTaken: overall.nameTaken === 1,
+      extensionOwner: overall.extensionOwner,
+    };
   }
 
   /** Take a seat for a user of `tenantId` in `state`, or say why not (the refusal is thrown by the caller). */
@@ -227,10 +241,12 @@ export class UserDirectory {
   async register(input: UserInput, by: string): Promise<User> {
     const u = validateUser(input);
     return this.store.write(async (tx) => {
-      if (await tx.get('SELECT 1 FROM users WHERE user_name = ?', [u.userName])) throw coreRefuse('REQ_CONFLICT', { what: `User ${u.userName}` });
-      const tenantId = await this.tenantId(tx, u.tenant, false);
-      await this.checkExtension(tx, u.extension, u.userName);
-      const seats = await this.seatState(tx);
+      const seats = await this.seatState(tx, u.userName, u.extension ?? null);
+      if (seats.nameTaken) throw coreRefuse('REQ_CONFLICT', { what: `User ${u.userName}` });
+      const pool = u.tenant ? [...seats.pools.values()].find((p) => p.name === u.tenant) : undefined;
+      if (u.tenant && !pool) throw coreRefuse('REQ_NOT_FOUND', { what: `Tenant ${u.tenant}` });
+      const tenantId = pool?.id ?? null;
+      if (seats.extensionOwner) throw refuse('EXTENSION_TAKEN', { extension: u.extension!, userName: seats.extensionOwner });
       const refusal = this.takeSeat(seats, tenantId);
       if (refusal) throw refusal;
       const now = this.clock.now().toISOString();
@@ -409,7 +425,7 @@ export class UserDirectory {
   async tenants(): Promise<{ tenants: Array<{ name: string; seats: number; used: number; pending: number }>; total: number; pooled: number }> {
     const rows = await this.store.all<{ name: string; seats: number; used: number; pending: number }>(
       `SELECT t.name, t.seats,
-        (SELECT COUNT(*) FROM users u WHERE u.tenant_id = t.id AND u.status = 'active' AND u.builtin = 0) AS used,
+        COALESCE((SELECT used FROM seats_used s WHERE s.tenant_id = t.id), 0) AS used,
         (SELECT COUNT(*) FROM users u WHERE u.tenant_id = t.id AND u.status = 'pending') AS pending
        FROM tenants t ORDER BY t.name`,
     );

@@ -241,4 +241,33 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'seats in use kept by triggers',
+    sql: `
+      -- Seats in use per pool (tenant_id 0: users of no tenant), kept true by the
+      -- triggers below inside every statement that changes a user, so the seat
+      -- check of a registration reads one row per pool instead of counting users.
+      CREATE TABLE seats_used (
+        tenant_id INTEGER PRIMARY KEY,
+        used INTEGER NOT NULL CHECK (used >= 0)
+      );
+      INSERT INTO seats_used (tenant_id, used)
+        SELECT COALESCE(tenant_id, 0), COUNT(*) FROM users WHERE status = 'active' AND builtin = 0 GROUP BY COALESCE(tenant_id, 0);
+
+      CREATE TRIGGER seats_taken AFTER INSERT ON users WHEN NEW.status = 'active' AND NEW.builtin = 0 BEGIN
+        INSERT INTO seats_used (tenant_id, used) VALUES (COALESCE(NEW.tenant_id, 0), 1)
+          ON CONFLICT(tenant_id) DO UPDATE SET used = used + 1;
+      END;
+      CREATE TRIGGER seats_freed AFTER DELETE ON users WHEN OLD.status = 'active' AND OLD.builtin = 0 BEGIN
+        UPDATE seats_used SET used = used - 1 WHERE tenant_id = COALESCE(OLD.tenant_id, 0);
+      END;
+      CREATE TRIGGER seats_moved AFTER UPDATE OF status, tenant_id, builtin ON users
+        WHEN (OLD.status = 'active' AND OLD.builtin = 0) OR (NEW.status = 'active' AND NEW.builtin = 0) BEGIN
+        UPDATE seats_used SET used = used - 1 WHERE tenant_id = COALESCE(OLD.tenant_id, 0) AND OLD.status = 'active' AND OLD.builtin = 0;
+        INSERT INTO seats_used (tenant_id, used) SELECT COALESCE(NEW.tenant_id, 0), 1 WHERE NEW.status = 'active' AND NEW.builtin = 0
+          ON CONFLICT(tenant_id) DO UPDATE SET used = used + 1;
+      END;
+    `,
+  },
 ];

@@ -19,6 +19,14 @@ export interface Tx {
   get<T = Row>(sql: string, params?: Param[]): Promise<T | undefined>;
   /** Runs once the transaction is durable (events, notifications); never inside it. */
   afterCommit(fn: () => void): void;
+  /** Runs if this write does not land (its own refusal, or its group's failed commit): forget what it cached. */
+  onRollback(fn: () => void): void;
+  /**
+   * Runs once per group, inside the transaction, just before COMMIT: work that
+   * many writes of a group share (keyed; the first registration wins). It must
+   * be right whichever writes of the group were rolled back.
+   */
+  beforeCommit(key: string, fn: (tx: Tx) => Promise<unknown>): void;
 }
 
 interface PendingWrite {
@@ -26,6 +34,13 @@ interface PendingWrite {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
+
+type Outcome = { ok: true; value: unknown; after: Array<() => void>; undo: Array<() => void> } | { ok: false; error: unknown };
+
+/** Reads need no savepoint: a write that has only read so far has nothing to roll back. */
+const READ_ONLY = /^\s*SELECT\b/i;
+/** Errors after which SQLite may have rolled the whole transaction back on its own. */
+const TRANSACTION_ENDING = /SQLITE_(FULL|IOERR|BUSY|NOMEM|INTERRUPT|CORRUPT)/;
 
 /** Prepared statements kept per connection (most recently used); node-sqlite3 would prepare and finalize one per call. */
 const STATEMENTS_KEPT = 300;
@@ -183,7 +198,9 @@ export class Store {
 
   private async commitGroup(group: PendingWrite[]): Promise<void> {
     const w = this.writer;
-    const outcomes: Array<{ ok: true; value: unknown; after: Array<() => void> } | { ok: false; error: unknown }> = [];
+    const outcomes: Outcome[] = [];
+    const beforeCommit = new Map<string, (tx: Tx) => Promise<unknown>>();
+    const undoLanded = () => outcomes.forEach((o) => o.ok && o.undo.forEach((fn) => fn()));
     try {
       await w.exec('BEGIN IMMEDIATE');
     } catch (e) {
@@ -193,26 +210,35 @@ export class Store {
     for (let i = 0; i < group.length; i++) {
       const p = group[i]!;
       const after: Array<() => void> = [];
+      const undo: Array<() => void> = [];
+      // Each write gets a savepoint before its first change, so a refusal rolls back
+      // that write alone. Savepoints are not released one by one: they stack until
+      // COMMIT, and ROLLBACK TO names the newest, this write's (one round trip saved).
+      let savepoint = null as Promise<unknown> | null; // (set inside the closures below)
+      const changing = (sql: string) => (savepoint || READ_ONLY.test(sql) ? undefined : (savepoint = w.run('SAVEPOINT one_write')));
       const tx: Tx = {
-        run: (sql, params) => w.run(sql, params),
-        all: (sql, params) => w.all(sql, params),
-        get: (sql, params) => w.get(sql, params),
+        run: async (sql, params) => (await changing(sql), w.run(sql, params)),
+        all: async (sql, params) => (await changing(sql), w.all(sql, params)),
+        get: async (sql, params) => (await changing(sql), w.get(sql, params)),
         afterCommit: (fn) => void after.push(fn),
+        onRollback: (fn) => void undo.push(fn),
+        beforeCommit: (key, fn) => void (beforeCommit.has(key) || beforeCommit.set(key, fn)),
       };
       try {
-        await w.run('SAVEPOINT one_write'); // prepared once, like every statement (exec prepares each time)
-        const value = await p.work(tx);
-        await w.run('RELEASE one_write');
-        outcomes.push({ ok: true, value, after });
+        outcomes.push({ ok: true, value: await p.work(tx), after, undo });
       } catch (error) {
-        try {
-          await w.exec('ROLLBACK TO one_write; RELEASE one_write');
-        } catch {
+        undo.forEach((fn) => fn());
+        // Without a savepoint of its own (or if opening it failed) ROLLBACK TO would undo the write before.
+        const rolledBack = savepoint
+          ? await savepoint.then(() => w.run('ROLLBACK TO one_write')).then(() => true, () => false)
+          : !TRANSACTION_ENDING.test(String((error as { code?: string }).code));
+        if (!rolledBack) {
           // SQLite rolled the whole transaction back (it may on SQLITE_FULL or an I/O
           // error): the writes before this one are gone with it, and the ones after must
           // not run outside a transaction (each statement would commit on its own). This
           // write fails; the others go back to the front of the queue to run again whole.
           await w.exec('ROLLBACK').catch(() => undefined);
+          undoLanded();
           this.log.warn('a failed write ended its group transaction; the other writes of the group run again', { writes: group.length - 1, error: String(error) });
           this.queue.unshift(...group.slice(0, i), ...group.slice(i + 1));
           p.reject(this.storeError(error));
@@ -222,9 +248,12 @@ export class Store {
       }
     }
     try {
+      const tx: Tx = { run: w.run, all: w.all, get: w.get, afterCommit: () => undefined, onRollback: () => undefined, beforeCommit: () => undefined };
+      for (const fn of beforeCommit.values()) await fn(tx);
       await w.exec('COMMIT');
     } catch (e) {
       await w.exec('ROLLBACK').catch(() => undefined);
+      undoLanded();
       const err = this.storeError(e);
       this.log.error('commit failed; the writes of this group were not applied', { writes: group.length, error: String(e) });
       for (const p of group) p.reject(err);
