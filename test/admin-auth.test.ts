@@ -66,7 +66,10 @@ describe('admins, sessions and the audit log', function () {
     expect(mode).to.equal(0o600);
     const r = await d.ctl(['admin', 'passwd', 'ops'], 'a-new-password-9\n');
     expect(r.code, r.stderr).to.equal(0);
-    expect((await login('ops', 'a-new-password-9')).status).to.equal(200);
+    const session = (await login('ops', 'a-new-password-9')).headers.get('set-cookie')!.split(';')[0]!;
+    expect((await fetch(`${d.apiUrl}/api/v1/status`, { headers: { cookie: session } })).status).to.equal(200);
+    expect((await d.ctl(['admin', 'passwd', 'ops'], 'another-password-10\n')).code).to.equal(0);
+    expect((await fetch(`${d.apiUrl}/api/v1/status`, { headers: { cookie: session } })).status, 'a password change ends the sessions at once').to.equal(401);
     const short = await d.ctl(['admin', 'passwd', 'ops'], 'short\n');
     expect(short.code).to.equal(1);
     expect(short.stderr).to.contain('REQ_INVALID');
