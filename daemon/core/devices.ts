@@ -417,10 +417,12 @@ export class Devices {
   }
 
   /**
-   * Claims that arrive together (a boot storm) are decided in one write: a
-   * handful of statements for the whole batch instead of several per phone.
-   * Inside it, each phone is judged in arrival order exactly as if alone:
-   * it may take a license only if used + (phones waiting longer) < quota.
+   * Claims that arrive together (a boot storm) are decided in one write: two
+   * statements for the whole batch (one read, one update) instead of several
+   * per phone. Under load every statement waits for a turn of the event loop,
+   * so what counts is statements per claim. Inside the write, each phone is
+   * judged in arrival order exactly as if alone: it may take a license only
+   * if used + (phones waiting longer) < quota.
    */
   private scheduleClaims(): void {
     if (this.claimsScheduled || this.claimsWriting || this.claims.length === 0) return;
@@ -436,80 +438,94 @@ export class Devices {
     this.claimsWriting = true;
     const batch = this.claims.splice(0);
     const macs = [...new Set(batch.map((c) => c.mac))];
-    const now = this.clock.now().toISOString();
-    const granted = new Map<string, string[]>(); // code → macs
-    const waiters: string[] = [];
-    const results = new Map<string, ClaimResult>();
     this.store
-      .write(async (tx) => {
-        const rows = await tx.all<DeviceRow>('SELECT * FROM devices WHERE mac IN (SELECT value FROM json_each(?))', [JSON.stringify(macs)]);
-        const byMac = new Map(rows.map((r) => [r.mac, r]));
-        const used = new Map((await tx.all<{ code: string; n: number }>('SELECT license_code AS code, COUNT(*) AS n FROM devices WHERE license_code IS NOT NULL GROUP BY license_code')).map((r) => [r.code, r.n]));
-        const waiting = new Map<string, Array<{ mac: string; since: string }>>();
-        const waitRows = await tx.all<{ mac: string; vendor: string; waiting_since: string }>(
-          `SELECT mac, vendor, waiting_since FROM devices WHERE license_code IS NULL AND blocked = 0 AND user_name IS NOT NULL AND waiting_since IS NOT NULL
-             AND vendor IN (SELECT value FROM json_each(?)) ORDER BY waiting_since, mac`,
-          [JSON.stringify([...new Set(rows.map((r) => r.vendor))])],
-        );
-        for (const w of waitRows) (waiting.get(w.vendor) ?? waiting.set(w.vendor, []).get(w.vendor)!).push({ mac: w.mac, since: w.waiting_since });
-        const quotas = this.licensing.quotas().quantities;
-        for (const mac of macs) {
-          const r = byMac.get(mac);
-          const code = r && LICENSE_CODE[r.vendor];
-          if (!r) results.set(mac, { ok: false, reason: 'unknown', detail: 'not in the device table' });
-          else if (r.blocked) results.set(mac, { ok: false, reason: 'blocked', detail: 'blocked by an admin' });
-          else if (!r.user_name) results.set(mac, { ok: false, reason: 'unassigned', detail: 'no user assigned' });
-          else if (!code || r.license_code) results.set(mac, { ok: true, newly: false });
-          else {
-            const list = waiting.get(r.vendor) ?? [];
-            const since = r.waiting_since;
-            const ahead = list.filter((w) => w.mac !== mac && (since === null || w.since < since || (w.since === since && w.mac < mac))).length;
-            const n = used.get(code) ?? 0;
-            const quota = quotas[code] ?? 0;
-            if (n + ahead < quota) {
-              used.set(code, n + 1);
-              const at = list.findIndex((w) => w.mac === mac);
-              if (at >= 0) list.splice(at, 1);
-              (granted.get(code) ?? granted.set(code, []).get(code)!).push(mac);
-              results.set(mac, { ok: true, newly: true });
-            } else {
-              if (since === null) {
-                waiters.push(mac);
-                list.push({ mac, since: now });
-                waiting.set(r.vendor, list);
-              }
-              results.set(mac, { ok: false, reason: 'license', detail: `${code}: ${n} of ${quota} in use${ahead ? `, ${ahead} waiting longer` : ''}` });
-            }
-          }
-        }
-        for (const [code, list] of granted)
-          await tx.run('UPDATE devices SET license_code = ?, licensed_at = ?, waiting_since = NULL WHERE mac IN (SELECT value FROM json_each(?))', [code, now, JSON.stringify(list)]);
-        if (waiters.length) await tx.run('UPDATE devices SET waiting_since = ? WHERE mac IN (SELECT value FROM json_each(?))', [now, JSON.stringify(waiters)]);
-        tx.afterCommit(() => {
-          const licensed: string[] = [];
-          for (const [code, list] of granted)
-            for (const mac of list) {
-              const cur = this.index.get(mac);
-              if (cur) this.remember(mac, { ...cur, licenseCode: code, licensedAt: now, waitingSince: null });
-              licensed.push(mac);
-            }
-          for (const mac of waiters) {
-            const cur = this.index.get(mac);
-            if (cur) this.remember(mac, { ...cur, waitingSince: now });
-          }
-          const list = (macs: string[]) => (macs.length <= 5 ? macs.join(',') : `${macs.length} devices`);
-          if (licensed.length) (this.changed(licensed, 'licensed'), this.log.info('support license taken', { devices: list(licensed) }));
-          if (waiters.length) (this.changed(waiters, 'waiting'), this.log.notice('waiting for a support license', { devices: list(waiters) }));
-        });
-      })
+      .write((tx) => this.claimIn(tx, macs))
       .then(
-        () => batch.forEach((c) => c.resolve(results.get(c.mac)!)),
+        (results) => batch.forEach((c) => c.resolve(results.get(c.mac)!)),
         (e) => batch.forEach((c) => c.reject(e)),
       )
       .finally(() => {
         this.claimsWriting = false;
         this.scheduleClaims();
       });
+  }
+
+  private async claimIn(tx: Tx, macs: string[]): Promise<Map<string, ClaimResult>> {
+    const now = this.clock.now().toISOString();
+    const granted = new Map<string, string[]>(); // code → macs
+    const waiters: string[] = [];
+    const results = new Map<string, ClaimResult>();
+    // One round trip: the batch's devices, the licenses in use per code, and the devices of those vendors waiting.
+    const rows = await tx.all<{ kind: 'device' | 'used' | 'waiting'; mac: string; vendor: Vendor; blocked: number; user_name: string | null; license_code: string | null; waiting_since: string | null; n: number }>(
+      `SELECT 'device' AS kind, mac, vendor, blocked, user_name, license_code, waiting_since, 0 AS n FROM devices WHERE mac IN (SELECT value FROM json_each(?1))
+       UNION ALL SELECT 'used', '', '', 0, NULL, license_code, NULL, COUNT(*) FROM devices WHERE license_code IS NOT NULL GROUP BY license_code
+       UNION ALL SELECT 'waiting', mac, vendor, 0, NULL, NULL, waiting_since, 0 FROM devices
+         WHERE license_code IS NULL AND blocked = 0 AND user_name IS NOT NULL AND waiting_since IS NOT NULL
+           AND vendor IN (SELECT vendor FROM devices WHERE mac IN (SELECT value FROM json_each(?1)))`,
+      [JSON.stringify(macs)],
+    );
+    const byMac = new Map(rows.filter((r) => r.kind === 'device').map((r) => [r.mac, r]));
+    const used = new Map(rows.filter((r) => r.kind === 'used').map((r) => [r.license_code!, r.n]));
+    const waiting = new Map<string, Array<{ mac: string; since: string }>>();
+    const waitRows = rows.filter((r) => r.kind === 'waiting').sort((a, b) => (a.waiting_since! < b.waiting_since! ? -1 : a.waiting_since! > b.waiting_since! ? 1 : a.mac < b.mac ? -1 : 1));
+    for (const w of waitRows) (waiting.get(w.vendor) ?? waiting.set(w.vendor, []).get(w.vendor)!).push({ mac: w.mac, since: w.waiting_since! });
+    const quotas = this.licensing.quotas().quantities;
+    for (const mac of macs) {
+      const r = byMac.get(mac);
+      const code = r && LICENSE_CODE[r.vendor];
+      if (!r) results.set(mac, { ok: false, reason: 'unknown', detail: 'not in the device table' });
+      else if (r.blocked) results.set(mac, { ok: false, reason: 'blocked', detail: 'blocked by an admin' });
+      else if (!r.user_name) results.set(mac, { ok: false, reason: 'unassigned', detail: 'no user assigned' });
+      else if (!code || r.license_code) results.set(mac, { ok: true, newly: false });
+      else {
+        const list = waiting.get(r.vendor) ?? [];
+        const since = r.waiting_since;
+        const ahead = list.filter((w) => w.mac !== mac && (since === null || w.since < since || (w.since === since && w.mac < mac))).length;
+        const n = used.get(code) ?? 0;
+        const quota = quotas[code] ?? 0;
+        if (n + ahead < quota) {
+          used.set(code, n + 1);
+          const at = list.findIndex((w) => w.mac === mac);
+          if (at >= 0) list.splice(at, 1);
+          (granted.get(code) ?? granted.set(code, []).get(code)!).push(mac);
+          results.set(mac, { ok: true, newly: true });
+        } else {
+          if (since === null) {
+            waiters.push(mac);
+            list.push({ mac, since: now });
+            waiting.set(r.vendor, list);
+          }
+          results.set(mac, { ok: false, reason: 'license', detail: `${code}: ${n} of ${quota} in use${ahead ? `, ${ahead} waiting longer` : ''}` });
+        }
+      }
+    }
+    // One statement for the whole batch: granted devices take their code, new waiters note since when.
+    const changes = [...[...granted].flatMap(([code, list]) => list.map((mac) => ({ mac, code }))), ...waiters.map((mac) => ({ mac, code: null }))];
+    if (changes.length)
+      await tx.run(
+        `UPDATE devices SET license_code = j.value ->> '$.code',
+           licensed_at = CASE WHEN j.value ->> '$.code' IS NULL THEN licensed_at ELSE ?1 END,
+           waiting_since = CASE WHEN j.value ->> '$.code' IS NULL THEN ?1 ELSE NULL END
+         FROM json_each(?2) j WHERE devices.mac = j.value ->> '$.mac'`,
+        [now, JSON.stringify(changes)],
+      );
+    tx.afterCommit(() => {
+      const licensed: string[] = [];
+      for (const [code, list] of granted)
+        for (const mac of list) {
+          const cur = this.index.get(mac);
+          if (cur) this.remember(mac, { ...cur, licenseCode: code, licensedAt: now, waitingSince: null });
+          licensed.push(mac);
+        }
+      for (const mac of waiters) {
+        const cur = this.index.get(mac);
+        if (cur) this.remember(mac, { ...cur, waitingSince: now });
+      }
+      const list = (macs: string[]) => (macs.length <= 5 ? macs.join(',') : `${macs.length} devices`);
+      if (licensed.length) (this.changed(licensed, 'licensed'), this.log.info('support license taken', { devices: list(licensed) }));
+      if (waiters.length) (this.changed(waiters, 'waiting'), this.log.notice('waiting for a support license', { devices: list(waiters) }));
+    });
+    return results;
   }
 
   private licenseDetail(code: string): string {

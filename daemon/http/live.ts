@@ -150,7 +150,8 @@ export class LiveUpdates implements Feature {
     const io = this.io;
     const batch = this.pending;
     this.pending = new Map();
-    if (!io) return;
+    // Nobody watching (a boot storm at night): no messages, and no status computed for no one.
+    if (!io || io.of('/').sockets.size === 0) return;
     let statusChanged = false;
     // The change itself before its audit entry: each message to 1,000 sockets takes its
     // turn on the wire, and what a page shows first is the change (bench/fanout.ts).
