@@ -72,6 +72,17 @@ describe('store: writes committed together', function () {
     expect(await audit.verify()).to.deep.equal({ ok: true, rows: 4 });
   });
 
+  it('rolls back a write refused alone (no neighbours, no savepoint) whole', async () => {
+    await addTenant('a');
+    for (const refused of [refusedAfterChanges, failingOnSecondChange, refusedAfterReading]) {
+      const error = await refused('solo').then(() => null, (e: unknown) => e);
+      expect(error, refused.name).to.be.an('error');
+    }
+    await addTenant('b');
+    expect((await queryDb<{ name: string }>(dir, 'SELECT name FROM tenants ORDER BY name')).map((t) => t.name)).to.deep.equal(['a', 'b']);
+    expect(await audit.verify()).to.deep.equal({ ok: true, rows: 2 });
+  });
+
   it('keeps the audit chain whole across groups after a rolled-back entry', async () => {
     await Promise.allSettled([addTenant('a'), refusedAfterChanges('x')]);
     // The next group starts from the head the refused write did not leave behind.

@@ -118,6 +118,10 @@ export function normalizeMac(raw: string): string | null {
   return s.replace(/[^0-9a-f]/g, '');
 }
 
+/** A claim batch that ends this soon after the last one means a storm: the next gathers CLAIM_GATHER_MS first. */
+const CLAIM_STORM_MS = 50;
+const CLAIM_GATHER_MS = 4;
+
 const seenAt = (s: { at: number } | undefined): string | undefined => (s ? new Date(s.at).toISOString() : undefined);
 
 function toRecord(r: DeviceRow): DeviceRecord {
@@ -164,6 +168,7 @@ export class Devices {
   private readonly claims: Array<{ mac: string; resolve: (r: ClaimResult) => void; reject: (e: unknown) => void }> = [];
   private claimsScheduled = false;
   private claimsWriting = false;
+  private lastClaimBatchEnd = -Infinity;
   private historyStart = 0;
 
   constructor(
@@ -427,10 +432,13 @@ export class Devices {
   private scheduleClaims(): void {
     if (this.claimsScheduled || this.claimsWriting || this.claims.length === 0) return;
     this.claimsScheduled = true;
-    setImmediate(() => {
+    const decide = () => {
       this.claimsScheduled = false;
       this.decideClaims();
-    });
+    };
+    // A lone phone is decided at once; in a storm (a batch just ended) claims gather a moment longer.
+    if (performance.now() - this.lastClaimBatchEnd < CLAIM_STORM_MS) setTimeout(decide, CLAIM_GATHER_MS);
+    else setImmediate(decide);
   }
 
   /** One claim write at a time: claims that arrive while it commits form the next batch (it grows with the load). */
@@ -446,6 +454,7 @@ export class Devices {
       )
       .finally(() => {
         this.claimsWriting = false;
+        this.lastClaimBatchEnd = performance.now();
         this.scheduleClaims();
       });
   }

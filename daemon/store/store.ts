@@ -211,11 +211,13 @@ export class Store {
       const p = group[i]!;
       const after: Array<() => void> = [];
       const undo: Array<() => void> = [];
-      // Each write gets a savepoint before its first change, so a refusal rolls back
-      // that write alone. Savepoints are not released one by one: they stack until
-      // COMMIT, and ROLLBACK TO names the newest, this write's (one round trip saved).
+      // In a group of several, each write gets a savepoint before its first change, so
+      // a refusal rolls back that write alone. Savepoints are not released one by one:
+      // they stack until COMMIT, and ROLLBACK TO names the newest, this write's (one
+      // round trip saved). A write alone in its group needs none: it rolls back whole.
       let savepoint = null as Promise<unknown> | null; // (set inside the closures below)
-      const changing = (sql: string) => (savepoint || READ_ONLY.test(sql) ? undefined : (savepoint = w.run('SAVEPOINT one_write')));
+      const alone = group.length === 1;
+      const changing = (sql: string) => (alone || savepoint || READ_ONLY.test(sql) ? undefined : (savepoint = w.run('SAVEPOINT one_write')));
       const tx: Tx = {
         run: async (sql, params) => (await changing(sql), w.run(sql, params)),
         all: async (sql, params) => (await changing(sql), w.all(sql, params)),
@@ -229,6 +231,11 @@ export class Store {
       } catch (error) {
         undo.forEach((fn) => fn());
         // Without a savepoint of its own (or if opening it failed) ROLLBACK TO would undo the write before.
+        if (alone) {
+          await w.exec('ROLLBACK').catch(() => undefined);
+          p.reject(this.storeError(error));
+          return;
+        }
         const rolledBack = savepoint
           ? await savepoint.then(() => w.run('ROLLBACK TO one_write')).then(() => true, () => false)
           : !TRANSACTION_ENDING.test(String((error as { code?: string }).code));
