@@ -230,12 +230,12 @@ export class Store {
         outcomes.push({ ok: true, value: await p.work(tx), after, undo });
       } catch (error) {
         undo.forEach((fn) => fn());
-        // Without a savepoint of its own (or if opening it failed) ROLLBACK TO would undo the write before.
         if (alone) {
           await w.exec('ROLLBACK').catch(() => undefined);
           p.reject(this.storeError(error));
           return;
         }
+        // Without a savepoint of its own (or if opening it failed) ROLLBACK TO would undo the write before.
         const rolledBack = savepoint
           ? await savepoint.then(() => w.run('ROLLBACK TO one_write')).then(() => true, () => false)
           : !TRANSACTION_ENDING.test(String((error as { code?: string }).code));
