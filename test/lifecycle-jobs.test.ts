@@ -92,6 +92,28 @@ describe('scheduled jobs', function () {
     expect(bad.stdout).to.include('REFUSED: the signature does not match the contents');
   });
 
+  it('records the month\'s peak as usage rises, and keeps it when usage falls again', async () => {
+    const peaksRun = async (text: string) => {
+      for (let i = 0; i < 100; i++) {
+        const job = (await d.request('GET', '/api/v1/jobs')).json.jobs.find((j: any) => j.name === 'usagePeaks');
+        if (job.lastRun?.trigger === 'event' && job.lastRun.result.includes(text)) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`usagePeaks never ran with ${text}`);
+    };
+    const before = (await d.status()).codes.find((c: any) => c.code === 'users').used;
+    for (const u of ['peak1', 'peak2', 'peak3']) expect((await d.request('POST', '/api/v1/users', { body: { userName: u } })).status).to.equal(201);
+    await peaksRun(`users ${before + 3}`);
+    for (const u of ['peak1', 'peak2']) expect((await d.request('DELETE', `/api/v1/users/${u}`)).status).to.equal(200);
+    await peaksRun(`users ${before + 1}`);
+
+    const out = join(d.dataDir, 'usage-peak.json');
+    expect((await d.ctl(['usage', 'report', '--out', out])).code).to.equal(0);
+    const month = new Date().toISOString().slice(0, 7);
+    const peaks = JSON.parse(readFileSync(out, 'utf8')).report.months.find((m: any) => m.month === month).peaks;
+    expect(peaks.users, 'the peak, not the users left').to.equal(before + 3);
+  });
+
   it("keeps the appliance's private key readable only by pbxd", () => {
     expect(statSync(join(d.dataDir, 'keys', 'appliance.key')).mode & 0o777).to.equal(0o600);
   });

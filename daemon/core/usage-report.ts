@@ -98,13 +98,14 @@ export class UsageReports {
     const now = this.clock.now();
     const month = now.toISOString().slice(0, 7);
     const lines = await this.licensing.codeLines();
-    await this.store.write(async (tx) => {
-      for (const l of lines)
-        await tx.run(
-          'INSERT INTO usage_peaks (month, code, peak, at) VALUES (?, ?, ?, ?) ON CONFLICT(month, code) DO UPDATE SET peak = excluded.peak, at = excluded.at WHERE excluded.peak > usage_peaks.peak',
-          [month, l.code, l.used, now.toISOString()],
-        );
-    });
+    // One statement for every code: it runs in the write queue beside phones' license claims.
+    await this.store.write((tx) =>
+      tx.run(
+        `INSERT INTO usage_peaks (month, code, peak, at) SELECT ?1, value ->> '$[0]', value ->> '$[1]', ?2 FROM json_each(?3) WHERE true
+         ON CONFLICT(month, code) DO UPDATE SET peak = excluded.peak, at = excluded.at WHERE excluded.peak > usage_peaks.peak`,
+        [month, now.toISOString(), JSON.stringify(lines.map((l) => [l.code, l.used]))],
+      ),
+    );
     return `peaks of ${month}: ${lines.map((l) => `${l.code} ${l.used}`).join(', ')}`;
   }
 
