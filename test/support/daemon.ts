@@ -13,6 +13,15 @@ export const BIN = {
 
 export const ADMIN_PASSWORD = 'test-admin-password-1';
 
+/**
+ * How systemd/pbxd.service and `npm start` start node (keep the three the same; bench/startup.ts measures it):
+ * a 4 MiB young generation; and glibc's mmap threshold fixed at 128 KiB, so a large buffer
+ * (scrypt's 16 MiB at every admin login) goes back to the system when freed instead of staying
+ * in a thread's malloc arena (the dynamic threshold let each login thread keep 16 MiB).
+ */
+export const PBXD_NODE_FLAGS = ['--max-semi-space-size=4'];
+export const PBXD_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
 export interface Reply<T = any> {
   status: number;
   headers: Headers;
@@ -62,9 +71,7 @@ export class TestDaemon {
       ...opts.config,
     };
     writeFileSync(configFile, JSON.stringify(config, null, 2));
-    // Started as systemd/pbxd.service and `npm start` start it: a 4 MiB young generation
-    // keeps a daemon with 10,000 users and devices near 130 MiB resident instead of 155 (bench/startup.ts).
-    const child = spawn(process.execPath, ['--max-semi-space-size=4', BIN.pbxd, '--config', configFile], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...PBXD_NODE_FLAGS, BIN.pbxd, '--config', configFile], { env: { ...process.env, ...PBXD_ENV, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const d = new TestDaemon(dataDir, child, configFile, opts);
     await d.waitReady();
     return d;
