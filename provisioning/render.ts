@@ -265,13 +265,18 @@ export class DeviceConfigs {
 
   constructor(readonly settings: ProvisioningSettings) {}
 
-  /** Whether `render` fills a template for this device (then there is nothing worth keeping per device). */
+  /** Whether `fill` gives this device's file (then there is nothing worth keeping per device). */
   fromTemplate(d: DeviceRecord, format: ConfigFormat): boolean {
     return this.templateFor(d, format) !== null;
   }
 
-  render(d: DeviceRecord, format: ConfigFormat): Rendered {
-    return this.templateFor(d, format)?.fill(d) ?? RENDERERS[format](d, this.settings);
+  /** The device's file from its template; null if its values need escaping (then `renderInFull`). */
+  fill(d: DeviceRecord, format: ConfigFormat): Rendered | null {
+    return this.templateFor(d, format)?.fill(d) ?? null;
+  }
+
+  renderInFull(d: DeviceRecord, format: ConfigFormat): Rendered {
+    return RENDERERS[format](d, this.settings);
   }
 
   private templateFor(d: DeviceRecord, format: ConfigFormat): Template | null {

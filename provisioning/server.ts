@@ -91,14 +91,16 @@ export class ProvisioningServer implements Feature {
     if (d.vendor === 'unify') this.wpiWrite.set(d.mac, new DlsTemplate('WriteItems', wpiItems(d, this.settings)));
     else {
       const format = configFormat(d);
-      if (format && !this.configs.fromTemplate(d, format)) this.renderFormat(d, format);
+      if (format && !this.configs.fromTemplate(d, format)) this.cache.set(`${format}:${d.mac}`, this.configs.renderInFull(d, format));
     }
   }
 
-  /** The device's configuration in `format`: a template filled now, or rendered in full and kept. */
+  /** The device's configuration in `format`: its template filled now, or rendered in full and kept. */
   private renderFormat(d: DeviceRecord, format: ConfigFormat): Rendered {
-    const r = this.configs.render(d, format);
-    if (!this.configs.fromTemplate(d, format)) this.cache.set(`${format}:${d.mac}`, r);
+    const filled = this.configs.fill(d, format);
+    if (filled) return filled;
+    const r = this.configs.renderInFull(d, format);
+    this.cache.set(`${format}:${d.mac}`, r);
     return r;
   }
 
