@@ -9,7 +9,7 @@ import { Listener } from '../daemon/http/listener.js';
 import { devicesRoutes } from '../daemon/http/routes/devices.js';
 import { LICENSE_CODE, normalizeMac, type DeviceRecord, type Devices, type Outcome } from '../daemon/core/devices.js';
 import { cleanPath, identify, type Identified, type Rejection } from './identify.js';
-import { rendered, renderCommon, renderDevice, wpiItems, type ProvisioningSettings, type Rendered } from './render.js';
+import { configFormat, DeviceConfigs, rendered, renderCommon, wpiItems, type ConfigFormat, type ProvisioningSettings, type Rendered } from './render.js';
 import { CLEAN_UP, DlsTemplate, parseWorkpointMessage, READ_ALL_ITEMS, type WorkpointMessage } from './wpi.js';
 import { loadOrCreateTls } from './tls.js';
 import { provRefuse, type ProvCode } from './refusals.js';
@@ -25,16 +25,21 @@ type RequestOutcome = Outcome | 'absent';
 /**
  * The provisioning server: three listeners (HTTP 6970, HTTPS 6971, WPI HTTPS
  * 18443) on one bare node:http handler. No middleware chain, no query per
- * request: devices come from the in-memory index of `core.devices`, and every
- * configuration is rendered ahead (at start, and again when its device, user
- * or the settings change). The only writes on this path are license claims
- * and recording unknown devices; last_seen is batched.
+ * request: devices come from the in-memory index of `core.devices`, and a
+ * configuration is a template per format and line (built once, again when the
+ * settings change) filled with the device's values at request time. The only
+ * writes on this path are license claims and recording unknown devices;
+ * last_seen is batched.
  */
 export class ProvisioningServer implements Feature {
   readonly name = 'provisioning';
   private readonly listeners: Listener[] = [];
-  /** `<format>:<mac>` → the device's configuration, with its secret: served only after the checks in `serveConfig`. */
+  /**
+   * `<format>:<mac>` → the configuration, with its secret, of a device whose values need escaping
+   * (rendered in full, ahead); served only after the checks in `serveConfig`. Other devices fill a template.
+   */
   private readonly cache = new Map<string, Rendered>();
+  private configs!: DeviceConfigs;
   private stopped = false;
   private readonly wpiWrite = new Map<string, DlsTemplate>();
   private common = new Map<string, Rendered>();
@@ -68,6 +73,7 @@ export class ProvisioningServer implements Feature {
     const registrar = p.sipRegistrar || p.hostnames[0] || p.host;
     this.settings = { registrar, sipPort: p.sipPort, timeZone: p.timeZone, ntpServer: p.ntpServer, language: p.language };
     this.common = renderCommon(this.settings);
+    this.configs = new DeviceConfigs(this.settings);
   }
 
   /** Settings changed at run time: render everything again. */
@@ -78,29 +84,31 @@ export class ProvisioningServer implements Feature {
     for (const d of this.devices.all()) this.render(d);
   }
 
-  private format(d: DeviceRecord, path: 'sep' | 'mpp' | null = null): string {
-    if (d.vendor === 'cisco') return path ?? (d.model.endsWith('-3PCC') ? 'mpp' : 'sep');
-    return d.vendor;
-  }
-
   private render(d: DeviceRecord): void {
     for (const f of ['sep', 'mpp', d.vendor]) this.cache.delete(`${f}:${d.mac}`);
     this.wpiWrite.delete(d.mac);
     if (!d.userName || d.blocked) return; // nothing with a credential exists for it
     if (d.vendor === 'unify') this.wpiWrite.set(d.mac, new DlsTemplate('WriteItems', wpiItems(d, this.settings)));
-    else this.renderFormat(d, this.format(d));
+    else {
+      const format = configFormat(d);
+      if (format && !this.configs.fromTemplate(d, format)) this.cache.set(`${format}:${d.mac}`, this.configs.renderInFull(d, format));
+    }
   }
 
-  private renderFormat(d: DeviceRecord, format: string): Rendered | null {
-    const r = renderDevice(format === 'mpp' ? { ...d, model: d.model.endsWith('-3PCC') ? d.model : `${d.model}-3PCC` } : format === 'sep' ? { ...d, model: d.model.replace(/-3PCC$/, '') } : d, this.settings);
-    if (r) this.cache.set(`${format}:${d.mac}`, r);
+  /** The device's configuration in `format`: its template filled now, or rendered in full and kept. */
+  private renderFormat(d: DeviceRecord, format: ConfigFormat): Rendered {
+    const filled = this.configs.fill(d, format);
+    if (filled) return filled;
+    const r = this.configs.renderInFull(d, format);
+    this.cache.set(`${format}:${d.mac}`, r);
     return r;
   }
 
   /**
-   * Render every configuration ahead, in slices after the listeners are up, so
-   * 10,000 devices do not hold back READY (about 300 ms of XML building). A
-   * request that comes before its device's turn renders it on the spot.
+   * Prepare every configuration ahead (templates; WPI messages and files of
+   * devices whose values need escaping), in slices after the listeners are up,
+   * so 10,000 devices do not hold back READY. A request that comes before its
+   * device's turn renders it on the spot.
    */
   private renderAheadInBackground(): void {
     const macs = [...this.devices.all()].map((d) => d.mac);
@@ -116,7 +124,9 @@ export class ProvisioningServer implements Feature {
   }
 
   private isRendered(d: DeviceRecord): boolean {
-    return d.vendor === 'unify' ? this.wpiWrite.has(d.mac) : this.cache.has(`${this.format(d)}:${d.mac}`);
+    if (d.vendor === 'unify') return this.wpiWrite.has(d.mac);
+    const format = configFormat(d);
+    return !format || this.configs.fromTemplate(d, format) || this.cache.has(`${format}:${d.mac}`);
   }
 
   /** The WriteItems of an assigned, unblocked Unify phone (rendered ahead, or now). */
@@ -296,7 +306,7 @@ export class ProvisioningServer implements Feature {
     this.devices.touch(d.mac, ip, who.model, who.firmware);
     if (who.kind === 'trust' || who.kind === 'signed') return this.refuse(res, t0, d.vendor, 'absent', 'PROV_NOT_FOUND', who.kind === 'trust' ? 'no trust list on this appliance' : 'no signed configuration; use the plain file');
     if (who.vendor && who.vendor !== d.vendor) return this.refuse(res, t0, who.vendor, 'rejected', 'PROV_VENDOR_MISMATCH', `request is from ${who.vendor}, device ${d.mac} is recorded as ${d.vendor}`);
-    const format = d.vendor === 'cisco' ? (req.url!.toLowerCase().startsWith('/sep') ? 'sep' : 'mpp') : d.vendor;
+    const format = d.vendor === 'cisco' ? (req.url!.toLowerCase().startsWith('/sep') ? 'sep' : 'mpp') : configFormat(d);
     const gate = this.gate(d);
     if (gate === 'ok') return this.serveConfig(res, t0, ip, d, format, false);
     if (gate !== 'claim') return this.refuseDevice(res, t0, ip, d, gate);
@@ -322,9 +332,9 @@ export class ProvisioningServer implements Feature {
     this.refuse(res, t0, vendor, 'rejected', 'PROV_OVERLOADED', 'the database is busy or unavailable', { 'retry-after': '10' });
   }
 
-  private serveConfig(res: http.ServerResponse, t0: number, ip: string, d: DeviceRecord, format: string, newly: boolean): void {
+  private serveConfig(res: http.ServerResponse, t0: number, ip: string, d: DeviceRecord, format: ConfigFormat | null, newly: boolean): void {
+    if (!format) return this.refuse(res, t0, d.vendor, 'rejected', 'PROV_NOT_FOUND', `no ${d.vendor} configuration file (${d.vendor} phones are provisioned over WPI)`);
     const f = this.cache.get(`${format}:${d.mac}`) ?? this.renderFormat(d, format);
-    if (!f) return this.refuse(res, t0, d.vendor, 'rejected', 'PROV_NOT_FOUND', `no ${format} configuration for ${d.vendor}`);
     this.reply(res, t0, d.vendor, 'served', 200, f);
     this.noteServed(d, ip, newly);
   }

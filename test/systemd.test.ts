@@ -4,7 +4,7 @@ import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_PASSWORD, ROOT, sleep, TestDaemon } from './support/daemon.js';
+import { ADMIN_PASSWORD, PBXD_ENV, PBXD_NODE_FLAGS, ROOT, sleep, TestDaemon } from './support/daemon.js';
 import { FakeNotifySocket, freePort } from './support/systemd.js';
 import { Daemon } from '../daemon/main.js';
 import { defaults } from '../daemon/config.js';
@@ -29,6 +29,15 @@ describe('systemd unit', function () {
     writeFileSync(unit, text.replace(/^ExecStart=\/usr\/bin\/node /m, `ExecStart=${process.execPath} `));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('starts node as `npm start` and the test launcher do (same flags, same malloc setting)', () => {
+    const text = readFileSync(join(ROOT, 'systemd/pbxd.service'), 'utf8');
+    const env = Object.entries(PBXD_ENV).map(([k, v]) => `${k}=${v}`);
+    expect(/^ExecStart=\/usr\/bin\/node (.*) \/opt\/pbxd\/dist\/daemon\/bin\/pbxd\.js /m.exec(text)?.[1]).to.equal(PBXD_NODE_FLAGS.join(' '));
+    for (const e of env) expect(text).to.match(new RegExp(`^Environment=${e}$`, 'm'));
+    const start = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string;
+    expect(start).to.equal(`npm run build && ${env.join(' ')} node ${PBXD_NODE_FLAGS.join(' ')} dist/daemon/bin/pbxd.js`);
+  });
 
   it('passes systemd-analyze verify', async () => {
     const r = await run('systemd-analyze', ['verify', unit]);
