@@ -45,6 +45,17 @@ describe('users, seats and per-user licenses', function () {
     expect(list.json.total).to.equal(11); // 10 + supervisor
   });
 
+  it('lists long user lists whole and in order, page by page', async () => {
+    await d.installLicense({ quantities: { users: 1300, 'devices.cisco': 0, 'devices.unify': 0 }, perUser: {} });
+    const names = Array.from({ length: 1200 }, (_, i) => `list${String(i).padStart(4, '0')}`);
+    expect((await d.request('POST', '/api/v1/users/import', { body: { users: names.map((userName) => ({ userName })) } })).json.created).to.have.length(1200);
+    const all = await d.request('GET', '/api/v1/users?limit=10000');
+    expect(all.json.total).to.equal(1201);
+    expect(all.json.users.map((u: any) => u.userName)).to.deep.equal(['supervisor', ...names]);
+    const slice = await d.request('GET', '/api/v1/users?limit=1100&offset=51');
+    expect(slice.json.users.map((u: any) => u.userName)).to.deep.equal(names.slice(50, 1150));
+  });
+
   it('keeps users beyond the free seats as pending on import, is idempotent, and approves all or none', async () => {
     await d.installLicense({ quantities: { users: 3, 'devices.cisco': 0, 'devices.unify': 0 }, perUser: {} });
     const csv = 'sAMAccountName,givenName,sn,company,ipPhone\nanna,Anna,Alt,,101\nbernd,Bernd,Bau,,102\n"carla","Carla","Cruz, jr.",,103\ndora,Dora,Dorn,,104\nemil,Emil,Eck,,105\n';
