@@ -117,11 +117,19 @@ export class ClientEndpoint implements Feature {
     ws.on('message', (data, isBinary) => void this.onMessage(c, address, from, data, isBinary));
   }
 
+  /** A frame that breaks the protocol ends the session at once (not when the client's close arrives), then the socket. */
+  private protocolError(c: Connection, problem: string): void {
+    const why = refuse('SESS_PROTOCOL', { problem });
+    if (c.sessionId) this.core.clientSessions.closed(c.sessionId, why.text.en);
+    c.sessionId = null;
+    this.refuseAndClose(c.ws, why);
+  }
+
   private async onMessage(c: Connection, address: string, from: string, data: RawData, isBinary: boolean): Promise<void> {
     const msg = isBinary ? null : parse(data);
-    if (!msg) return this.refuseAndClose(c.ws, refuse('SESS_PROTOCOL', { problem: isBinary ? 'binary frames are not part of the protocol' : 'not a JSON object with a type' }));
+    if (!msg) return this.protocolError(c, isBinary ? 'binary frames are not part of the protocol' : 'not a JSON object with a type');
     if (c.state === 'hello') {
-      if (msg.type !== 'hello') return this.refuseAndClose(c.ws, refuse('SESS_PROTOCOL', { problem: 'the first message must be {"type":"hello"}' }));
+      if (msg.type !== 'hello') return this.protocolError(c, 'the first message must be {"type":"hello"}');
       c.state = 'checking';
       try {
         const session = await this.core.clientSessions.open(
@@ -143,10 +151,10 @@ export class ClientEndpoint implements Feature {
       }
       return;
     }
-    if (c.state === 'checking') return this.refuseAndClose(c.ws, refuse('SESS_PROTOCOL', { problem: 'wait for welcome before sending more' }));
+    if (c.state === 'checking') return this.protocolError(c, 'wait for welcome before sending more');
     if (msg.type === 'ping') return void c.ws.send(JSON.stringify({ type: 'pong', at: this.core.clock.now().toISOString() }));
     if (msg.type === 'bye') return void c.ws.close(1000, 'bye');
-    this.refuseAndClose(c.ws, refuse('SESS_PROTOCOL', { problem: `unknown message type "${String(msg.type).slice(0, 40)}"` }));
+    this.protocolError(c, `unknown message type "${String(msg.type).slice(0, 40)}"`);
   }
 
   /** Tell the client why (the full refusal, both languages), then close with the protocol's code. */
