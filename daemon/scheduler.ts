@@ -5,8 +5,6 @@ import type { Feature } from './feature.js';
 
 /** A boundary timer never sleeps longer than this; the cron schedule is the safety net anyway. */
 const MAX_TIMER_MS = 60 * 60_000;
-/** Event-triggered runs of usagePeaks start at most this often. */
-const PEAKS_SPACING_MS = 1000;
 
 /**
  * The cron adapter: runs the jobs of `core.jobs` on their schedules, plus a
@@ -19,21 +17,6 @@ export class Scheduler implements Feature {
   private boundaryTimer: NodeJS.Timeout | null = null;
   private unsubscribe: Array<() => void> = [];
   private stopped = false;
-  private peaksTimer: NodeJS.Timeout | null = null;
-  private peaksLastRun = 0;
-
-  /** Runs usagePeaks now, or once PEAKS_SPACING_MS after its last event run; changes in between join that run. */
-  private readonly peaksSoon = (): void => {
-    if (this.peaksTimer || this.stopped) return;
-    const run = () => {
-      this.peaksTimer = null;
-      this.peaksLastRun = Date.now();
-      void this.core.jobs.trigger('usagePeaks', 'event');
-    };
-    const wait = this.peaksLastRun + PEAKS_SPACING_MS - Date.now();
-    if (wait <= 0) run();
-    else this.peaksTimer = setTimeout(run, wait);
-  };
 
   constructor(private readonly core: Core) {}
 
@@ -46,9 +29,8 @@ export class Scheduler implements Feature {
       bus.on('clock.changed', () => void jobs.trigger('clockRollback', 'event').then(() => jobs.trigger('expiryWatch', 'event'))),
       bus.on('license.activated', () => void jobs.trigger('expiryWatch', 'event').then(() => jobs.trigger('usagePeaks', 'event'))),
       bus.on('license.scheduled', () => void jobs.trigger('expiryWatch', 'event')),
-      // Peaks for the usage report follow what is in use, not only the hourly schedule; at most
-      // once a second, so a boot storm or a burst of registrations is not also a storm of peak runs.
-      ...['users.changed', 'userLicenses.changed', 'devices.changed'].map((name) => bus.on(name as 'users.changed', this.peaksSoon)),
+      // Peaks for the usage report follow what is in use, not only the hourly schedule.
+      ...['users.changed', 'userLicenses.changed', 'devices.changed'].map((name) => bus.on(name as 'users.changed', () => void jobs.trigger('usagePeaks', 'event'))),
       bus.on('job.finished', (e) => {
         if (e.data.name === 'expiryWatch') this.armBoundary();
       }),
@@ -97,11 +79,6 @@ export class Scheduler implements Feature {
     for (const t of this.tasks.values()) await t.destroy();
     this.tasks.clear();
     if (this.boundaryTimer) clearTimeout(this.boundaryTimer);
-    if (this.peaksTimer) {
-      // A change still waiting for its peak run gets it now, not never.
-      clearTimeout(this.peaksTimer);
-      void this.core.jobs.trigger('usagePeaks', 'event');
-    }
     await this.core.jobs.settle();
     // The trusted time survives the restart (a clock set back while we were down is still caught).
     await this.core.lifecycle.checkClock().catch((e) => this.core.log.error('could not persist the trusted time', { error: String(e) }));

@@ -205,6 +205,8 @@ const RENDERERS: Record<ConfigFormat, (d: DeviceRecord, s: ProvisioningSettings)
   snom,
 };
 
+export const CONFIG_FORMATS = Object.keys(RENDERERS) as ConfigFormat[];
+
 /** The format a vendor's phone gets when it does not say (Cisco: by model); null for vendors without a configuration file (Unify speaks WPI). */
 export function configFormat(d: Pick<DeviceRecord, 'vendor' | 'model'>): ConfigFormat | null {
   if (d.vendor === 'cisco') return d.model.endsWith('-3PCC') ? 'mpp' : 'sep';

@@ -9,7 +9,7 @@ import { Listener } from '../daemon/http/listener.js';
 import { devicesRoutes } from '../daemon/http/routes/devices.js';
 import { LICENSE_CODE, normalizeMac, type DeviceRecord, type Devices, type Outcome } from '../daemon/core/devices.js';
 import { cleanPath, identify, type Identified, type Rejection } from './identify.js';
-import { configFormat, DeviceConfigs, rendered, renderCommon, wpiItems, type ConfigFormat, type ProvisioningSettings, type Rendered } from './render.js';
+import { CONFIG_FORMATS, configFormat, DeviceConfigs, rendered, renderCommon, wpiItems, type ConfigFormat, type ProvisioningSettings, type Rendered } from './render.js';
 import { CLEAN_UP, DlsTemplate, parseWorkpointMessage, READ_ALL_ITEMS, type WorkpointMessage } from './wpi.js';
 import { loadOrCreateTls } from './tls.js';
 import { provRefuse, type ProvCode } from './refusals.js';
@@ -84,9 +84,14 @@ export class ProvisioningServer implements Feature {
     for (const d of this.devices.all()) this.render(d);
   }
 
+  /** Drop whatever is kept for a device (its record changed or is gone). */
+  private forget(mac: string): void {
+    for (const f of CONFIG_FORMATS) this.cache.delete(`${f}:${mac}`);
+    this.wpiWrite.delete(mac);
+  }
+
   private render(d: DeviceRecord): void {
-    for (const f of ['sep', 'mpp', d.vendor]) this.cache.delete(`${f}:${d.mac}`);
-    this.wpiWrite.delete(d.mac);
+    this.forget(d.mac);
     if (!d.userName || d.blocked) return; // nothing with a credential exists for it
     if (d.vendor === 'unify') this.wpiWrite.set(d.mac, new DlsTemplate('WriteItems', wpiItems(d, this.settings)));
     else {
@@ -95,12 +100,13 @@ export class ProvisioningServer implements Feature {
     }
   }
 
-  /** The device's configuration in `format`: its template filled now, or rendered in full and kept. */
-  private renderFormat(d: DeviceRecord, format: ConfigFormat): Rendered {
+  /** The device's configuration in `format`: its template filled now (nearly every device), or rendered in full once and kept. */
+  private configFor(d: DeviceRecord, format: ConfigFormat): Rendered {
     const filled = this.configs.fill(d, format);
     if (filled) return filled;
-    const r = this.configs.renderInFull(d, format);
-    this.cache.set(`${format}:${d.mac}`, r);
+    const key = `${format}:${d.mac}`;
+    let r = this.cache.get(key);
+    if (!r) this.cache.set(key, (r = this.configs.renderInFull(d, format)));
     return r;
   }
 
@@ -142,7 +148,7 @@ export class ProvisioningServer implements Feature {
       for (const mac of macs) {
         const d = this.devices.get(mac);
         if (d) this.render(d);
-        else for (const f of ['sep', 'mpp', 'gigaset', 'yealink', 'snom']) this.cache.delete(`${f}:${mac}`), this.wpiWrite.delete(mac);
+        else this.forget(mac);
       }
     });
     // A user's name or extension changed, or a user was deleted (users feature): refresh their devices' lines.
@@ -334,7 +340,7 @@ export class ProvisioningServer implements Feature {
 
   private serveConfig(res: http.ServerResponse, t0: number, ip: string, d: DeviceRecord, format: ConfigFormat | null, newly: boolean): void {
     if (!format) return this.refuse(res, t0, d.vendor, 'rejected', 'PROV_NOT_FOUND', `no ${d.vendor} configuration file (${d.vendor} phones are provisioned over WPI)`);
-    const f = this.cache.get(`${format}:${d.mac}`) ?? this.renderFormat(d, format);
+    const f = this.configFor(d, format);
     this.reply(res, t0, d.vendor, 'served', 200, f);
     this.noteServed(d, ip, newly);
   }

@@ -21,6 +21,8 @@ export interface JobSpec {
   schedule: string;
   enabled: boolean;
   run: () => Promise<string>;
+  /** Event-triggered runs start at most this often; events in between join the next run. */
+  eventSpacingMs?: number;
 }
 
 export type Trigger = 'schedule' | 'manual' | 'event';
@@ -41,6 +43,7 @@ interface JobState {
   tail: Promise<unknown>;
   /** An event-triggered run waiting to start: further events join it instead of queueing more. */
   queuedByEvent: Promise<void> | null;
+  lastEventStart: number;
   lastRun: JobInfo['lastRun'];
 }
 
@@ -61,7 +64,7 @@ export class JobRegistry {
 
   register(spec: JobSpec): void {
     if (this.jobs.has(spec.name)) throw new Error(`job ${spec.name} registered twice`);
-    this.jobs.set(spec.name, { spec, running: null, tail: Promise.resolve(), queuedByEvent: null, lastRun: null });
+    this.jobs.set(spec.name, { spec, running: null, tail: Promise.resolve(), queuedByEvent: null, lastEventStart: -Infinity, lastRun: null });
   }
 
   /** A new schedule or enabled flag (config reload); the scheduler re-arms after this. */
@@ -128,15 +131,21 @@ export class JobRegistry {
       return Promise.resolve();
     }
     if (trigger === 'event') {
-      // A burst of events (a phone storm changing devices) becomes one more run, not thousands.
-      j.queuedByEvent ??= this.enqueue(j, trigger, () => (j.queuedByEvent = null));
+      // A burst of events (a phone storm changing devices) becomes one more run, not thousands,
+      // and with eventSpacingMs not one run after another while the burst lasts.
+      j.queuedByEvent ??= this.enqueue(j, trigger, async () => {
+        const wait = j.lastEventStart + (j.spec.eventSpacingMs ?? 0) - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        j.queuedByEvent = null;
+        j.lastEventStart = Date.now();
+      });
       return j.queuedByEvent;
     }
     return this.enqueue(j, trigger);
   }
 
-  private enqueue(j: JobState, trigger: Trigger, onStart?: () => void): Promise<void> {
-    const run = j.tail.then(() => (onStart?.(), this.execute(j, trigger)));
+  private enqueue(j: JobState, trigger: Trigger, beforeStart?: () => Promise<void>): Promise<void> {
+    const run = j.tail.then(async () => (await beforeStart?.(), this.execute(j, trigger)));
     j.tail = run.catch(() => undefined);
     return run;
   }

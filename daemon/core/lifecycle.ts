@@ -67,7 +67,8 @@ export class Lifecycle {
 
   private registerJobs(): void {
     const j = this.config.jobs;
-    const reg = (name: keyof Config['jobs'], run: () => Promise<string>) => this.d.jobs.register({ name, schedule: j[name].schedule, enabled: j[name].enabled, run });
+    const reg = (name: keyof Config['jobs'], run: () => Promise<string>, eventSpacingMs?: number) =>
+      this.d.jobs.register({ name, schedule: j[name].schedule, enabled: j[name].enabled, run, eventSpacingMs });
     reg('expiryWatch', () => this.expiry.run());
     reg('licenseCheck', async () => {
       if (!this.renewal.client.configured) return 'skipped: no activation server configured (activation.url)';
@@ -77,7 +78,8 @@ export class Lifecycle {
     reg('clockRollback', () => this.checkClock());
     reg('backup', () => this.backups.run(this.config.jobs.backup.keep));
     reg('staleDevices', () => this.releaseStaleDevices());
-    reg('usagePeaks', () => this.usage.recordPeaks());
+    // Every change of what is in use triggers it: a boot storm must not become a storm of peak runs.
+    reg('usagePeaks', () => this.usage.recordPeaks(), 1000);
   }
 
   /** A backup on demand, with the same rotation as the scheduled one. */

@@ -79,7 +79,7 @@ export class ClientEndpoint implements Feature {
     const closed = [...this.connections].map((c) => new Promise<void>((resolve) => {
       if (c.ws.readyState === WebSocket.CLOSED) return resolve();
       c.ws.once('close', () => resolve());
-      this.refuseAndClose(c.ws, bye);
+      this.refuseAndClose(c, bye);
     }));
     // Clients get a second to answer the close frame; then their sockets are cut.
     await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 1000).unref())]);
@@ -105,7 +105,7 @@ export class ClientEndpoint implements Feature {
     const from = `${address}:${req.socket.remotePort ?? 0}`;
     this.connections.add(c);
     const helloSeconds = this.settings.helloSeconds;
-    const helloTimer = setTimeout(() => c.state === 'hello' && this.refuseAndClose(ws, refuse('SESS_AUTH_TIMEOUT', { seconds: helloSeconds })), helloSeconds * 1000);
+    const helloTimer = setTimeout(() => c.state === 'hello' && this.refuseAndClose(c, refuse('SESS_AUTH_TIMEOUT', { seconds: helloSeconds })), helloSeconds * 1000);
     ws.on('pong', () => (c.alive = true));
     // ws reports oversized or malformed frames here and closes with 1009/1002/1007 itself.
     ws.on('error', (e) => this.core.log.debug('client socket error', { from, error: e.message }));
@@ -117,24 +117,16 @@ export class ClientEndpoint implements Feature {
     ws.on('message', (data, isBinary) => void this.onMessage(c, address, from, data, isBinary));
   }
 
-  /** A frame that breaks the protocol ends the session at once (not when the client's close arrives), then the socket. */
-  private protocolError(c: Connection, problem: string): void {
-    const why = refuse('SESS_PROTOCOL', { problem });
-    if (c.sessionId) this.core.clientSessions.closed(c.sessionId, why.text.en);
-    c.sessionId = null;
-    this.refuseAndClose(c.ws, why);
-  }
-
   private async onMessage(c: Connection, address: string, from: string, data: RawData, isBinary: boolean): Promise<void> {
     const msg = isBinary ? null : parse(data);
-    if (!msg) return this.protocolError(c, isBinary ? 'binary frames are not part of the protocol' : 'not a JSON object with a type');
+    if (!msg) return this.refuseAndClose(c, refuse('SESS_PROTOCOL', { problem: isBinary ? 'binary frames are not part of the protocol' : 'not a JSON object with a type' }));
     if (c.state === 'hello') {
-      if (msg.type !== 'hello') return this.protocolError(c, 'the first message must be {"type":"hello"}');
+      if (msg.type !== 'hello') return this.refuseAndClose(c, refuse('SESS_PROTOCOL', { problem: 'the first message must be {"type":"hello"}' }));
       c.state = 'checking';
       try {
         const session = await this.core.clientSessions.open(
           { kind: msg.kind, user: msg.user, token: msg.token, password: msg.password, from, address },
-          { end: (why) => this.refuseAndClose(c.ws, why) },
+          { end: (why) => this.refuseAndClose(c, why) },
         );
         if (c.ws.readyState !== WebSocket.OPEN) return this.core.clientSessions.closed(session.id, 'client left during hello');
         c.sessionId = session.id;
@@ -144,21 +136,27 @@ export class ClientEndpoint implements Feature {
       } catch (e) {
         if (isRefusal(e)) {
           this.core.log.info('client session refused', { from, code: e.code });
-          return this.refuseAndClose(c.ws, e);
+          return this.refuseAndClose(c, e);
         }
         this.core.log.error('client session failed', { from, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
         if (c.ws.readyState === WebSocket.OPEN) c.ws.close(1011, 'internal error; nothing was changed');
       }
       return;
     }
-    if (c.state === 'checking') return this.protocolError(c, 'wait for welcome before sending more');
+    if (c.state === 'checking') return this.refuseAndClose(c, refuse('SESS_PROTOCOL', { problem: 'wait for welcome before sending more' }));
     if (msg.type === 'ping') return void c.ws.send(JSON.stringify({ type: 'pong', at: this.core.clock.now().toISOString() }));
     if (msg.type === 'bye') return void c.ws.close(1000, 'bye');
-    this.protocolError(c, `unknown message type "${String(msg.type).slice(0, 40)}"`);
+    this.refuseAndClose(c, refuse('SESS_PROTOCOL', { problem: `unknown message type "${String(msg.type).slice(0, 40)}"` }));
   }
 
-  /** Tell the client why (the full refusal, both languages), then close with the protocol's code. */
-  private refuseAndClose(ws: WebSocket, why: Refusal): void {
+  /**
+   * Tell the client why (the full refusal, both languages), then close with the
+   * protocol's code. Its session ends now, not when the client's close arrives.
+   */
+  private refuseAndClose(c: Connection, why: Refusal): void {
+    if (c.sessionId) this.core.clientSessions.closed(c.sessionId, why.code);
+    c.sessionId = null;
+    const ws = c.ws;
     if (ws.readyState !== WebSocket.OPEN) return;
     // Both frames in one write: a batch removal closes thousands of sockets in one go,
     // and the syscalls are most of its cost (ws keeps its net.Socket in `_socket`).
