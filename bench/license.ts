@@ -11,8 +11,8 @@ import { createPublicKey, verify } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { Bench, BenchRow } from './report.js';
 import { percentile, round } from './support.js';
-import { LicenseVerifier, DEVELOPMENT_ROOT } from '../daemon/license/verifier.js';
-import { parseLicenseFile } from '../daemon/license/format.js';
+import { LicenseVerifier, DEVELOPMENT_ROOT } from '../daemon/licensing/verifier.js';
+import { parseLicenseFile } from '../daemon/licensing/format.js';
 import { buildInfo } from '../daemon/core/system.js';
 import { issueLicense } from '../tools/license-issuer.js';
 

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LogLevel } from './core/log.js';
-import { LEVELS } from './core/log.js';
+import type { LogLevel } from './kernel/log.js';
+import { LEVELS } from './kernel/log.js';
 import { validate as validCron } from 'node-cron';
 
 /** Where the installed (or checked-out) application lives: the folder with package.json. */

@@ -1,7 +1,7 @@
 import { applyKeys, ConfigError, diffConfig, loadConfig, type LoadedConfig } from './config.js';
 import type { Core } from './core/core.js';
 import type { Feature } from './feature.js';
-import type { LicenseVerifier } from './license/verifier.js';
+import type { LicenseVerifier } from './licensing/verifier.js';
 
 export interface ReloadResult {
   applied: string[];

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { Logger } from './core/log.js';
+import type { Logger } from './kernel/log.js';
 
 /**
  * sd_notify for Node: READY=1 when every listener is up, WATCHDOG=1 at half

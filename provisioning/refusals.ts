@@ -1,4 +1,4 @@
-import { defineRefusals, entry, fixed } from '../daemon/core/refusal.js';
+import { defineRefusals, entry, fixed } from '../daemon/kernel/refusal.js';
 
 type D = { detail: string };
 const check = fixed({ en: 'Check the provisioning URL configured in the device (see the README).', de: 'Prüfen Sie die im Gerät eingestellte Provisionierungs-URL (siehe README).' });

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Router } from 'express';
 import type { Core } from '../daemon/core/core.js';
-import { Counter, Histogram } from '../daemon/core/metrics.js';
+import { Counter, Histogram } from '../daemon/kernel/metrics.js';
 import type { Feature } from '../daemon/feature.js';
 import { Listener } from '../daemon/http/listener.js';
 import { devicesRoutes } from '../daemon/http/routes/devices.js';

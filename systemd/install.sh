@@ -55,12 +55,12 @@ fi
 #    (dist/tools, tools/dev-ca with its private key) and the tests stay behind.
 echo "installing the application into $PREFIX"
 rm -rf "$PREFIX.new"
-mkdir -p "$PREFIX.new/daemon/license"
+mkdir -p "$PREFIX.new/daemon/licensing"
 cp -a package.json package-lock.json "$PREFIX.new/"
 [ -f README.md ] && cp -a README.md "$PREFIX.new/"
 cp -a dist "$PREFIX.new/dist"
 rm -rf "$PREFIX.new/dist/test" "$PREFIX.new/dist/bench" "$PREFIX.new/dist/tools"
-cp -a daemon/license/development-root.pem "$PREFIX.new/daemon/license/"
+cp -a daemon/licensing/development-root.pem "$PREFIX.new/daemon/licensing/"
 [ -d web ] && cp -a web "$PREFIX.new/web"
 cp -aL node_modules "$PREFIX.new/node_modules"
 (cd "$PREFIX.new" && npm prune --omit=dev --no-audit --no-fund --loglevel=error)

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { evaluate, parseSchedule, stateAt, type Schedule } from '../daemon/core/auto-attendants.js';
-import { isRefusal } from '../daemon/core/refusal.js';
+import { isRefusal } from '../daemon/kernel/refusal.js';
 
 const officeHours = { from: '08:00', to: '17:00' };
 const weekdays = (timeZone: string, holidays: Schedule['holidays'] = []): Schedule => ({

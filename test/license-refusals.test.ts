@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DAY, TestDaemon, iso } from './support/daemon.js';
 import { createCa, issueLicense, loadSigner, payloadFromSpec, signPayload } from '../tools/license-issuer.js';
-import { DEVELOPMENT_ROOT, LicenseVerifier } from '../daemon/license/verifier.js';
-import { isRefusal } from '../daemon/core/refusal.js';
+import { DEVELOPMENT_ROOT, LicenseVerifier } from '../daemon/licensing/verifier.js';
+import { isRefusal } from '../daemon/kernel/refusal.js';
 
 
 describe('license file verification', function () {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ADMIN_PASSWORD, TestDaemon } from './support/daemon.js';
-import { createLogger } from '../daemon/core/log.js';
+import { createLogger } from '../daemon/kernel/log.js';
 
 /** The base64 lines of the license's signature block: the part that must never reach a log. */
 function signatureLines(license: string): string[] {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { TestDaemon } from './support/daemon.js';
 import { parsePrometheus, sampleValue } from './support/systemd.js';
-import { EventBus } from '../daemon/core/events.js';
-import { MetricsRegistry } from '../daemon/core/metrics.js';
+import { EventBus } from '../daemon/kernel/events.js';
+import { MetricsRegistry } from '../daemon/kernel/metrics.js';
 import { registerCoreMetrics } from '../daemon/core/core-metrics.js';
 import type { Core } from '../daemon/core/core.js';
 

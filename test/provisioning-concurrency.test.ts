@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { TestDaemon } from './support/daemon.js';
 import { addUser, assign, ciscoBootPaths, device, prov, used } from './support/provisioning.js';
 import { Store } from '../daemon/store/store.js';
-import { EventBus } from '../daemon/core/events.js';
+import { EventBus } from '../daemon/kernel/events.js';
 import { AuditLog } from '../daemon/core/audit.js';
-import { Licensing } from '../daemon/core/licensing.js';
-import { LicenseVerifier, DEVELOPMENT_ROOT } from '../daemon/license/verifier.js';
+import { Licensing } from '../daemon/licensing/licensing.js';
+import { LicenseVerifier, DEVELOPMENT_ROOT } from '../daemon/licensing/verifier.js';
 import { Devices } from '../daemon/core/devices.js';
-import { silentLogger } from '../daemon/core/log.js';
-import { OffsetClock } from '../daemon/core/clock.js';
+import { silentLogger } from '../daemon/kernel/log.js';
+import { OffsetClock } from '../daemon/kernel/clock.js';
 
 const mac = (i: number) => `00562B1000${i.toString(16).padStart(2, '0').toUpperCase()}`;
 

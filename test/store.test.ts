@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../daemon/store/store.js';
 import { AuditLog } from '../daemon/core/audit.js';
-import { EventBus } from '../daemon/core/events.js';
-import { OffsetClock } from '../daemon/core/clock.js';
-import { silentLogger } from '../daemon/core/log.js';
+import { EventBus } from '../daemon/kernel/events.js';
+import { OffsetClock } from '../daemon/kernel/clock.js';
+import { silentLogger } from '../daemon/kernel/log.js';
 import { queryDb } from './support/reliability.js';
 
 /**

@@ -8,7 +8,7 @@ import { ADMIN_PASSWORD, PBXD_ENV, PBXD_NODE_FLAGS, ROOT, sleep, TestDaemon } fr
 import { FakeNotifySocket, freePort } from './support/systemd.js';
 import { Daemon } from '../daemon/main.js';
 import { defaults } from '../daemon/config.js';
-import { silentLogger } from '../daemon/core/log.js';
+import { silentLogger } from '../daemon/kernel/log.js';
 import { Listener } from '../daemon/http/listener.js';
 
 function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

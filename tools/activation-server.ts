@@ -28,7 +28,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFi
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from '../daemon/cli/args.js';
-import { parseLicenseFile, type LicensePayload } from '../daemon/license/format.js';
+import { parseLicenseFile, type LicensePayload } from '../daemon/licensing/format.js';
 import { DEV_CA_DIR, issueLicense, loadSigner, type LicenseSpec, type Signer } from './license-issuer.js';
 
 export const PROVISIONAL_DAYS = 90;

@@ -7,7 +7,7 @@ import forge from 'node-forge';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appRoot } from '../daemon/config.js';
-import { canonicalJson, encodeLicenseFile, FORMAT_VERSION, type LicensePayload } from '../daemon/license/format.js';
+import { canonicalJson, encodeLicenseFile, FORMAT_VERSION, type LicensePayload } from '../daemon/licensing/format.js';
 
 /** The development CA that ships in the repo; the daemon trusts its root unless told not to. */
 export const DEV_CA_DIR = join(appRoot, 'tools', 'dev-ca');

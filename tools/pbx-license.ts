@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import forge from 'node-forge';
 import { parseArgs } from '../daemon/cli/args.js';
 import { createCa, DEV_CA_DIR, issueLicense, loadSigner, type LicenseSpec } from './license-issuer.js';
-import { parseLicenseFile } from '../daemon/license/format.js';
-import { DEVELOPMENT_ROOT, LicenseVerifier } from '../daemon/license/verifier.js';
-import { isRefusal } from '../daemon/core/refusal.js';
-import { verifyUsageReport } from '../daemon/core/usage-report.js';
+import { parseLicenseFile } from '../daemon/licensing/format.js';
+import { DEVELOPMENT_ROOT, LicenseVerifier } from '../daemon/licensing/verifier.js';
+import { isRefusal } from '../daemon/kernel/refusal.js';
+import { verifyUsageReport } from '../daemon/licensing/usage-report.js';
 
 const USAGE = `pbx-license — issue and inspect pbxd license files (vendor side)
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Store, Tx } from '../store/store.js';
-import type { Clock } from './clock.js';
-import type { EventBus } from './events.js';
+import type { Clock } from '../kernel/clock.js';
+import type { EventBus } from '../kernel/events.js';
 
 export interface AuditEntry {
   id: number;

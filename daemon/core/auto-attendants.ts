@@ -1,10 +1,10 @@
 import type { Store, Tx } from '../store/store.js';
-import type { Clock } from './clock.js';
-import { DAY_MS } from './clock.js';
-import type { EventBus } from './events.js';
+import type { Clock } from '../kernel/clock.js';
+import { DAY_MS } from '../kernel/clock.js';
+import type { EventBus } from '../kernel/events.js';
 import type { AuditLog } from './audit.js';
-import type { Holder, Licensing } from './licensing.js';
-import { defineRefusals, entry, fixed, refuse as refuseCore } from './refusal.js';
+import type { Holder, Licensing } from '../licensing/licensing.js';
+import { defineRefusals, entry, fixed, refuse as refuseCore } from '../kernel/refusal.js';
 
 // ───────────────────────── business hours: the pure part ─────────────────────────
 

@@ -3,9 +3,9 @@ import { connect } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import sqlite3 from 'sqlite3';
 import type { Store } from '../store/store.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../kernel/clock.js';
 import { migrations } from '../store/migrations.js';
-import { defineRefusals, entry, fixed } from './refusal.js';
+import { defineRefusals, entry, fixed } from '../kernel/refusal.js';
 
 export const refuse = defineRefusals({
   JOB_BACKUP_NOT_FOUND: entry<{ file: string }>(404,

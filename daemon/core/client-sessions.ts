@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Store } from '../store/store.js';
-import type { Clock } from './clock.js';
-import type { EventBus } from './events.js';
+import type { Clock } from '../kernel/clock.js';
+import type { EventBus } from '../kernel/events.js';
 import type { AuditLog } from './audit.js';
-import type { Licensing } from './licensing.js';
-import type { Logger } from './log.js';
+import type { Licensing } from '../licensing/licensing.js';
+import type { Logger } from '../kernel/log.js';
 import { checkPassword, hashPassword, tokenHash } from './admins.js';
-import { defineRefusals, entry, fixed, refuse as coreRefuse, type Refusal } from './refusal.js';
+import { defineRefusals, entry, fixed, refuse as coreRefuse, type Refusal } from '../kernel/refusal.js';
 
 /** The clients that open a session for a user, and the per-user code each needs. */
 export const REQUIRED_CODE = {

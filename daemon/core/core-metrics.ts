@@ -1,5 +1,5 @@
 import type { Core } from './core.js';
-import type { Mode } from './licensing.js';
+import type { Mode } from '../licensing/licensing.js';
 
 const MODES: Mode[] = ['licensed', 'grace', 'entry'];
 

@@ -1,10 +1,10 @@
 import type { Config } from '../config.js';
-import type { Logger } from './log.js';
-import type { Clock, OffsetClock } from './clock.js';
-import type { EventBus } from './events.js';
+import type { Logger } from '../kernel/log.js';
+import type { Clock, OffsetClock } from '../kernel/clock.js';
+import type { EventBus } from '../kernel/events.js';
 import type { Store } from '../store/store.js';
 import type { AuditLog } from './audit.js';
-import type { Licensing } from './licensing.js';
+import type { Licensing } from '../licensing/licensing.js';
 import type { AdminAccounts } from './admins.js';
 import type { Devices } from './devices.js';
 import type { BuildInfo } from './system.js';
@@ -12,8 +12,8 @@ import type { JobRegistry } from './jobs.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { UserDirectory } from './users.js';
 import type { ClientSessions } from './client-sessions.js';
-import type { MetricsRegistry } from './metrics.js';
-import type { HealthChecks } from './health.js';
+import type { MetricsRegistry } from '../kernel/metrics.js';
+import type { HealthChecks } from '../kernel/health.js';
 import type { AutoAttendants } from './auto-attendants.js';
 import type { SipTrunks } from './sip-trunks.js';
 

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Store, Tx } from '../store/store.js';
-import type { Clock } from './clock.js';
-import { DAY_MS } from './clock.js';
-import type { EventBus } from './events.js';
+import type { Clock } from '../kernel/clock.js';
+import { DAY_MS } from '../kernel/clock.js';
+import type { EventBus } from '../kernel/events.js';
 import type { AuditLog } from './audit.js';
-import type { Licensing, Holder } from './licensing.js';
-import type { Logger } from './log.js';
-import { defineRefusals, entry, fixed } from './refusal.js';
+import type { Licensing, Holder } from '../licensing/licensing.js';
+import type { Logger } from '../kernel/log.js';
+import { defineRefusals, entry, fixed } from '../kernel/refusal.js';
 
 /** Vendors the provisioning server recognises. Cisco and Unify desk phones need a support license each. */
 export type Vendor = 'cisco' | 'unify' | 'gigaset' | 'yealink' | 'snom';

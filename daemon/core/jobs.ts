@@ -1,6 +1,6 @@
-import type { EventBus } from './events.js';
-import type { Logger } from './log.js';
-import { defineRefusals, entry, fixed, isRefusal } from './refusal.js';
+import type { EventBus } from '../kernel/events.js';
+import type { Logger } from '../kernel/log.js';
+import { defineRefusals, entry, fixed, isRefusal } from '../kernel/refusal.js';
 
 export const refuse = defineRefusals({
   JOB_NOT_FOUND: entry<{ name: string; known: string[] }>(404,

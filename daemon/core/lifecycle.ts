@@ -1,15 +1,15 @@
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
-import type { EventBus } from './events.js';
-import type { Logger } from './log.js';
-import type { Licensing } from './licensing.js';
+import type { EventBus } from '../kernel/events.js';
+import type { Logger } from '../kernel/log.js';
+import type { Licensing } from '../licensing/licensing.js';
 import type { JobRegistry } from './jobs.js';
-import type { TrustedClock } from './trusted-clock.js';
-import { ActivationClient } from './activation-client.js';
-import { Renewal } from './renewal.js';
-import { ExpiryWatch } from './expiry-watch.js';
+import type { TrustedClock } from '../licensing/trusted-clock.js';
+import { ActivationClient } from '../licensing/activation-client.js';
+import { Renewal } from '../licensing/renewal.js';
+import { ExpiryWatch } from '../licensing/expiry-watch.js';
 import { Backups } from './backups.js';
-import { UsageReports } from './usage-report.js';
+import { UsageReports } from '../licensing/usage-report.js';
 
 /** What the stale-devices job needs of the device service. */
 export interface StaleDeviceReleaser {

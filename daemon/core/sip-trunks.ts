@@ -1,9 +1,9 @@
 import type { Store, Tx } from '../store/store.js';
-import type { Clock } from './clock.js';
-import type { EventBus } from './events.js';
+import type { Clock } from '../kernel/clock.js';
+import type { EventBus } from '../kernel/events.js';
 import type { AuditLog } from './audit.js';
-import type { Holder, Licensing } from './licensing.js';
-import { defineRefusals, entry, fixed, refuse as refuseCore } from './refusal.js';
+import type { Holder, Licensing } from '../licensing/licensing.js';
+import { defineRefusals, entry, fixed, refuse as refuseCore } from '../kernel/refusal.js';
 import { parseName } from './auto-attendants.js';
 
 /** What the API shows of a trunk: never the password, only that one is set. */

@@ -1,10 +1,10 @@
 import type { Store, Tx } from '../store/store.js';
-import type { Clock } from './clock.js';
-import type { EventBus } from './events.js';
+import type { Clock } from '../kernel/clock.js';
+import type { EventBus } from '../kernel/events.js';
 import type { AuditLog } from './audit.js';
-import type { Holder, Licensing } from './licensing.js';
-import { defineRefusals, entry, fixed, refuse as coreRefuse } from './refusal.js';
-import { labelOf } from '../license/format.js';
+import type { Holder, Licensing } from '../licensing/licensing.js';
+import { defineRefusals, entry, fixed, refuse as coreRefuse } from '../kernel/refusal.js';
+import { labelOf } from '../licensing/format.js';
 
 export const refuse = defineRefusals({
   SEATS_EXHAUSTED: entry<{ used: number; total: number }>(409,

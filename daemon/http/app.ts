@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Core } from '../core/core.js';
-import { refuse, refusalCodes } from '../core/refusal.js';
+import { refuse, refusalCodes } from '../kernel/refusal.js';
 import { errorHandler } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { appRoot } from '../config.js';

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Core } from '../core/core.js';
 import { LOCAL_CLI, type Principal } from '../core/admins.js';
-import { refuse } from '../core/refusal.js';
+import { refuse } from '../kernel/refusal.js';
 
 export const SESSION_COOKIE = 'pbxd_session';
 

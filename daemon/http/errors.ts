@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from '../core/log.js';
-import { isRefusal, refuse, type Refusal } from '../core/refusal.js';
-import { MAX_LICENSE_BYTES } from '../license/format.js';
+import type { Logger } from '../kernel/log.js';
+import { isRefusal, refuse, type Refusal } from '../kernel/refusal.js';
+import { MAX_LICENSE_BYTES } from '../licensing/format.js';
 
 /** body-parser's and the router's own errors become refusals with our codes. */
 function fromBodyParser(err: { type?: string; limit?: number; length?: number }, req: Request): Refusal | null {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Core } from '../core/core.js';
-import type { BusEvent } from '../core/events.js';
+import type { BusEvent } from '../kernel/events.js';
 import type { Principal } from '../core/admins.js';
 import { applianceStatus, type ApplianceStatus } from '../core/status.js';
 import type { Feature } from '../feature.js';

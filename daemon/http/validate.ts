@@ -1,4 +1,4 @@
-import { refuse } from '../core/refusal.js';
+import { refuse } from '../kernel/refusal.js';
 
 /** Small checks for request bodies and queries; each failure is a REQ_INVALID naming the field. */
 export function body(req: { body?: unknown }): Record<string, unknown> {

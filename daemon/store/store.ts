@@ -1,8 +1,8 @@
 import sqlite3 from 'sqlite3';
 import { existsSync } from 'node:fs';
 import { migrations } from './migrations.js';
-import type { Logger } from '../core/log.js';
-import { refuse } from '../core/refusal.js';
+import type { Logger } from '../kernel/log.js';
+import { refuse } from '../kernel/refusal.js';
 
 export type Param = string | number | bigint | null | Buffer;
 export type Row = Record<string, unknown>;

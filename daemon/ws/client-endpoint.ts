@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { Core } from '../core/core.js';
 import type { Feature } from '../feature.js';
-import { isRefusal, refuse as coreRefuse, type Refusal } from '../core/refusal.js';
+import { isRefusal, refuse as coreRefuse, type Refusal } from '../kernel/refusal.js';
 import { refuse } from '../core/client-sessions.js';
 import { sessionRoutes } from '../http/routes/sessions.js';
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activationHandler, type RequestKeyEntry } from '../../tools/activation-server.js';
-import { encodeLicenseFile, parseLicenseFile } from '../../daemon/license/format.js';
+import { encodeLicenseFile, parseLicenseFile } from '../../daemon/licensing/format.js';
 import type { TestDaemon } from './daemon.js';
 
 export { DAY, iso } from './daemon.js';

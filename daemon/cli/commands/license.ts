@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { CodeChange, CodeLine, OveruseReport, PlanStep } from '../../core/licensing.js';
+import type { CodeChange, CodeLine, OveruseReport, PlanStep } from '../../licensing/licensing.js';
 import type { ApplianceStatus } from '../../core/status.js';
 import { table, type Command } from '../command.js';
 

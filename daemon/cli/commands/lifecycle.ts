@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import type { JobInfo } from '../../core/jobs.js';
-import type { CheckResult } from '../../core/renewal.js';
+import type { CheckResult } from '../../licensing/renewal.js';
 import type { BackupFile } from '../../core/backups.js';
-import type { CodeChange } from '../../core/licensing.js';
+import type { CodeChange } from '../../licensing/licensing.js';
 import { restoreBackup } from '../../core/backups.js';
-import { isRefusal } from '../../core/refusal.js';
-import { keyFingerprint, type SignedUsageReport } from '../../core/usage-report.js';
+import { isRefusal } from '../../kernel/refusal.js';
+import { keyFingerprint, type SignedUsageReport } from '../../licensing/usage-report.js';
 import { loadConfig } from '../../config.js';
 import { ApiError } from '../client.js';
 import { table, type Command } from '../command.js';

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Core } from '../../core/core.js';
-import { refuse } from '../../core/refusal.js';
+import { refuse } from '../../kernel/refusal.js';
 import { bearer, readCookie, requireAdmin, SESSION_COOKIE } from '../auth.js';
 import { body, optBool, reqString } from '../validate.js';
 import { sessionKey } from '../live.js';

@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import type { Core } from '../../core/core.js';
-import { refuse } from '../../core/refusal.js';
+import { refuse } from '../../kernel/refusal.js';
 import { requireAdmin } from '../auth.js';
 import { body, optString } from '../validate.js';
 

@@ -1,8 +1,8 @@
 import { Router, type Request } from 'express';
 import type { Core } from '../../core/core.js';
 import type { Feature } from '../../feature.js';
-import { PROMETHEUS_CONTENT_TYPE } from '../../core/metrics.js';
-import { refuse } from '../../core/refusal.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../../kernel/metrics.js';
+import { refuse } from '../../kernel/refusal.js';
 import { bearer, VIA_CONTROL_SOCKET } from '../auth.js';
 import type { Listener } from '../listener.js';
 

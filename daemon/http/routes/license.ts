@@ -1,9 +1,9 @@
 import express, { Router, type Request } from 'express';
 import type { Core } from '../../core/core.js';
-import { refuse } from '../../core/refusal.js';
+import { refuse } from '../../kernel/refusal.js';
 import { applianceStatus } from '../../core/status.js';
-import type { PlanStep } from '../../core/licensing.js';
-import { MAX_LICENSE_BYTES } from '../../license/format.js';
+import type { PlanStep } from '../../licensing/licensing.js';
+import { MAX_LICENSE_BYTES } from '../../licensing/format.js';
 import { actor, requireAdmin } from '../auth.js';
 import { body, optInt, reqInt, reqString } from '../validate.js';
 

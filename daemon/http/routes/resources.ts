@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Core } from '../../core/core.js';
 import { evaluate, parseAttendant, parseSchedule } from '../../core/auto-attendants.js';
 import { parseTrunk } from '../../core/sip-trunks.js';
-import { refuse } from '../../core/refusal.js';
+import { refuse } from '../../kernel/refusal.js';
 import { actor, requireAdmin } from '../auth.js';
 import { describe } from '../openapi.js';
 import { body, optString } from '../validate.js';

@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import type { Core } from '../../core/core.js';
 import { CLIENT_KINDS } from '../../core/client-sessions.js';
-import { refuse } from '../../core/refusal.js';
+import { refuse } from '../../kernel/refusal.js';
 import { actor, requireAdmin } from '../auth.js';
 import { describe } from '../openapi.js';
 import { body, optString, reqInt, reqString } from '../validate.js';

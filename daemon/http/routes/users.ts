@@ -1,6 +1,6 @@
 import express, { Router, type Request } from 'express';
 import type { Core } from '../../core/core.js';
-import { refuse } from '../../core/refusal.js';
+import { refuse } from '../../kernel/refusal.js';
 import type { LicenseChange, UserInput } from '../../core/users.js';
 import { parseCsv } from '../../core/csv.js';
 import { actor, requireAdmin } from '../auth.js';

@@ -1,11 +1,11 @@
 import type { Store, Tx } from '../store/store.js';
-import type { Clock } from './clock.js';
-import { DAY_MS } from './clock.js';
-import type { EventBus } from './events.js';
-import type { AuditLog } from './audit.js';
-import { isRefusal, refuse, type Text } from './refusal.js';
-import type { LicenseVerifier } from '../license/verifier.js';
-import { labelOf, type LicensePayload } from '../license/format.js';
+import type { Clock } from '../kernel/clock.js';
+import { DAY_MS } from '../kernel/clock.js';
+import type { EventBus } from '../kernel/events.js';
+import type { AuditLog } from '../core/audit.js';
+import { isRefusal, refuse, type Text } from '../kernel/refusal.js';
+import type { LicenseVerifier } from './verifier.js';
+import { labelOf, type LicensePayload } from './format.js';
 
 export type Mode = 'licensed' | 'grace' | 'entry';
 

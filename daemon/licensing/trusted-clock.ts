@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Store } from '../store/store.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../kernel/clock.js';
 
 const META_KEY = 'trusted_time';
 

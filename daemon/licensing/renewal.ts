@@ -1,8 +1,8 @@
-import type { EventBus } from './events.js';
+import type { EventBus } from '../kernel/events.js';
 import type { Licensing, OveruseReport, PlanStep } from './licensing.js';
-import { isRefusal } from './refusal.js';
+import { isRefusal } from '../kernel/refusal.js';
 import { ActivationClient, REQUEST_KEY, refuse } from './activation-client.js';
-import { parseLicenseFile, type LicensePayload } from '../license/format.js';
+import { parseLicenseFile, type LicensePayload } from './format.js';
 
 export interface CheckResult {
   result: 'nothing new' | 'installed' | 'needs removals';

@@ -1,10 +1,10 @@
 import type { Store } from '../store/store.js';
-import type { Clock } from './clock.js';
-import { DAY_MS } from './clock.js';
-import type { EventBus } from './events.js';
-import type { Logger } from './log.js';
+import type { Clock } from '../kernel/clock.js';
+import { DAY_MS } from '../kernel/clock.js';
+import type { EventBus } from '../kernel/events.js';
+import type { Logger } from '../kernel/log.js';
 import type { Licensing } from './licensing.js';
-import { isRefusal } from './refusal.js';
+import { isRefusal } from '../kernel/refusal.js';
 
 /** Days before expiry at which admins are warned (and every day of grace). */
 export const WARNING_DAYS = [30, 7, 1] as const;

@@ -1,4 +1,4 @@
-import { defineRefusals, entry, fixed } from './refusal.js';
+import { defineRefusals, entry, fixed } from '../kernel/refusal.js';
 
 const offlineRemedy = {
   en: 'Check the appliance\'s route to the activation server (activation.url), or install the license file manually (upload or paste).',

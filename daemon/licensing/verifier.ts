@@ -2,10 +2,10 @@ import forge from 'node-forge';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appRoot } from '../config.js';
-import { refuse } from '../core/refusal.js';
+import { refuse } from '../kernel/refusal.js';
 import { FORMAT_VERSION, FormatError, KNOWN_REQUIREMENTS, MAX_LICENSE_BYTES, parseLicenseFile, type LicensePayload } from './format.js';
 
-export const DEVELOPMENT_ROOT = join(appRoot, 'daemon', 'license', 'development-root.pem');
+export const DEVELOPMENT_ROOT = join(appRoot, 'daemon', 'licensing', 'development-root.pem');
 
 export interface VerifierOptions {
   /** PEM files of vendor root CAs this appliance trusts. */

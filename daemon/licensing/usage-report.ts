@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Store } from '../store/store.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { Licensing } from './licensing.js';
-import { canonicalJson } from '../license/format.js';
-import { defineRefusals, entry, fixed } from './refusal.js';
+import { canonicalJson } from './format.js';
+import { defineRefusals, entry, fixed } from '../kernel/refusal.js';
 
 export const refuse = defineRefusals({
   USAGE_MONTH_INVALID: entry<{ month: string }>(400,
