@@ -3,6 +3,7 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
+import { XMLParser } from 'fast-xml-parser';
 import type { TestDaemon } from './daemon.js';
 
 export interface PhoneReply {
@@ -64,6 +65,24 @@ ${Object.entries(items).map(([k, v]) => `      <Item name="${k}">${v}</Item>`).j
     </ItemList>
   </Message>
 </WorkpointMessage>`;
+}
+
+/** A server's DLSMessage, read as the phone reads it. */
+export interface DlsAnswer {
+  action: string;
+  nonce: string;
+  items: Record<string, string>;
+  /** The session cookie to send back (name=value), if the answer set one. */
+  cookie: string | undefined;
+}
+
+export function dls(r: PhoneReply): DlsAnswer {
+  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, isArray: (n) => n === 'Item' }).parse(r.text);
+  const msg = doc.DLSMessage?.Message;
+  if (!msg) throw new Error(`not a DLSMessage (${r.status}): ${r.text.slice(0, 200)}`);
+  const items = Object.fromEntries((msg.ItemList?.Item ?? []).map((i: any) => [i.name, String(i['#text'] ?? '')]));
+  const set = r.headers['set-cookie']?.[0];
+  return { action: msg.Action, nonce: msg.nonce, items, cookie: set?.split(';')[0] };
 }
 
 export const unifyItems = (mac: string) => ({ 'mac-addr': mac, 'device-type': 'OpenScape Desk Phone CP600', 'software-version': 'V1 R7.2.0', 'contact-me-uri': 'http://127.0.0.1:8085/contact_dls.html/ContactDLS' });
