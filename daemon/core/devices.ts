@@ -196,7 +196,7 @@ export class Devices {
     this.recount();
     this.licensing.addUsageProvider(async (q) => {
       const rows = await q.all<{ code: string; n: number }>('SELECT license_code AS code, COUNT(*) AS n FROM devices WHERE license_code IS NOT NULL GROUP BY license_code');
-      const used: Record<string, number> = { 'devices.cisco': 0, 'devices.unify': 0 };
+      const used: Record<string, number> = Object.fromEntries(Object.values(LICENSE_CODE).map((c) => [c, 0]));
       for (const r of rows) used[r.code] = r.n;
       return used;
     });
