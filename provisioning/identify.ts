@@ -71,7 +71,7 @@ export function identify(modules: readonly VendorModule[], path: string, macPara
   if (byAgent?.agent.mac && !agentMac) return badMac(byAgent.agent.mac);
 
   const candidates = byAgent ? [byAgent.module] : modules;
-  let shared: { module: VendorModule; mac: string }[] = [];
+  const shared: { module: VendorModule; mac: string }[] = [];
   for (const m of candidates) {
     const r = m.recognise(facts, byAgent?.module === m ? byAgent.agent : null);
     if (!r) continue;

@@ -118,5 +118,5 @@ export function hhmm(minutes: number): string {
 /** Hours as the vendors' text fields take them: "1", "-5", "5.5". */
 export const hours = (minutes: number): string => String(minutes / 60);
 
-/** Monday = 1 … Sunday = 7, as Cisco, Yealink and Snom count weekdays. */
+/** Monday = 1 … Sunday = 7, as the vendors' daylight-saving rules count weekdays. */
 export const isoWeekday = (t: Transition): number => (t.weekday === 0 ? 7 : t.weekday);
