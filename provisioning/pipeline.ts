@@ -304,13 +304,12 @@ export class ProvisioningPipeline {
 
   /** The device's configuration: its template filled now (nearly every device), or rendered in full once and kept. */
   private configFor(m: VendorModule, d: DeviceRecord): Rendered | null {
-    const line = lineValues(d);
-    const filled = this.configs.fill(m, line);
+    const filled = this.configs.fill(m, d);
     if (filled) return filled;
     const key = `${m.id}:${d.mac}`;
     let r = this.cache.get(key);
     if (!r) {
-      r = this.configs.renderInFull(m, line) ?? undefined;
+      r = this.configs.renderInFull(m, d) ?? undefined;
       if (r) this.cache.set(key, r);
     }
     return r ?? null;

@@ -1,4 +1,7 @@
-import { lineValues, type LineValues, type ProvisioningSettings, type Rendered, type VendorModule } from './vendors/vendor.js';
+import { accessCodeOf, lineValues, type LineValues, type ProvisioningSettings, type Rendered, type VendorModule } from './vendors/vendor.js';
+
+/** What a template is filled from: the device's own values (the access code is derived only where a template has one). */
+type LineSource = Pick<LineValues, 'line' | 'displayName' | 'sipUser' | 'sipPassword'>;
 
 /** The fields of a line that differ between configurations of the same module and line number. */
 const SLOTS = ['displayName', 'sipUser', 'sipPassword', 'accessCode'] as const;
@@ -33,9 +36,12 @@ class Template {
     return t.fill(probe).body === render(probe, s).body ? t : null;
   }
 
-  fill(l: LineValues): Rendered {
+  fill(l: LineSource): Rendered {
     let body = this.chunks[0]!;
-    for (let i = 0; i < this.slots.length; i++) body += l[this.slots[i]!] + this.chunks[i + 1]!;
+    for (let i = 0; i < this.slots.length; i++) {
+      const slot = this.slots[i]!;
+      body += (slot === 'accessCode' ? accessCodeOf(l.sipUser) : l[slot]) + this.chunks[i + 1]!;
+    }
     return { body, bytes: Buffer.byteLength(body), type: this.type };
   }
 }
@@ -51,15 +57,15 @@ export class DeviceConfigs {
   constructor(readonly settings: ProvisioningSettings) {}
 
   /** The line's file from its template; null if its values need escaping (then `renderInFull`). */
-  fill(m: VendorModule, l: LineValues): Rendered | null {
+  fill(m: VendorModule, l: LineSource): Rendered | null {
     return this.templateFor(m, l)?.fill(l) ?? null;
   }
 
-  renderInFull(m: VendorModule, l: LineValues): Rendered | null {
-    return m.render ? m.render(l, this.settings) : null;
+  renderInFull(m: VendorModule, l: LineSource): Rendered | null {
+    return m.render ? m.render(lineValues(l), this.settings) : null;
   }
 
-  private templateFor(m: VendorModule, l: LineValues): Template | null {
+  private templateFor(m: VendorModule, l: LineSource): Template | null {
     if (!m.render || !verbatim(l.displayName) || !verbatim(l.sipUser) || !verbatim(l.sipPassword)) return null;
     const key = `${m.id}:${l.line}`;
     let t = this.templates.get(key);
