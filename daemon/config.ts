@@ -242,6 +242,7 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; cwd?:
     const problem = spec.check(getPath(config, path));
     if (problem) problems.push(`${path}: ${problem}`);
   }
+  if (!problems.length) problems.push(...provisioningProblems((config as unknown as Config).provisioning, development));
   if (problems.length) throw new ConfigError(problems);
 
   const c = config as unknown as Config;
@@ -249,6 +250,33 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; cwd?:
   if (!c.control.socket) c.control.socket = join(c.dataDir, 'pbxctl.sock');
   c.license.trustedRoots = c.license.trustedRoots.map((p) => resolve(file ? dirname(file) : cwd, p));
   return { config: c, file, development };
+}
+
+/** The registrar address phones are told: the SIP registrar, else the first hostname, else the listening address. */
+export function phoneFacingRegistrar(p: Config['provisioning']): string {
+  return p.sipRegistrar || p.hostnames[0] || p.host;
+}
+
+const LOOPBACK = /^(localhost|localhost\.localdomain|ip6-localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
+const UNSPECIFIED = /^(0\.0\.0\.0|::|\[::\])$/;
+
+/**
+ * Settings that would give phones a configuration they cannot use: outside
+ * development, a registrar of "localhost" (or 127.x) while phones on the LAN
+ * can reach the provisioning ports; a time zone the runtime does not know.
+ */
+function provisioningProblems(p: Config['provisioning'], development: boolean): string[] {
+  const problems: string[] = [];
+  const named = phoneFacingRegistrar(p);
+  if (!development && (LOOPBACK.test(named) || UNSPECIFIED.test(named)) && !LOOPBACK.test(p.host)) {
+    problems.push(`provisioning.sipRegistrar: phones would be told to register at "${named}", which is each phone itself; set the appliance's address or DNS name (systemd/install.sh --address ADDRESS writes it)`);
+  }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: p.timeZone });
+  } catch {
+    problems.push(`provisioning.timeZone: "${p.timeZone}" is not an IANA time zone (e.g. Europe/Berlin)`);
+  }
+  return problems;
 }
 
 /** Copy the values of `keys` (dotted paths) from `source` into `target`, in place. */

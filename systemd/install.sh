@@ -13,23 +13,27 @@ CTL=/usr/local/bin/pbxctl
 
 usage() {
   cat <<USAGE
-Usage: systemd/install.sh [--no-build] [--no-start] [--vendor-root FILE]
+Usage: systemd/install.sh [--no-build] [--no-start] [--vendor-root FILE] [--address ADDRESS]
 
   --no-build          use the existing dist/ (npm run build was done already)
   --no-start          install and enable, but do not (re)start the service
   --vendor-root FILE  trust this vendor root CA for licenses (copied to $ETC/vendor-root.pem)
                       and stop trusting the development root
+  --address ADDRESS   the appliance's address or DNS name as phones reach it: their SIP
+                      registrar and the provisioning certificate's name (default for a new
+                      configuration: the address of the default route's interface)
 USAGE
 }
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 
-build=1 start=1 vendor_root=
+build=1 start=1 vendor_root= address=
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) build=0 ;;
     --no-start) start=0 ;;
     --vendor-root) vendor_root=$(realpath -e -- "${2:-}") || die "no such file: ${2:-}"; shift ;;
+    --address) address=${2:-}; [ -n "$address" ] || die "--address needs a value"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 64 ;;
   esac
@@ -84,6 +88,20 @@ if [ ! -e "$ETC/pbxd.json" ]; then
   echo "installed the default configuration $ETC/pbxd.json"
 else
   echo "kept the existing configuration $ETC/pbxd.json"
+fi
+# The address phones register at: never localhost (pbxd refuses to start with it).
+if [ -z "$address" ] && ! "$node" -e 'const c = require(process.argv[1]).provisioning ?? {}; process.exit(c.sipRegistrar || (c.hostnames ?? []).length ? 0 : 1)' "$ETC/pbxd.json"; then
+  address=$(ip -4 route get 192.0.2.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+  [ -n "$address" ] || address=$(hostname -I 2>/dev/null | awk '{print $1}')
+  [ -n "$address" ] || die "cannot detect this appliance's address: run again with --address ADDRESS"
+  echo "detected the appliance's address $address (use --address to choose another)"
+fi
+if [ -n "$address" ]; then
+  "$node" -e '
+    const fs = require("fs"); const [f, a] = process.argv.slice(1); const c = JSON.parse(fs.readFileSync(f, "utf8"));
+    c.provisioning = { ...c.provisioning, sipRegistrar: a, hostnames: [a] };
+    fs.writeFileSync(f, JSON.stringify(c, null, 2) + "\n");' "$ETC/pbxd.json" "$address"
+  echo "phones register at $address (provisioning.sipRegistrar in $ETC/pbxd.json)"
 fi
 if [ -n "$vendor_root" ]; then
   install -m 0644 -o root -g root "$vendor_root" "$ETC/vendor-root.pem"

@@ -8,12 +8,9 @@ import type { Licensing, Holder } from '../licensing/licensing.js';
 import type { Logger } from '../kernel/log.js';
 import { defineRefusals, entry, fixed } from '../kernel/refusal.js';
 
-/** Vendors the provisioning server recognises. Cisco and Unify desk phones need a support license each. */
-export type Vendor = 'cisco' | 'unify' | 'gigaset' | 'yealink' | 'snom';
-export const VENDORS: readonly Vendor[] = ['cisco', 'unify', 'gigaset', 'yealink', 'snom'];
-
-/** The support license a vendor's phones take (none for DECT and others). */
-export const LICENSE_CODE: Partial<Record<Vendor, string>> = { cisco: 'devices.cisco', unify: 'devices.unify' };
+// Vendors the provisioning server recognises and the support license each takes: the vendor list owns the rule.
+import { LICENSE_CODE, VENDORS, type Vendor } from '../../provisioning/vendors/index.js';
+export { LICENSE_CODE, VENDORS, type Vendor };
 
 export type LicenseState = 'licensed' | 'waiting' | 'not_required' | 'unassigned' | 'blocked';
 
@@ -199,7 +196,7 @@ export class Devices {
     this.recount();
     this.licensing.addUsageProvider(async (q) => {
       const rows = await q.all<{ code: string; n: number }>('SELECT license_code AS code, COUNT(*) AS n FROM devices WHERE license_code IS NOT NULL GROUP BY license_code');
-      const used: Record<string, number> = { 'devices.cisco': 0, 'devices.unify': 0 };
+      const used: Record<string, number> = Object.fromEntries(Object.values(LICENSE_CODE).map((c) => [c, 0]));
       for (const r of rows) used[r.code] = r.n;
       return used;
     });
