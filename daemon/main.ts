@@ -154,7 +154,7 @@ export class Daemon {
       ? undefined
       : config.http.certFile
         ? { cert: readFileSync(config.http.certFile, 'utf8'), key: readFileSync(config.http.keyFile, 'utf8') }
-        : loadOrCreateTls(config.dataDir, [...new Set([...config.provisioning.hostnames, ...config.http.hostnames])]);
+        : loadOrCreateTls(config.dataDir, [...new Set([...config.provisioning.hostnames, ...config.http.hostnames, ...HostCheck.ownAddresses()])]);
     const api = new Listener('api', app, tls, gate);
     const control = new Listener('control', (req, res) => {
       (req as unknown as Record<symbol, boolean>)[VIA_CONTROL_SOCKET] = true;

@@ -62,9 +62,14 @@ export class HostCheck {
 
   private readAddresses(): void {
     this.readAt = Date.now();
+    this.addresses = new Set(HostCheck.ownAddresses());
+  }
+
+  /** The appliance's own addresses (loopback first; IPv6 link-local ones without their zone). */
+  static ownAddresses(): string[] {
     const all = new Set<string>(['127.0.0.1', '::1']);
-    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) all.add(a.address.toLowerCase().replace(/%.*$/, ''));
-    this.addresses = all;
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (!a.address.includes('%') && !/^fe80:/i.test(a.address)) all.add(a.address.toLowerCase());
+    return [...all];
   }
 }
 
