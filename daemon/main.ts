@@ -39,7 +39,7 @@ import { AutoAttendants } from './core/auto-attendants.js';
 import { SipTrunks } from './core/sip-trunks.js';
 import { ResourcesFeature } from './resources-scheduler.js';
 import { ClientSessions } from './core/client-sessions.js';
-import { ClientEndpoint } from './ws/client-endpoint.js';
+import { CLIENT_PATH, ClientEndpoint } from './ws/client-endpoint.js';
 import { LoginLog } from './core/login-throttle.js';
 import { HostCheck, redirectToHttps, refuseHttp } from './http/admin-plane.js';
 import { loadOrCreateTls } from '../provisioning/tls.js';
@@ -147,9 +147,12 @@ export class Daemon {
       ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
     ], this.features.flatMap((f) => (f.publicRoutes ? [f.publicRoutes()] : [])));
     // The admin plane: HTTPS with the appliance's certificate (its own CA, shared with provisioning) or
-    // the admin's own; only Host names of this appliance (no DNS rebinding).
+    // the admin's own; only Host names of this appliance (no DNS rebinding). Desktop clients and apps
+    // (CLIENT_PATH) are no browsers: they hold no cookie a rebinding page could use, and reach the
+    // appliance by whatever name the site gave it.
     const hosts = new HostCheck(config);
-    const gate = (req: import('node:http').IncomingMessage) => (hosts.allows(req) ? null : refuseHttp('REQ_HOST_UNKNOWN', { host: HostCheck.hostOf(req).slice(0, 100) }));
+    const gate = (req: import('node:http').IncomingMessage) =>
+      (req.url ?? '').split('?')[0] === CLIENT_PATH || hosts.allows(req) ? null : refuseHttp('REQ_HOST_UNKNOWN', { host: HostCheck.hostOf(req).slice(0, 100) });
     const tls = !config.http.tls
       ? undefined
       : config.http.certFile

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { io } from 'socket.io-client';
+import net from 'node:net';
 import { ADMIN_PASSWORD, TestDaemon } from './support/daemon.js';
 import { requestFrom } from './support/admin-plane.js';
 
@@ -55,5 +56,20 @@ describe('strict input on the admin plane', function () {
     const token = await d.adminToken();
     expect(await connect(`127.0.0.1:${d.apiUrl.split(':').pop()}`)).to.equal('connected');
     expect(await connect('rebind.evil.example')).to.match(/^refused/);
+  });
+
+  it('leaves desktop clients and apps (/ws/client) to reach the appliance by any name: they carry no browser cookie', async () => {
+    const [host, port] = d.listeners.api!.split(':');
+    const raw = net.connect(Number(port), host);
+    const head = await new Promise<string>((resolve) => {
+      let got = '';
+      raw.on('data', (b) => {
+        got += b.toString();
+        if (got.includes('\r\n\r\n')) resolve(got.split('\r\n')[0]!);
+      });
+      raw.write('GET /ws/client HTTP/1.1\r\nHost: pbx.customer.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    });
+    raw.destroy();
+    expect(head).to.equal('HTTP/1.1 101 Switching Protocols');
   });
 });
