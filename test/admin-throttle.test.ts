@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ADMIN_PASSWORD, TestDaemon } from './support/daemon.js';
 import { loginFrom, metricValue, requestFrom } from './support/admin-plane.js';
+import { FORGET_MS, LoginThrottle, MAX_ADDRESSES, sourceKey } from '../daemon/core/login-throttle.js';
 
 describe('login throttling that cannot lock the admin out', function () {
   this.timeout(120_000);
@@ -70,5 +71,45 @@ describe('login throttling that cannot lock the admin out', function () {
     await requestFrom(`${d.apiUrl}/api/v1/auth/login`, { method: 'POST', from: '127.0.0.4', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.9.9.9' }, body: JSON.stringify({ name: 'admin', password: 'nope-nope-nope' }) });
     const last = (await d.request('GET', '/api/v1/audit?action=admin.login.failed&limit=1')).json.entries[0];
     expect(last.details.from).to.equal('127.0.0.4');
+  });
+});
+
+describe('the login throttle itself (its clock under the test’s control)', () => {
+  const make = () => {
+    let now = 1_000_000;
+    const t = new LoginThrottle(() => ({ freeFailures: 5, maxDelaySeconds: 300 }), () => now);
+    return { t, advance: (ms: number) => (now += ms) };
+  };
+
+  it('doubles the delay from 2 s up to the cap, and forgets after 15 quiet minutes', () => {
+    const { t, advance } = make();
+    const waits: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      t.failed('192.0.2.1', 'admin');
+      waits.push(t.wait('192.0.2.1', 'admin'));
+      advance(waits[i]! * 1000);
+    }
+    expect(waits).to.deep.equal([0, 0, 0, 0, 2, 4, 8, 16, 32, 64, 128, 256]);
+    t.failed('192.0.2.1', 'admin');
+    expect(t.wait('192.0.2.1', 'admin')).to.equal(300);
+    advance(FORGET_MS + 300_001);
+    expect(t.wait('192.0.2.1', 'admin')).to.equal(0);
+    expect(t.size).to.deep.equal({ sources: 0, accounts: 0 });
+  });
+
+  it('applies the account delay only to sources that failed themselves', () => {
+    const { t } = make();
+    for (let i = 0; i < 10; i++) t.failed(`192.0.2.${i + 1}`, 'admin');
+    expect(t.wait('192.0.2.1', 'admin'), 'a guessing source waits for the account').to.be.greaterThan(0);
+    expect(t.wait('198.51.100.7', 'admin'), 'a clean source does not').to.equal(0);
+  });
+
+  it('keeps at most MAX_ADDRESSES sources, and one per IPv6 /64', () => {
+    const { t } = make();
+    for (let i = 0; i < MAX_ADDRESSES + 5000; i++) t.failed(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, null);
+    expect(t.size.sources).to.equal(MAX_ADDRESSES);
+    expect(sourceKey('2001:db8:1:2:aaaa::1')).to.equal(sourceKey('2001:db8:1:2:bbbb:cccc:dddd:eeee'));
+    expect(sourceKey('2001:db8:1:2::1')).to.not.equal(sourceKey('2001:db8:1:3::1'));
+    expect(sourceKey('::ffff:192.0.2.1')).to.equal('192.0.2.1');
   });
 });

@@ -60,9 +60,9 @@ export class LoginThrottle {
   wait(address: string, account: string): number {
     const t = this.now();
     const source = this.current(this.sources, sourceKey(address), t);
+    const acc = this.current(this.accounts, account, t);
     if (!source) return 0;
     if (source.until > t) return Math.ceil((source.until - t) / 1000);
-    const acc = this.current(this.accounts, account, t);
     return acc && acc.until > t ? Math.ceil((acc.until - t) / 1000) : 0;
   }
 
