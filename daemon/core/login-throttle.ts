@@ -165,8 +165,8 @@ export class LoginLog {
     this.sources.clear();
   }
 
+  /** At shutdown: the pending summary is written, no timer is left. */
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.flush();
   }
 }

@@ -38,8 +38,13 @@ export function strictJson(req: Request, _res: Response, next: NextFunction): vo
 export class HostCheck {
   private addresses = new Set<string>();
   private readAt = 0;
+  /** The configured names (http.* and provisioning.hostnames change only with a restart). */
+  private readonly names: Set<string>;
 
-  constructor(private readonly config: Pick<Config, 'http' | 'provisioning'>) {}
+  constructor(config: Pick<Config, 'http' | 'provisioning'>) {
+    const bound = config.http.host === '0.0.0.0' || config.http.host === '::' ? [] : [config.http.host];
+    this.names = new Set([...config.http.hostnames, ...config.provisioning.hostnames, ...bound].map((n) => n.toLowerCase().replace(/^\[|\]$/g, '')));
+  }
 
   /** The host name of the Host header (lower case, no port, IPv6 without brackets); '' if absent. */
   static hostOf(req: IncomingMessage): string {
@@ -51,13 +56,9 @@ export class HostCheck {
   allows(req: IncomingMessage): boolean {
     const host = HostCheck.hostOf(req);
     if (!host) return false;
-    if (host === 'localhost' || /^127(\.\d{1,3}){3}$/.test(host) || this.names().has(host)) return true;
+    if (host === 'localhost' || /^127(\.\d{1,3}){3}$/.test(host) || this.names.has(host)) return true;
     if (Date.now() - this.readAt > 60_000) this.readAddresses();
     return this.addresses.has(host);
-  }
-
-  private names(): Set<string> {
-    return new Set([...this.config.http.hostnames, ...this.config.provisioning.hostnames, this.config.http.host].map((n) => n.toLowerCase().replace(/^\[|\]$/g, '')));
   }
 
   private readAddresses(): void {
