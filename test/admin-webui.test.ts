@@ -39,6 +39,12 @@ describe('web UI: admins and API tokens', function () {
       await page.locator('#admins-add button[type=submit]').click();
       await page.locator('#admins-table tr[data-name=ops]').waitFor();
 
+      await page.locator('#admins-pw-name').selectOption('ops');
+      await page.locator('#admins-pw-new').fill('another fine passphrase');
+      await page.locator('#admins-password button[type=submit]').click();
+      await page.locator('#admins-message .ok', { hasText: 'password of ops is set' }).waitFor();
+      expect((await d.request('POST', '/api/v1/auth/login', { auth: false, body: { name: 'ops', password: 'another fine passphrase' } })).status, 'the new password works').to.equal(200);
+
       await page.locator('#admins-table tr[data-name=ops] button.toggle').click();
       await page.locator('#admins-table tr[data-name=ops][data-disabled=true]').waitFor();
       expect(await page.locator('#admins-message').innerText()).to.contain('ops is disabled');

@@ -244,11 +244,11 @@ export class AdminAccounts {
   async reauthenticate(p: Principal, currentPassword: string | undefined, from: string): Promise<void> {
     if (p.kind === 'local') return;
     if (!currentPassword) throw refuseAdmin('ADMIN_REAUTH_REQUIRED');
-    if ((await this.checkCredentials(p.admin, currentPassword, from)) === null) throw refuseAdmin('ADMIN_REAUTH_FAILED');
+    if ((await this.checkCredentials(p.admin, currentPassword, from, true)) === null) throw refuseAdmin('ADMIN_REAUTH_FAILED');
   }
 
   /** The admin's id when name and password match an active admin; null otherwise (recorded as a failure). */
-  private async checkCredentials(name: string, password: string, from: string): Promise<number | null> {
+  private async checkCredentials(name: string, password: string, from: string, reauth = false): Promise<number | null> {
     const wait = this.throttle.wait(from, name);
     if (wait > 0) throw refuse('AUTH_RATE_LIMITED', { retryAfterSeconds: wait });
     const row = await this.store.get<{ id: number; password_hash: string; disabled_at: string | null }>('SELECT id, password_hash, disabled_at FROM admins WHERE name = ?', [name]);
@@ -256,7 +256,7 @@ export class AdminAccounts {
     if (row && ok && row.disabled_at === null) return row.id;
     // Unknown names are not remembered (only the source is): a flood of names costs no memory.
     this.throttle.failed(from, row ? name : null);
-    if (row) await this.store.write((tx) => this.audit.append(tx, name, 'admin.login.failed', name, { from, ...(row.disabled_at ? { disabled: true } : {}) }));
+    if (row) await this.store.write((tx) => this.audit.append(tx, name, 'admin.login.failed', name, { from, ...(reauth ? { reauth: true } : {}), ...(row.disabled_at ? { disabled: true } : {}) }));
     return null;
   }
 

@@ -9,6 +9,8 @@ export function mount(main, ctx) {
   const tokenBox = el('div', { id: 'tokens-box', class: 'scroll' });
   const newName = el('input', { id: 'admins-new-name', autocomplete: 'off', required: true, maxlength: 64 });
   const newPassword = el('input', { id: 'admins-new-password', type: 'password', autocomplete: 'new-password', required: true, minlength: 12 });
+  const pwName = el('select', { id: 'admins-pw-name' });
+  const pwNew = el('input', { id: 'admins-pw-new', type: 'password', autocomplete: 'new-password', required: true, minlength: 12 });
   const tokenLabel = el('input', { id: 'tokens-label', autocomplete: 'off', required: true, maxlength: 100 });
   const tokenDays = el('input', { id: 'tokens-days', type: 'number', min: 1, max: 3650, value: 90, required: true });
   const tokenShown = el('div', { id: 'tokens-new', 'aria-live': 'polite' });
@@ -24,7 +26,12 @@ export function mount(main, ctx) {
         el('label', { for: 'admins-new-name' }, t('admins.name')), newName,
         el('label', { for: 'admins-new-password' }, t('admins.password')), newPassword,
         el('p', { class: 'muted' }, t('admins.policy')),
-        el('button', { type: 'submit', class: 'primary' }, t('admins.addButton')))),
+        el('button', { type: 'submit', class: 'primary' }, t('admins.addButton'))),
+      el('form', { id: 'admins-password', class: 'inline', onsubmit: (ev) => (ev.preventDefault(), setPassword()) },
+        el('h2', {}, t('admins.setPassword')),
+        el('label', { for: 'admins-pw-name' }, t('admins.name')), pwName,
+        el('label', { for: 'admins-pw-new' }, t('admins.newPassword')), pwNew,
+        el('button', { type: 'submit' }, t('admins.setPasswordButton')))),
     el('section', { class: 'card' },
       el('h2', {}, t('admins.tokens')),
       el('p', {}, t('admins.tokensIntro')),
@@ -48,7 +55,15 @@ export function mount(main, ctx) {
     load();
   }
 
+  /** Your own new password ends your sessions too: the app then asks you to log in again. */
+  function setPassword() {
+    const name = pwName.value;
+    return change(() => api('PUT', `/admins/${encodeURIComponent(name)}/password`, { password: pwNew.value, currentPassword: current.value }), t('admins.passwordSet', { name }), () => (pwNew.value = ''));
+  }
+
   function renderAdmins(admins) {
+    const chosen = pwName.value;
+    replace(pwName, ...admins.map((a) => el('option', { value: a.name, selected: a.name === (chosen || ctx.me.admin) }, a.name)));
     replace(adminBox, el('table', { id: 'admins-table' },
       el('thead', {}, el('tr', {}, ['name', 'state', 'lastLogin', 'created', 'actions'].map((k) => el('th', { scope: 'col' }, t(`admins.${k}`))))),
       el('tbody', {}, admins.map((a) => el('tr', { dataset: { name: a.name, disabled: String(a.disabled) } },
