@@ -11,7 +11,24 @@ export const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '.
 export interface Config {
   /** The data folder: database, system keys, TLS material, control socket. */
   dataDir: string;
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /** Serve the admin UI/API over HTTPS (HSTS, Secure cookies). */
+    tls: boolean;
+    /** The admin's own certificate and key (PEM files); empty: the appliance's certificate from its own CA (<dataDir>/tls). */
+    certFile: string;
+    keyFile: string;
+    /** With tls: a plain HTTP listener on redirectPort that only redirects to HTTPS. */
+    redirect: boolean;
+    redirectPort: number;
+    /** Strict-Transport-Security max-age over HTTPS (0: no header). */
+    hstsSeconds: number;
+    /** Express "trust proxy": '' (off), 'loopback', or addresses/subnets of the reverse proxy, comma-separated. */
+    trustProxy: string;
+    /** Host names the admin UI is reached by, besides provisioning.hostnames, localhost and the appliance's own addresses. */
+    hostnames: string[];
+  };
   provisioning: {
     host: string;
     httpPort: number;
@@ -37,7 +54,15 @@ export interface Config {
   };
   control: { socket: string };
   license: { graceDays: number; trustedRoots: string[]; trustDevelopmentRoot: boolean; maxFutureMinutes: number };
-  admin: { initialPassword: string; sessionHours: number; loginFailuresPerMinute: number };
+  admin: {
+    initialPassword: string;
+    sessionHours: number;
+    /** Failed logins free of delay, per source address and per account; then 2 s, 4 s, 8 s, ... up to loginMaxDelaySeconds */
+    loginFailuresPerMinute: number;
+    loginMaxDelaySeconds: number;
+    /** Default lifetime of an API token. */
+    tokenDays: number;
+  };
   log: { level: LogLevel };
   /** /metrics without a token for loopback clients (turn off when a local reverse proxy forwards outside requests). */
   metrics: { allowLoopback: boolean };
@@ -85,6 +110,14 @@ export const schema: Record<string, KeySpec> = {
   dataDir: { check: str, restart: true },
   'http.host': { check: str, restart: true },
   'http.port': { check: port, restart: true },
+  'http.tls': { check: bool, restart: true },
+  'http.certFile': { check: str, restart: true },
+  'http.keyFile': { check: str, restart: true },
+  'http.redirect': { check: bool, restart: true },
+  'http.redirectPort': { check: port, restart: true },
+  'http.hstsSeconds': { check: posInt, restart: true },
+  'http.trustProxy': { check: (v) => (typeof v === 'string' && /^[0-9a-zA-Z.:/, _-]*$/.test(v) ? null : "must be '', 'loopback' or addresses/subnets, comma-separated"), restart: true },
+  'http.hostnames': { check: strList, restart: true },
   'provisioning.host': { check: str, restart: true },
   'provisioning.httpPort': { check: port, restart: true },
   'provisioning.httpsPort': { check: port, restart: true },
@@ -107,6 +140,8 @@ export const schema: Record<string, KeySpec> = {
   'admin.initialPassword': { check: str, restart: true },
   'admin.sessionHours': { check: posInt, restart: false },
   'admin.loginFailuresPerMinute': { check: posInt, restart: false },
+  'admin.loginMaxDelaySeconds': { check: atLeast(1), restart: false },
+  'admin.tokenDays': { check: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 3650 ? null : 'must be a whole number of days 1..3650'), restart: false },
   'log.level': { check: level, restart: false },
   'metrics.allowLoopback': { check: bool, restart: false },
   'dev.clockControl': { check: bool, restart: true },
@@ -114,7 +149,7 @@ export const schema: Record<string, KeySpec> = {
   'jobs.clockRollback.toleranceMinutes': { check: posInt, restart: false },
   'jobs.backup.keep': { check: (v) => (Number.isInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1'), restart: false },
   'jobs.staleDevices.days': { check: (v) => (Number.isInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1'), restart: false },
-  'activation.url': { check: (v) => (v === '' || (typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v)) ? null : 'must be an http(s) URL or empty'), restart: false },
+  'activation.url': { check: (v) => (v === '' || (typeof v === 'string' && (/^https:\/\/[^\s]+$/.test(v) || isLoopbackHttp(v))) ? null : 'must be an https:// URL (http:// only to 127.0.0.1 or [::1], for development) or empty'), restart: false },
   'activation.timeoutMs': { check: (v) => (Number.isInteger(v) && (v as number) >= 100 ? null : 'must be a whole number of milliseconds ≥ 100'), restart: false },
   'sessions.heartbeatSeconds': { check: atLeast(1), restart: false },
   'sessions.maxPerUser': { check: atLeast(1), restart: false },
@@ -122,6 +157,11 @@ export const schema: Record<string, KeySpec> = {
   'sessions.helloSeconds': { check: atLeast(1), restart: false },
   'sessions.authFailuresPerMinute': { check: atLeast(1), restart: false },
 };
+
+/** Plain http:// is allowed only to this machine (a development activation server): it never crosses a network. */
+export function isLoopbackHttp(url: string): boolean {
+  return /^http:\/\/(127(\.\d{1,3}){3}|\[::1\]|localhost)(:\d+)?(\/[^\s]*)?$/.test(url);
+}
 
 function jobKeys(): Record<string, KeySpec> {
   const cron = (v: unknown) => (typeof v === 'string' && validCron(v) ? null : 'must be a cron expression, e.g. "30 2 * * *"');
@@ -136,7 +176,7 @@ function jobKeys(): Record<string, KeySpec> {
 export function defaults(dataDir: string): Config {
   return {
     dataDir,
-    http: { host: '127.0.0.1', port: 8080 },
+    http: { host: '127.0.0.1', port: 8080, tls: false, certFile: '', keyFile: '', redirect: false, redirectPort: 8080, hstsSeconds: 31_536_000, trustProxy: '', hostnames: [] },
     provisioning: {
       host: '0.0.0.0', httpPort: 6970, httpsPort: 6971, wpiPort: 18443, hostnames: ['localhost'],
       sipRegistrar: '', sipPort: 5060, timeZone: 'Europe/Berlin', ntpServer: '', language: 'de',
@@ -144,7 +184,7 @@ export function defaults(dataDir: string): Config {
     },
     control: { socket: '' },
     license: { graceDays: 14, trustedRoots: [], trustDevelopmentRoot: true, maxFutureMinutes: 5 },
-    admin: { initialPassword: '', sessionHours: 12, loginFailuresPerMinute: 5 },
+    admin: { initialPassword: '', sessionHours: 12, loginFailuresPerMinute: 5, loginMaxDelaySeconds: 300, tokenDays: 90 },
     log: { level: 'info' },
     metrics: { allowLoopback: true },
     dev: { clockControl: false },
@@ -249,6 +289,8 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; cwd?:
   c.dataDir = resolve(cwd, c.dataDir);
   if (!c.control.socket) c.control.socket = join(c.dataDir, 'pbxctl.sock');
   c.license.trustedRoots = c.license.trustedRoots.map((p) => resolve(file ? dirname(file) : cwd, p));
+  for (const k of ['certFile', 'keyFile'] as const) if (c.http[k]) c.http[k] = resolve(file ? dirname(file) : cwd, c.http[k]);
+  if (!c.http.certFile !== !c.http.keyFile) throw new ConfigError(['http.certFile, http.keyFile: set both or neither']);
   return { config: c, file, development };
 }
 

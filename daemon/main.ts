@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig } from './config.js';
 import { createLogger, type Logger } from './kernel/log.js';
@@ -39,7 +39,11 @@ import { AutoAttendants } from './core/auto-attendants.js';
 import { SipTrunks } from './core/sip-trunks.js';
 import { ResourcesFeature } from './resources-scheduler.js';
 import { ClientSessions } from './core/client-sessions.js';
-import { ClientEndpoint } from './ws/client-endpoint.js';
+import { CLIENT_PATH, ClientEndpoint } from './ws/client-endpoint.js';
+import { LoginLog } from './core/login-throttle.js';
+import { HostCheck, redirectToHttps, refuseHttp } from './http/admin-plane.js';
+import { loadOrCreateTls } from '../provisioning/tls.js';
+import { readableByOthers } from './store/file-modes.js';
 
 export interface ReadyInfo {
   /** name → bound address ("127.0.0.1:41234" or a socket path) */
@@ -99,7 +103,7 @@ export class Daemon {
     const verifier = (this.verifier = new LicenseVerifier({ trustedRoots: roots, systemId, buildDate: build.buildDate, maxFutureMinutes: config.license.maxFutureMinutes }));
     const audit = new AuditLog(store, clock, bus);
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
-    const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
+    const admins = new AdminAccounts(store, clock, audit, config.admin);
     const users = new UserDirectory(store, licensing, audit, bus, clock);
     const devices = new Devices(store, clock, bus, audit, licensing, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });
     const clientSessions = new ClientSessions(store, licensing, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
@@ -113,6 +117,10 @@ export class Daemon {
     const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, devices, clientSessions, autoAttendants, sipTrunks, jobs, lifecycle, metrics, health, systemId, build };
     this.core = core;
     this.offs.push(registerCoreMetrics(core));
+    metrics.gauge('pbxd_login_throttle_entries', 'Sources and accounts the login throttle remembers (bounded)', ['kind'], () => [
+      { labels: { kind: 'source' }, value: admins.throttle.size.sources },
+      { labels: { kind: 'account' }, value: admins.throttle.size.accounts },
+    ]);
 
     await licensing.load();
     await users.ensureSupervisor();
@@ -138,7 +146,19 @@ export class Daemon {
       ...(devClock ? [devRoutes(core)] : []),
       ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
     ], this.features.flatMap((f) => (f.publicRoutes ? [f.publicRoutes()] : [])));
-    const api = new Listener('api', app);
+    // The admin plane: HTTPS with the appliance's certificate (its own CA, shared with provisioning) or
+    // the admin's own; only Host names of this appliance (no DNS rebinding). Desktop clients and apps
+    // (CLIENT_PATH) are no browsers: they hold no cookie a rebinding page could use, and reach the
+    // appliance by whatever name the site gave it.
+    const hosts = new HostCheck(config);
+    const gate = (req: import('node:http').IncomingMessage) =>
+      (req.url ?? '').split('?')[0] === CLIENT_PATH || hosts.allows(req) ? null : refuseHttp('REQ_HOST_UNKNOWN', { host: HostCheck.hostOf(req).slice(0, 100) });
+    const tls = !config.http.tls
+      ? undefined
+      : config.http.certFile
+        ? { cert: readFileSync(config.http.certFile, 'utf8'), key: readFileSync(config.http.keyFile, 'utf8') }
+        : loadOrCreateTls(config.dataDir, [...new Set([...config.provisioning.hostnames, ...config.http.hostnames, ...HostCheck.ownAddresses()])]);
+    const api = new Listener('api', app, tls, gate);
     const control = new Listener('control', (req, res) => {
       (req as unknown as Record<symbol, boolean>)[VIA_CONTROL_SOCKET] = true;
       app(req, res);
@@ -148,7 +168,16 @@ export class Daemon {
       api: await api.listenTcp(config.http.host, config.http.port),
       control: await control.listenUnix(config.control.socket),
     };
+    if (tls && config.http.redirect) {
+      const httpsPort = Number(listeners.api!.slice(listeners.api!.lastIndexOf(':') + 1));
+      const redirect = new Listener('api_redirect', redirectToHttps(httpsPort), undefined, gate);
+      this.listeners.push(redirect);
+      listeners.api_redirect = await redirect.listenTcp(config.http.host, config.http.redirectPort);
+    }
     for (const f of this.features) Object.assign(listeners, (await f.start?.({ api: api.server })) ?? {});
+
+    const exposed = readableByOthers(config.dataDir);
+    if (exposed.length) this.log.warn('files in the data folder can be read by other users; make them 0600 (folders 0700)', { count: exposed.length, files: exposed.slice(0, 10) });
 
     const mode = licensing.mode();
     const ready: ReadyInfo = { listeners, systemId, mode: mode.mode };
@@ -165,7 +194,8 @@ export class Daemon {
 
   /** The first admin's generated password goes to a file only root (and pbxd) can read, never into the log. */
   private async announceInitialAdmin(core: Core): Promise<void> {
-    const { generatedPassword } = await core.admins.ensureInitialAdmin(core.config.admin.initialPassword);
+    const { generatedPassword, weak } = await core.admins.ensureInitialAdmin(core.config.admin.initialPassword);
+    if (weak) this.log.warn('the configured admin.initialPassword does not meet the password policy; change it after the first login', { problem: weak });
     if (!generatedPassword) return;
     const file = join(core.config.dataDir, 'initial-admin-password');
     writeFileSync(file, generatedPassword + '\n', { mode: 0o600 });
@@ -176,7 +206,10 @@ export class Daemon {
     core.bus.on('license.activated', (e) => this.log.notice('license activated', { licenseId: e.data.licenseId, by: e.data.by }));
     core.bus.on('license.refused', (e) => this.log.info('license refused', { code: e.data.refusal.code, by: e.data.by }));
     core.bus.on('mode.changed', (e) => this.log.warn('mode changed', { from: e.data.from, to: e.data.to, reason: e.data.reason }));
-    core.bus.on('admin.login', (e) => (e.data.ok ? this.log.info : this.log.notice)('admin login', { name: e.data.name, ok: e.data.ok, from: e.data.from }));
+    // Failed logins at a bounded rate: a flood becomes one summary line a minute.
+    const logins = new LoginLog(this.log);
+    this.offs.push(() => logins.stop());
+    core.bus.on('admin.login', (e) => (e.data.ok ? logins.success(String(e.data.name), String(e.data.from)) : logins.failure(String(e.data.name), String(e.data.from), e.data.limited ? 'limited' : 'password')));
   }
 
   /** SIGHUP: read the configuration again and apply what can change without a restart. */

@@ -138,7 +138,7 @@ describe('READY waits for a slow listener', function () {
     dir = mkdtempSync(join(tmpdir(), 'pbxd-sd-'));
     const socket = join(dir, 'ctl.sock');
     notify = await FakeNotifySocket.start([socket]);
-    const config = { ...defaults(dir), http: { host: '127.0.0.1', port: 0 }, control: { socket }, admin: { initialPassword: ADMIN_PASSWORD, sessionHours: 1, loginFailuresPerMinute: 5 } };
+    const config = { ...defaults(dir), http: { ...defaults(dir).http, host: '127.0.0.1', port: 0 }, control: { socket }, admin: { ...defaults(dir).admin, initialPassword: ADMIN_PASSWORD, sessionHours: 1, loginFailuresPerMinute: 5 } };
     const daemon = new Daemon({ config, file: null, development: true }, { log: silentLogger, env: { ...process.env, NOTIFY_SOCKET: notify.path } });
     await daemon.start();
     try {

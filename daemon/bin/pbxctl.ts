@@ -10,13 +10,14 @@ import type { Command } from '../cli/command.js';
 import { loadConfig } from '../config.js';
 import { licenseCommands } from '../cli/commands/license.js';
 import { adminCommands } from '../cli/commands/admin.js';
+import { adminAccountCommands } from '../cli/commands/admins.js';
 import { lifecycleCommands } from '../cli/commands/lifecycle.js';
 import { userCommands } from '../cli/commands/users.js';
 import { resourceCommands } from '../cli/commands/resources.js';
 import { sessionCommands } from '../cli/commands/sessions.js';
 import { deviceCommands } from '../cli/commands/devices.js';
 
-const commands: Command[] = [...licenseCommands, ...userCommands, ...deviceCommands, ...lifecycleCommands, ...resourceCommands, ...sessionCommands, ...adminCommands];
+const commands: Command[] = [...licenseCommands, ...userCommands, ...deviceCommands, ...lifecycleCommands, ...resourceCommands, ...sessionCommands, ...adminCommands, ...adminAccountCommands];
 
 const GLOBAL_FLAGS = `Global options:
   --json              machine-readable output

@@ -13,6 +13,9 @@ Usage: pbxd [--config FILE]
   Every setting can be overridden by environment, e.g. PBXD_HTTP_PORT=0.`;
 
 async function main(argv: string[]): Promise<void> {
+  // Whoever starts pbxd (systemd sets the same), the database, its WAL, backups
+  // and keys are created 0600 and folders 0700: they hold SIP passwords and keys.
+  process.umask(0o077);
   let file: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;

@@ -5,12 +5,12 @@
 type Op = [method: string, path: string, summary: string, opts?: { public?: boolean; body?: 'json' | 'license'; tag?: string }];
 
 const operations: Op[] = [
-  ['post', '/auth/login', 'Log in: {name, password} → session cookie + CSRF token; with {token: true} → bearer token', { public: true, body: 'json', tag: 'auth' }],
+  ['post', '/auth/login', 'Log in: {name, password} → session cookie + CSRF token; with {token: true, label?, expiresInDays?} → bearer token (default 90 days)', { public: true, body: 'json', tag: 'auth' }],
   ['post', '/auth/logout', 'End this session or token', { tag: 'auth' }],
   ['get', '/auth/me', 'Who is logged in (and the CSRF token of this session)', { tag: 'auth' }],
-  ['get', '/admins', 'List admin accounts', { tag: 'auth' }],
-  ['put', '/admins/{name}/password', 'Create an admin or set its password {password}', { body: 'json', tag: 'auth' }],
-  ['post', '/tokens', 'Create an API token {label} for yourself', { body: 'json', tag: 'auth' }],
+  ['get', '/admins', 'Admin accounts (disabled, last login); limit, offset', { tag: 'auth' }],
+  ['put', '/admins/{name}/password', 'Create an admin or set its password {password, currentPassword}; at least 12 characters, not a common password', { body: 'json', tag: 'auth' }],
+  ['post', '/tokens', 'Create an API token {label, expiresInDays?} for yourself (default 90 days)', { body: 'json', tag: 'auth' }],
   ['get', '/status', 'Mode and reason, edition, operator, system id, every code with used/total, validity', { tag: 'license' }],
   ['get', '/license', 'Status plus the staged license, if any', { tag: 'license' }],
   ['post', '/license/stage', 'Verify a license file and stage it; returns the change code by code', { body: 'license', tag: 'license' }],

@@ -270,4 +270,16 @@ export const migrations: Migration[] = [
       END;
     `,
   },
+  {
+    version: 10,
+    name: 'admin management: disabled admins, last login, token expiry and last use',
+    sql: `
+      ALTER TABLE admins ADD COLUMN disabled_at TEXT;
+      ALTER TABLE admins ADD COLUMN last_login_at TEXT;
+      ALTER TABLE admin_tokens ADD COLUMN last_used_at TEXT;
+      CREATE INDEX admin_tokens_admin ON admin_tokens(admin_id, kind);
+      -- API tokens made before they could expire get the default lifetime (90 days) from now.
+      UPDATE admin_tokens SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+90 days') WHERE kind = 'api' AND expires_at IS NULL;
+    `,
+  },
 ];

@@ -8,8 +8,9 @@ import * as devicesPage from './pages/devices.js';
 import * as auditPage from './pages/audit.js';
 import * as resourcesPage from './pages/resources.js';
 import * as sessionsPage from './pages/sessions.js';
+import * as adminsPage from './pages/admins.js';
 
-const PAGES = { license: licensePage, users: usersPage, devices: devicesPage, resources: resourcesPage, sessions: sessionsPage, audit: auditPage };
+const PAGES = { license: licensePage, users: usersPage, devices: devicesPage, resources: resourcesPage, sessions: sessionsPage, audit: auditPage, admins: adminsPage };
 const root = document.getElementById('app');
 
 const state = {

@@ -26,8 +26,8 @@ export const adminCommands: Command[] = [
     words: ['admin', 'list'],
     usage: 'admin list                   admin accounts',
     async run(api) {
-      const r = await api.request<{ admins: Array<{ name: string; createdAt: string }> }>('GET', '/admins');
-      return { data: r, text: table(['name', 'created'], r.admins.map((x) => [x.name, x.createdAt])) };
+      const r = await api.request<{ admins: Array<{ name: string; createdAt: string; disabled: boolean; lastLoginAt: string | null }> }>('GET', '/admins');
+      return { data: r, text: table(['name', 'created', 'state', 'last login'], r.admins.map((x) => [x.name, x.createdAt, x.disabled ? 'disabled' : 'active', x.lastLoginAt ?? 'never'])) };
     },
   },
   {
@@ -37,15 +37,17 @@ export const adminCommands: Command[] = [
       const name = a.positional[0];
       if (!name) throw new Error('admin passwd needs the admin NAME');
       const password = (process.env.PBXCTL_PASSWORD ?? readFileSync(0, 'utf8')).replace(/\r?\n$/, '');
-      await api.request('PUT', `/admins/${encodeURIComponent(name)}/password`, { password });
+      const current = process.env.PBXCTL_CURRENT_PASSWORD;
+      await api.request('PUT', `/admins/${encodeURIComponent(name)}/password`, { password, ...(current ? { currentPassword: current } : {}) });
       return { data: { ok: true, admin: name }, text: `password of ${name} set; its sessions and tokens were ended` };
     },
   },
   {
     words: ['token', 'create'],
-    usage: 'token create --label L [--admin NAME]   an API token for scripts (shown once)',
+    usage: 'token create --label L [--admin NAME] [--days N]   an API token for scripts (shown once; expires in N days, default 90)',
     async run(api, a) {
-      const r = await api.request<{ token: string; admin: string }>('POST', '/tokens', { label: a.get('label') ?? 'pbxctl', admin: a.get('admin') ?? 'admin' });
+      const days = a.get('days');
+      const r = await api.request<{ token: string; admin: string }>('POST', '/tokens', { label: a.get('label') ?? 'pbxctl', admin: a.get('admin') ?? 'admin', ...(days ? { expiresInDays: Number(days) } : {}) });
       return { data: r, text: r.token };
     },
   },
