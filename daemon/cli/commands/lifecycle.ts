@@ -6,7 +6,7 @@ import type { CodeChange } from '../../licensing/licensing.js';
 import { restoreBackup } from '../../core/backups.js';
 import { isRefusal } from '../../kernel/refusal.js';
 import { keyFingerprint, type SignedUsageReport } from '../../licensing/usage-report.js';
-import { loadConfig } from '../../config.js';
+import { controlSocket, daemonConfig } from '../target.js';
 import { ApiError } from '../client.js';
 import { table, type Command } from '../command.js';
 import { changesTable } from './license.js';
@@ -43,9 +43,9 @@ const restore: Command = {
   async run(_api, a) {
     const file = a.positional[0];
     if (!file) throw new Error('give the backup FILE (pbxctl backup list shows them)');
-    const { config } = loadConfig({ file: a.get('config') });
+    const config = daemonConfig(a);
     const dataDir = a.get('data-dir') ?? config.dataDir;
-    const socket = a.get('socket') ?? config.control.socket;
+    const socket = controlSocket(a);
     try {
       const r = await restoreBackup({ dataDir, socket, file });
       return { data: r, text: `restored ${r.restored} into ${dataDir}${r.previous ? `\nthe previous database is kept as ${r.previous}` : ''}\nstart pbxd again: systemctl start pbxd` };
