@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -44,8 +44,8 @@ function addresses(d: TestDaemon): Array<[RegExp, string]> {
   const port = (name: string) => d.listeners[name]?.split(':').at(-1);
   const pairs: Array<[string, string | undefined]> = [
     ['8080', port('api')],
-    ['6970', port('provisioning') ?? port('provisioningHttp') ?? port('http')],
-    ['6971', port('provisioningHttps') ?? port('https')],
+    ['6970', port('provisioning_http')],
+    ['6971', port('provisioning_https')],
     ['18443', port('wpi')],
   ];
   return pairs.filter((p): p is [string, string] => Boolean(p[1])).map(([def, actual]) => [new RegExp(`(127\\.0\\.0\\.1|localhost):${def}\\b`, 'g'), `127.0.0.1:${actual}`]);
@@ -89,6 +89,8 @@ describe('documentation: every shell example runs as written', function () {
 
       const dir = mkdtempSync(join(tmpdir(), 'pbxd-doc-'));
       mkdirSync(join(dir, 'var'));
+      // The folder stands for the checkout: the examples' files are where a reader finds them.
+      for (const sub of ['docs', 'tools']) symlinkSync(join(ROOT, sub), join(dir, sub));
       // A fresh development daemon: data in ./var, development defaults, free ports.
       const d = await TestDaemon.start({
         dataDir: join(dir, 'var'),
