@@ -118,6 +118,8 @@ describe('documentation: every shell example runs as written', function () {
           for (const [re, to] of rewrite) code = code.replace(re, to);
           const r = await runBlock(code, dir, env, stateDir);
           earlier += r.output;
+          // DOC_TEST_SHOW=1: print what each block printed, to check the prose around it.
+          if (process.env.DOC_TEST_SHOW) console.log(`\n--- ${file}:${b.line}\n${code}\n---\n${r.output}`);
           expect(r.ok, `${file}:${b.line}: the block failed\n--- block ---\n${code}\n--- output ---\n${r.output}`).to.equal(true);
           tally.ran += b.commands;
         }
