@@ -1,9 +1,10 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { applyFills, countCommands, extractBlocks, type DocBlock } from './support/doc-blocks.js';
+import { applyFills, countCommands, daemonEnv, extractBlocks, type DocBlock } from './support/doc-blocks.js';
 import { BIN, ROOT, TestDaemon } from './support/daemon.js';
 
 /**
@@ -51,8 +52,23 @@ function addresses(d: TestDaemon): Array<[RegExp, string]> {
   return pairs.filter((p): p is [string, string] => Boolean(p[1])).map(([def, actual]) => [new RegExp(`(127\\.0\\.0\\.1|localhost):${def}\\b`, 'g'), `127.0.0.1:${actual}`]);
 }
 
-function runBlock(code: string, cwd: string, env: NodeJS.ProcessEnv, stateDir: string): Promise<{ ok: boolean; output: string }> {
-  // Each block in its own bash, with the variables and folder the previous one left.
+/** A port nothing listens on now, for a server a page's example starts (an activation server, …). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/**
+ * Each block in its own bash, with the variables and folder the previous one
+ * left; in a process group of its own, so whatever it left running in the
+ * background is stopped with the file.
+ */
+function runBlock(code: string, cwd: string, env: NodeJS.ProcessEnv, stateDir: string, groups: number[]): Promise<{ ok: boolean; output: string }> {
   const script = [
     `[ -f ${stateDir}/env ] && source ${stateDir}/env`,
     `cd "$(cat ${stateDir}/cwd)"`,
@@ -61,9 +77,29 @@ function runBlock(code: string, cwd: string, env: NodeJS.ProcessEnv, stateDir: s
     `export -p > ${stateDir}/env; pwd > ${stateDir}/cwd`,
   ].join('\n');
   return new Promise((resolve) => {
-    const child = execFile('bash', ['-c', script], { cwd, env, timeout: BLOCK_TIMEOUT_MS, maxBuffer: 16 << 20 }, (err, stdout, stderr) => resolve({ ok: !err, output: stdout + stderr + (err?.killed ? `\n(killed after ${BLOCK_TIMEOUT_MS} ms)` : '') }));
-    child.stdin?.end();
+    const child = spawn('bash', ['-c', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    groups.push(child.pid!);
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => {
+      output += `\n(killed after ${BLOCK_TIMEOUT_MS} ms)`;
+      stopGroup(child.pid!);
+    }, BLOCK_TIMEOUT_MS);
+    // 'exit', not 'close': a server the block started in the background may hold the pipes.
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      setImmediate(() => resolve({ ok: code === 0, output }));
+    });
   });
+}
+
+function stopGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGTERM');
+  } catch {
+    /* the group is gone already */
+  }
 }
 
 describe('documentation: every shell example runs as written', function () {
@@ -79,7 +115,8 @@ describe('documentation: every shell example runs as written', function () {
 
   for (const file of files) {
     it(`${file}`, async function () {
-      const blocks: DocBlock[] = extractBlocks(file, readFileSync(join(ROOT, file), 'utf8'));
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const blocks: DocBlock[] = extractBlocks(file, text);
       const runnable = blocks.filter((b) => !b.skip);
       for (const b of blocks) {
         tally.documented += b.commands;
@@ -91,11 +128,23 @@ describe('documentation: every shell example runs as written', function () {
       mkdirSync(join(dir, 'var'));
       // The folder stands for the checkout: the examples' files are where a reader finds them.
       for (const sub of ['docs', 'tools']) symlinkSync(join(ROOT, sub), join(dir, sub));
+      // Ports of other servers the page starts (named in its daemon-env) move to free ones too.
+      const extraPorts: Array<[RegExp, string]> = [];
+      const wantedEnv = daemonEnv(text);
+      for (const [k, v] of Object.entries(wantedEnv)) {
+        const m = /127\.0\.0\.1:(\d+)/.exec(v);
+        if (!m) continue;
+        const port = String(await freePort());
+        extraPorts.push([new RegExp(`127\\.0\\.0\\.1:${m[1]}\\b`, 'g'), `127.0.0.1:${port}`], [new RegExp(`--port ${m[1]}\\b`, 'g'), `--port ${port}`]);
+        wantedEnv[k] = v.replace(`:${m[1]}`, `:${port}`);
+      }
       // A fresh development daemon: data in ./var, development defaults, free ports.
       const d = await TestDaemon.start({
         dataDir: join(dir, 'var'),
         config: { http: { host: '127.0.0.1', port: 0 }, admin: {}, log: { level: 'info' }, dev: { clockControl: false } },
+        env: wantedEnv,
       });
+      const groups: number[] = [];
       try {
         const token = (await d.ctl(['token', 'create', '--label', 'doc-test'])).stdout.trim();
         const stateDir = join(dir, '.doc-test');
@@ -111,12 +160,12 @@ describe('documentation: every shell example runs as written', function () {
         };
         delete env.PBXCTL_SOCKET;
         delete env.PBXCTL_URL;
-        const rewrite = addresses(d);
+        const rewrite = [...addresses(d), ...extraPorts];
         let earlier = '';
         for (const b of runnable) {
           let code = applyFills(b, earlier);
           for (const [re, to] of rewrite) code = code.replace(re, to);
-          const r = await runBlock(code, dir, env, stateDir);
+          const r = await runBlock(code, dir, env, stateDir, groups);
           earlier += r.output;
           // DOC_TEST_SHOW=1: print what each block printed, to check the prose around it.
           if (process.env.DOC_TEST_SHOW) console.log(`\n--- ${file}:${b.line}\n${code}\n---\n${r.output}`);
@@ -124,6 +173,7 @@ describe('documentation: every shell example runs as written', function () {
           tally.ran += b.commands;
         }
       } finally {
+        groups.forEach(stopGroup);
         await d.stop();
         rmSync(dir, { recursive: true, force: true });
       }

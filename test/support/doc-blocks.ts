@@ -5,6 +5,10 @@
  *   <!-- doc-test: skip (why it cannot run against a development daemon) -->
  *   <!-- doc-test: fill C532-431B-14AE-2F70 from /System id:\s+(\S+)/ -->
  *
+ *   <!-- doc-test: daemon-env PBXD_ACTIVATION_URL=http://127.0.0.1:8090 -->
+ *
+ * "daemon-env" (anywhere in the file) says how the file's daemon is started, for
+ * a page whose reader restarts `npm start` with that variable.
  * "fill" replaces the literal in the block with the first group of the regex's
  * last match in the output of the file's earlier blocks (a system id, an id
  * the daemon handed out, …).
@@ -48,6 +52,7 @@ export function extractBlocks(file: string, text: string): DocBlock[] {
       const m = MARKER.exec(l);
       if (!m) break;
       const directive = m[1]!;
+      if (directive.startsWith('daemon-env ')) continue;
       const s = /^skip\s*\((.+)\)$/.exec(directive);
       const f = /^fill\s+(\S+)\s+from\s+\/(.+)\/([a-z]*)$/.exec(directive);
       if (s) skip = s[1]!.trim();
@@ -105,4 +110,11 @@ export function applyFills(block: DocBlock, earlierOutput: string): string {
     code = code.split(f.literal).join(value);
   }
   return code;
+}
+
+/** The file's daemon-env markers: environment for the daemon its examples run against. */
+export function daemonEnv(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of text.matchAll(/^<!--\s*doc-test:\s*daemon-env\s+(\w+)=(\S+)\s*-->$/gm)) env[m[1]!] = m[2]!;
+  return env;
 }
