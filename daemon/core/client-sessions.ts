@@ -6,7 +6,7 @@ import type { AuditLog } from './audit.js';
 import type { Licensing } from '../licensing/licensing.js';
 import type { Logger } from '../kernel/log.js';
 import { checkPassword, hashPassword, tokenHash } from './admins.js';
-import { defineRefusals, entry, fixed, refuse as coreRefuse, type Refusal } from '../kernel/refusal.js';
+import { defineRefusals, deParen, entry, fixed, refuse as coreRefuse, type Refusal } from '../kernel/refusal.js';
 
 /** The clients that open a session for a user, and the per-user code each needs. */
 export const REQUIRED_CODE = {
@@ -44,7 +44,7 @@ export const refuse = defineRefusals({
     (d) => ({ en: `User ${d.userName} already has ${d.limit} of ${d.limit} client sessions open.`, de: `Benutzer ${d.userName} hat bereits ${d.limit} von ${d.limit} Client-Sitzungen geöffnet.` }),
     fixed({ en: 'Close a client on another device (or ask the administrator to end a session), then connect again.', de: 'Schließen Sie einen Client auf einem anderen Gerät (oder lassen Sie eine Sitzung beenden) und verbinden Sie sich erneut.' })),
   SESS_PROTOCOL: entry<{ problem: string }>(400,
-    (d) => ({ en: `Bad message: ${d.problem}.`, de: `Ungültige Nachricht: ${d.problem}.` }),
+    (d) => ({ en: `Bad message: ${d.problem}.`, de: `Ungültige Nachricht${deParen(d.problem)}.` }),
     fixed({ en: 'Update the client; it speaks a protocol pbxd does not understand.', de: 'Aktualisieren Sie den Client; er spricht ein Protokoll, das pbxd nicht versteht.' })),
   SESS_USER_NOT_ACTIVE: entry<{ userName: string }>(403,
     (d) => ({ en: `User ${d.userName} is not active (waiting for a free user seat or approval).`, de: `Benutzer ${d.userName} ist nicht aktiv (wartet auf einen freien Benutzerplatz oder die Freigabe).` }),

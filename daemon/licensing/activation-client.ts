@@ -1,4 +1,4 @@
-import { defineRefusals, entry, fixed } from '../kernel/refusal.js';
+import { defineRefusals, deParen, entry, fixed } from '../kernel/refusal.js';
 
 const offlineRemedy = {
   en: 'Check the appliance\'s route to the activation server (activation.url), or install the license file manually (upload or paste).',
@@ -9,7 +9,7 @@ export const refuse = defineRefusals({
   ACT_NOT_CONFIGURED: entry(409, fixed({ en: 'No activation server is configured (activation.url is empty).', de: 'Es ist kein Aktivierungsserver konfiguriert (activation.url ist leer).' }),
     fixed({ en: 'Set activation.url, or install the license file manually (upload or paste).', de: 'Setzen Sie activation.url oder installieren Sie die Lizenzdatei manuell (Hochladen oder Einfügen).' })),
   ACT_UNREACHABLE: entry<{ url: string; reason: string }>(502,
-    (d) => ({ en: `The activation server ${d.url} cannot be reached (${d.reason}).`, de: `Der Aktivierungsserver ${d.url} ist nicht erreichbar (${d.reason}).` }),
+    (d) => ({ en: `The activation server ${d.url} cannot be reached (${d.reason}).`, de: `Der Aktivierungsserver ${d.url} ist nicht erreichbar${deParen(d.reason)}.` }),
     fixed(offlineRemedy)),
   ACT_TIMEOUT: entry<{ url: string; timeoutMs: number }>(504,
     (d) => ({ en: `The activation server ${d.url} did not answer within ${d.timeoutMs} ms.`, de: `Der Aktivierungsserver ${d.url} hat nicht innerhalb von ${d.timeoutMs} ms geantwortet.` }),
@@ -18,7 +18,7 @@ export const refuse = defineRefusals({
     (d) => ({ en: `The activation server ${d.url} answered with an error (HTTP ${d.status}).`, de: `Der Aktivierungsserver ${d.url} hat mit einem Fehler geantwortet (HTTP ${d.status}).` }),
     fixed({ en: 'Try again later; if it persists, contact the vendor or install the license file manually.', de: 'Versuchen Sie es später erneut; bleibt der Fehler, wenden Sie sich an den Hersteller oder installieren Sie die Lizenzdatei manuell.' })),
   ACT_BAD_ANSWER: entry<{ url: string; problem: string }>(502,
-    (d) => ({ en: `The activation server ${d.url} sent an answer pbxd does not understand (${d.problem}).`, de: `Der Aktivierungsserver ${d.url} hat eine unverständliche Antwort gesendet (${d.problem}).` }),
+    (d) => ({ en: `The activation server ${d.url} sent an answer pbxd does not understand (${d.problem}).`, de: `Der Aktivierungsserver ${d.url} hat eine unverständliche Antwort gesendet${deParen(d.problem)}.` }),
     fixed({ en: 'Check activation.url; it must point at the vendor\'s activation server.', de: 'Prüfen Sie activation.url; sie muss auf den Aktivierungsserver des Herstellers zeigen.' })),
   ACT_REQUEST_KEY_INVALID: entry(400, fixed({ en: 'A request key has exactly 10 digits.', de: 'Ein Anforderungsschlüssel hat genau 10 Ziffern.' }),
     fixed({ en: 'Enter the 10-digit request key from the license certificate.', de: 'Geben Sie den 10-stelligen Anforderungsschlüssel vom Lizenzzertifikat ein.' })),
@@ -26,7 +26,7 @@ export const refuse = defineRefusals({
     (d) => ({ en: `The activation server does not know the request key ${d.requestKey}.`, de: `Der Aktivierungsserver kennt den Anforderungsschlüssel ${d.requestKey} nicht.` }),
     fixed({ en: 'Check the key on the license certificate; if it is right, contact the vendor.', de: 'Prüfen Sie den Schlüssel auf dem Lizenzzertifikat; stimmt er, wenden Sie sich an den Hersteller.' })),
   ACT_REQUEST_KEY_REFUSED: entry<{ requestKey: string; reason: string }>(409,
-    (d) => ({ en: `The activation server refused the request key ${d.requestKey}: ${d.reason}`, de: `Der Aktivierungsserver hat den Anforderungsschlüssel ${d.requestKey} abgelehnt: ${d.reason}` }),
+    (d) => ({ en: `The activation server refused the request key ${d.requestKey}: ${d.reason}`, de: `Der Aktivierungsserver hat den Anforderungsschlüssel ${d.requestKey} abgelehnt${deParen(d.reason)}.` }),
     fixed({ en: 'Contact the vendor with the request key and this appliance\'s system id.', de: 'Wenden Sie sich mit dem Anforderungsschlüssel und der System-ID dieser Anlage an den Hersteller.' })),
 });
 
