@@ -2,31 +2,13 @@ import { expect } from 'chai';
 import '../daemon/main.js'; // every feature's catalogue registers itself on import
 import { refusalCodes, refusalOf } from '../daemon/kernel/refusal.js';
 import { TestDaemon } from './support/daemon.js';
+import { foreignWords } from './support/i18n.js';
 
 /**
  * Every refusal is written entirely in its language: the German text has no
  * English fragment and the English none German. Values (names, codes, numbers)
  * are quoted or code-like and do not count.
  */
-const ENGLISH = new Set(
-  'the is are was were of and does not already exists exist must be with to for has have this that which your you please only cannot could would from than least most required invalid missing found there its it or by staged user users license licenses no yes on one any all none should will can may been being into out when while before after than but per'.split(' '),
-);
-const GERMAN = new Set('der die das und nicht ist sind eine ein einen einem einer sie bitte für mit von zu auf wird wurde werden noch kein keine oder bereits gibt'.split(' '));
-
-/** The words of a text outside quotes, code-like tokens (CODE_NAMES, paths, key.names, numbers) removed. */
-export function words(text: string): string[] {
-  const outsideQuotes = text.replace(/"[^"]*"|„[^“]*“|'[^']*'|`[^`]*`/g, ' ');
-  return outsideQuotes
-    .split(/[\s,.;:!?()[\]{}→–—/]+/)
-    .filter((w) => w && !/[\d_@=<>#*\\]/.test(w) && !/^[A-Z]{2,}$/.test(w) && !/^(pbxctl|pbxd|systemctl|activation\.url)$/i.test(w))
-    .map((w) => w.toLowerCase());
-}
-
-export function foreignWords(text: string, lang: 'en' | 'de'): string[] {
-  const foreign = lang === 'de' ? ENGLISH : GERMAN;
-  return words(text).filter((w) => foreign.has(w) || (lang === 'en' && /[äöüß]/.test(w)));
-}
-
 /** A stand-in for any details value: a string, a number, a list or an object, whatever the text makes of it. */
 function anything(): any {
   return new Proxy(function () {}, {

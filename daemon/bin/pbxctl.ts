@@ -4,10 +4,10 @@
  * the control socket in the data folder (access = file permissions); from
  * elsewhere over HTTP with --url and --token (or PBXCTL_URL, PBXCTL_TOKEN).
  */
-import { parseArgs } from '../cli/args.js';
+import { MissingValueError, parseArgs } from '../cli/args.js';
 import { ApiClient, ApiError, type ApiTarget } from '../cli/client.js';
 import type { Command } from '../cli/command.js';
-import { cliErrorText, cliText } from '../cli/messages.js';
+import { cliErrorText, cliText, GLOBAL_OPTIONS, HELP_DE, HELP_TITLE, language, languageFromEnv, pick, setLanguage } from '../cli/messages.js';
 import { controlSocket, GLOBAL_VALUE_FLAGS } from '../cli/target.js';
 import { licenseCommands } from '../cli/commands/license.js';
 import { adminCommands } from '../cli/commands/admin.js';
@@ -19,14 +19,15 @@ import { deviceCommands } from '../cli/commands/devices.js';
 
 const commands: Command[] = [...licenseCommands, ...userCommands, ...deviceCommands, ...lifecycleCommands, ...resourceCommands, ...sessionCommands, ...adminCommands];
 
-const GLOBAL_FLAGS = `Global options:
-  --json              machine-readable output
-  --socket PATH       control socket (default: from the daemon's config)
-  --config FILE       the daemon's config file, to find its socket
-  --url URL --token T talk to a daemon over HTTP (or PBXCTL_URL / PBXCTL_TOKEN)`;
-
+/** The help: each command's syntax and what it does, in the language of this run. */
 function usage(): string {
-  return `pbxctl — control the pbxd daemon\n\n${commands.map((c) => '  pbxctl ' + c.usage).join('\n')}\n\n${GLOBAL_FLAGS}\n`;
+  const lang = language();
+  const lines = commands.map((c) => {
+    const m = /^(.*?\S)\s{2,}(\S.*)$/.exec(c.usage);
+    const [syntax, what] = m ? [m[1]!, m[2]!] : [c.usage, ''];
+    return `  pbxctl ${syntax.padEnd(30)} ${lang === 'de' ? (HELP_DE[c.words.join(' ')] ?? what) : what}`;
+  });
+  return `${HELP_TITLE[lang]}\n\n${lines.join('\n')}\n\n${GLOBAL_OPTIONS[lang]}\n`;
 }
 
 /**
@@ -52,14 +53,20 @@ function findCommand(argv: string[]): { cmd: Command; rest: string[] } | null {
 }
 
 async function main(argv: string[]): Promise<void> {
+  setLanguage(languageFromEnv());
   if (argv.length === 0 || argv[0] === 'help' || argv.includes('--help')) return void process.stdout.write(usage());
-  const de = (process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG || '').startsWith('de');
   const found = findCommand(argv);
   if (!found) {
-    process.stderr.write(`pbxctl: ${cliText(de ? 'de' : 'en', 'unknownCommand', argv.join(' '))}\n\n${usage()}`);
+    process.stderr.write(`pbxctl: ${cliText('unknownCommand', argv.join(' '))}\n\n${usage()}`);
     process.exit(64);
   }
-  const args = parseArgs(found.rest, new Set(['json', ...(found.cmd.booleanFlags ?? [])]));
+  let args;
+  try {
+    args = parseArgs(found.rest, new Set(['json', ...(found.cmd.booleanFlags ?? [])]));
+  } catch (e) {
+    process.stderr.write(`pbxctl: ${e instanceof MissingValueError ? cliText('needsValue', e.flag) : (e as Error).message}\n`);
+    process.exit(64);
+  }
   const json = args.has('json');
   const url = args.get('url') ?? process.env.PBXCTL_URL;
   let target: ApiTarget = {};
@@ -71,9 +78,9 @@ async function main(argv: string[]): Promise<void> {
     if (e instanceof ApiError && e.body.error) {
       const err = e.body.error;
       if (json) process.stdout.write(JSON.stringify(e.body, null, 2) + '\n');
-      else process.stderr.write(`pbxctl: ${err.code}: ${(de ? err.text?.de : err.text?.en) ?? err.message}\n${err.remedy ? '  → ' + (de ? err.remedy.de : err.remedy.en) + '\n' : ''}`);
+      else process.stderr.write(`pbxctl: ${err.code}: ${err.text ? pick(err.text) : err.message}\n${err.remedy ? '  → ' + pick(err.remedy) + '\n' : ''}`);
     } else {
-      const msg = cliErrorText(e, target, de ? 'de' : 'en');
+      const msg = cliErrorText(e, target);
       if (json) process.stdout.write(JSON.stringify({ error: { code: 'CLI_ERROR', message: msg } }, null, 2) + '\n');
       else process.stderr.write(`pbxctl: ${msg}\n`);
     }
