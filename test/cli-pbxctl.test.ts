@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -119,5 +119,35 @@ describe('pbxctl: says what is wrong, finds its daemon, takes options anywhere',
     expect(r.stderr).to.match(/^pbxctl: REQ_CONFLICT: /);
     expect(r.stderr).to.contain('"ole"');
     expect(r.stderr).to.not.match(/\bUser\b/);
+  });
+});
+
+describe('pbxd started from a checkout (npm start)', function () {
+  this.timeout(30_000);
+
+  it('says where the web UI is and where the first password is', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pbxd-start-'));
+    const env = { PATH: process.env.PATH, PBXD_DEV: '1', PBXD_HTTP_PORT: '0', PBXD_PROVISIONING_HOST: '127.0.0.1', PBXD_PROVISIONING_HTTP_PORT: '0', PBXD_PROVISIONING_HTTPS_PORT: '0', PBXD_PROVISIONING_WPI_PORT: '0' };
+    const child = spawn(process.execPath, [BIN.pbxd], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /^pbxd is ready: .*$/m.exec(out);
+          if (m) resolve(m[0]);
+        });
+        child.on('exit', (code) => reject(new Error(`pbxd exited with ${code}:\n${out}`)));
+      });
+      const api = /http:\/\/(127\.0\.0\.1:\d+)\//.exec(line)?.[1];
+      expect(line).to.match(/^pbxd is ready: open http:\/\/127\.0\.0\.1:\d+\/ and log in as admin; the first password is in var\/initial-admin-password$/);
+      const password = readFileSync(join(cwd, 'var', 'initial-admin-password'), 'utf8').trim();
+      const login = await fetch(`http://${api}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'admin', password, token: true }) });
+      expect(login.status).to.equal(200);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.on('exit', r)));
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
