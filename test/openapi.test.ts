@@ -46,6 +46,8 @@ describe('OpenAPI document', function () {
     const codes = (await d.request('GET', '/api/v1/refusals', { auth: false })).json.codes;
     expect(doc.components.schemas.RefusalEnvelope.properties.error.properties.code.enum).to.deep.equal(codes);
     for (const { op } of operations()) expect(op.responses.default.content['application/json'].schema.$ref).to.equal('#/components/schemas/RefusalEnvelope');
+    expect(doc.paths['/users'].post.requestBody.content['application/json'].schema.properties).to.have.all.keys('userName', 'firstName', 'lastName', 'tenant', 'extension');
+    expect(doc.paths['/license'].post.requestBody.content).to.have.all.keys('text/plain', 'application/json');
   });
 
   it('lists only routes that exist: no GET without parameters falls through to "no such route"', async () => {

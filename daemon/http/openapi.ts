@@ -75,6 +75,15 @@ const bodies: Record<Body, unknown> = {
   },
 };
 
+/** A JSON body's fields as its description line names them: "{userName, firstName, tenant?}". */
+function jsonBody(summary: string): unknown {
+  // Only a flat list as the first braces: "{changes:[{…}]}" stays a plain object.
+  const fields = /^\{([A-Za-z?]+(?:, [A-Za-z?]+)*)\}/.exec(summary.slice(Math.max(0, summary.indexOf('{'))))?.[1]?.split(', ');
+  if (!fields) return bodies.json;
+  const properties = Object.fromEntries(fields.map((f) => [f.replace(/\?$/, ''), { description: f.endsWith('?') ? 'optional' : 'see the summary' }]));
+  return { required: true, content: { 'application/json': { schema: { type: 'object', properties } } } };
+}
+
 export function openApiDocument(version: string, routes: RouteInfo[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
@@ -92,7 +101,7 @@ export function openApiDocument(version: string, routes: RouteInfo[]): Record<st
     };
     if (params.length) op.parameters = params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
     if (opts.public) op.security = [];
-    if (opts.body) op.requestBody = bodies[opts.body];
+    if (opts.body) op.requestBody = opts.body === 'json' ? jsonBody(summary) : bodies[opts.body];
     (paths[path] ??= {})[route.method] = op;
   }
   const text = { type: 'object', required: ['en', 'de'], properties: { en: { type: 'string' }, de: { type: 'string' } } };
