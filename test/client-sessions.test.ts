@@ -298,8 +298,8 @@ describe('client sessions follow the user\'s licenses', function () {
     const closed = await c.closed;
     expect(closed.code).to.equal(4003);
     expect(Buffer.byteLength(closed.reason)).to.be.at.most(123);
-    expect(closed.reason).to.match(/^User a+/);
-    expect(c.messages[0].error.text.en).to.contain(`${long} has no clientbundle license`);
+    expect(closed.reason).to.match(/^User "a+/);
+    expect(c.messages[0].error.text.en).to.contain(`"${long}" has no clientbundle license`);
   });
 
   it('closes a session when pbxctl takes the license away, and when the user is deleted', async () => {

@@ -5,17 +5,17 @@ import sqlite3 from 'sqlite3';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 import { migrations } from '../store/migrations.js';
-import { defineRefusals, entry, fixed } from '../kernel/refusal.js';
+import { defineRefusals, deParen, entry, fixed } from '../kernel/refusal.js';
 
 export const refuse = defineRefusals({
   JOB_BACKUP_NOT_FOUND: entry<{ file: string }>(404,
-    (d) => ({ en: `The backup file ${d.file} does not exist.`, de: `Die Sicherungsdatei ${d.file} existiert nicht.` }),
+    (d) => ({ en: `The backup file "${d.file}" does not exist.`, de: `Die Sicherungsdatei "${d.file}" existiert nicht.` }),
     fixed({ en: 'List the backups with: pbxctl backup list', de: 'Zeigen Sie die Sicherungen an mit: pbxctl backup list' })),
   JOB_RESTORE_DAEMON_RUNNING: entry<{ socket: string }>(409,
-    (d) => ({ en: `pbxd is running (its control socket ${d.socket} answers); a backup can only be restored while it is stopped.`, de: `pbxd läuft (sein Steuer-Socket ${d.socket} antwortet); eine Sicherung kann nur bei gestopptem Dienst zurückgespielt werden.` }),
+    (d) => ({ en: `pbxd is running (its control socket "${d.socket}" answers); a backup can only be restored while it is stopped.`, de: `pbxd läuft (sein Steuer-Socket "${d.socket}" antwortet); eine Sicherung kann nur bei gestopptem Dienst zurückgespielt werden.` }),
     fixed({ en: 'Stop it first: systemctl stop pbxd; then restore, then start it again.', de: 'Stoppen Sie ihn zuerst: systemctl stop pbxd; dann zurückspielen und wieder starten.' })),
   JOB_RESTORE_NOT_A_BACKUP: entry<{ file: string; problem: string }>(422,
-    (d) => ({ en: `${d.file} is not a usable pbxd backup (${d.problem}); nothing was changed.`, de: `${d.file} ist keine verwendbare pbxd-Sicherung (${d.problem}); es wurde nichts geändert.` }),
+    (d) => ({ en: `"${d.file}" is not a usable pbxd backup (${d.problem}); nothing was changed.`, de: `"${d.file}" ist keine verwendbare pbxd-Sicherung${deParen(d.problem)}; es wurde nichts geändert.` }),
     fixed({ en: 'Choose another backup (pbxctl backup list).', de: 'Wählen Sie eine andere Sicherung (pbxctl backup list).' })),
 });
 

@@ -35,7 +35,7 @@ export function registerCoreMetrics(core: Pick<Core, 'metrics' | 'bus' | 'licens
   metrics.gauge('pbxd_license_used', 'Licensed quantities in use, per code', ['code', 'scope'], async () =>
     (await lines()).map((l) => ({ labels: { code: l.code, scope: l.scope }, value: l.used })),
   );
-  metrics.gauge('pbxd_license_total', 'Licensed quantities in force (Entry allowance in Entry mode), per code', ['code', 'scope'], async () =>
+  metrics.gauge('pbxd_license_granted', 'Licensed quantities in force (Entry allowance in Entry mode), per code', ['code', 'scope'], async () =>
     (await lines()).map((l) => ({ labels: { code: l.code, scope: l.scope }, value: l.total })),
   );
 

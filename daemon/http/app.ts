@@ -3,7 +3,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import type { Core } from '../core/core.js';
 import { refuse, refusalCodes } from '../kernel/refusal.js';
 import { errorHandler } from './errors.js';
-import { openApiDocument } from './openapi.js';
+import { openApiDocument, referencePage, routesOf } from './openapi.js';
 import { appRoot } from '../config.js';
 import { strictJson } from './admin-plane.js';
 
@@ -43,7 +43,14 @@ export function createApp(core: Core, routers: Router[], publicRouters: Router[]
   const bulk = new Set(['/users/import']);
   api.use(strictJson);
   api.use(express.json({ limit: '1mb', type: (req) => !bulk.has((req as express.Request).path) && /\bjson\b/.test(String(req.headers['content-type'] ?? '')) }));
-  api.get('/openapi.json', (_req, res) => res.json(openApiDocument(core.build.version)));
+  // The document lists the routes as mounted, so it is built on first request.
+  let doc: Record<string, unknown> | undefined;
+  const document = () => (doc ??= openApiDocument(core.build.version, routesOf(api)));
+  api.get('/openapi.json', (_req, res) => res.json(document()));
+  api.get('/reference', (_req, res) => {
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    res.type('html').send(referencePage(document()));
+  });
   api.get('/refusals', (_req, res) => res.json({ codes: refusalCodes() }));
   for (const r of routers) api.use(r);
   api.use((req) => {

@@ -1,4 +1,4 @@
-import { defineRefusals, entry, fixed, Refusal } from '../kernel/refusal.js';
+import { defineRefusals, deParen, entry, fixed, Refusal } from '../kernel/refusal.js';
 import { isLoopbackHttp } from '../config.js';
 
 const offlineRemedy = {
@@ -10,7 +10,7 @@ export const refuse = defineRefusals({
   ACT_NOT_CONFIGURED: entry(409, fixed({ en: 'No activation server is configured (activation.url is empty).', de: 'Es ist kein Aktivierungsserver konfiguriert (activation.url ist leer).' }),
     fixed({ en: 'Set activation.url, or install the license file manually (upload or paste).', de: 'Setzen Sie activation.url oder installieren Sie die Lizenzdatei manuell (Hochladen oder Einfügen).' })),
   ACT_UNREACHABLE: entry<{ url: string; reason: string }>(502,
-    (d) => ({ en: `The activation server ${d.url} cannot be reached (${d.reason}).`, de: `Der Aktivierungsserver ${d.url} ist nicht erreichbar (${d.reason}).` }),
+    (d) => ({ en: `The activation server ${d.url} cannot be reached (${d.reason}).`, de: `Der Aktivierungsserver ${d.url} ist nicht erreichbar${deParen(d.reason)}.` }),
     fixed(offlineRemedy)),
   ACT_TIMEOUT: entry<{ url: string; timeoutMs: number }>(504,
     (d) => ({ en: `The activation server ${d.url} did not answer within ${d.timeoutMs} ms.`, de: `Der Aktivierungsserver ${d.url} hat nicht innerhalb von ${d.timeoutMs} ms geantwortet.` }),
@@ -19,7 +19,7 @@ export const refuse = defineRefusals({
     (d) => ({ en: `The activation server ${d.url} answered with an error (HTTP ${d.status}).`, de: `Der Aktivierungsserver ${d.url} hat mit einem Fehler geantwortet (HTTP ${d.status}).` }),
     fixed({ en: 'Try again later; if it persists, contact the vendor or install the license file manually.', de: 'Versuchen Sie es später erneut; bleibt der Fehler, wenden Sie sich an den Hersteller oder installieren Sie die Lizenzdatei manuell.' })),
   ACT_BAD_ANSWER: entry<{ url: string; problem: string }>(502,
-    (d) => ({ en: `The activation server ${d.url} sent an answer pbxd does not understand (${d.problem}).`, de: `Der Aktivierungsserver ${d.url} hat eine unverständliche Antwort gesendet (${d.problem}).` }),
+    (d) => ({ en: `The activation server ${d.url} sent an answer pbxd does not understand (${d.problem}).`, de: `Der Aktivierungsserver ${d.url} hat eine unverständliche Antwort gesendet${deParen(d.problem)}.` }),
     fixed({ en: 'Check activation.url; it must point at the vendor\'s activation server.', de: 'Prüfen Sie activation.url; sie muss auf den Aktivierungsserver des Herstellers zeigen.' })),
   ACT_REDIRECTED: entry<{ url: string; status: number }>(502,
     (d) => ({ en: `The activation server ${d.url} answered with a redirect (HTTP ${d.status}); pbxd does not follow redirects, so nothing was sent elsewhere.`, de: `Der Aktivierungsserver ${d.url} hat mit einer Umleitung geantwortet (HTTP ${d.status}); pbxd folgt keinen Umleitungen, es wurde nichts an eine andere Adresse gesendet.` }),

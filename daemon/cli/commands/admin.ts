@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { table, type Command } from '../command.js';
+import { cliText, headings, need } from '../messages.js';
 import type { AuditEntry } from '../../core/audit.js';
 
 export const adminCommands: Command[] = [
@@ -9,7 +10,7 @@ export const adminCommands: Command[] = [
     async run(api) {
       const r = await api.request<{ ok: boolean; rows: number; problem?: string }>('GET', '/audit/verify');
       if (!r.ok) process.exitCode = 2;
-      return { data: r, text: r.ok ? `audit log intact (${r.rows} rows)` : `AUDIT LOG TAMPERED: ${r.problem}` };
+      return { data: r, text: r.ok ? cliText('auditIntact', r.rows) : cliText('auditTampered', r.problem ?? '') };
     },
   },
   {
@@ -19,7 +20,7 @@ export const adminCommands: Command[] = [
       const q = new URLSearchParams();
       for (const k of ['action', 'actor', 'q', 'limit']) if (a.get(k)) q.set(k, a.get(k)!);
       const r = await api.request<{ entries: AuditEntry[] }>('GET', `/audit?${q}`);
-      return { data: r, text: table(['id', 'at', 'actor', 'action', 'subject', 'details'], r.entries.map((e) => [e.id, e.at, e.actor, e.action, e.subject, JSON.stringify(e.details)])) };
+      return { data: r, text: table(headings('id', 'at', 'actor', 'action', 'subject', 'details'), r.entries.map((e) => [e.id, e.at, e.actor, e.action, e.subject, JSON.stringify(e.details)])) };
     },
   },
   {
@@ -27,7 +28,7 @@ export const adminCommands: Command[] = [
     usage: 'admin list                   admin accounts',
     async run(api) {
       const r = await api.request<{ admins: Array<{ name: string; createdAt: string; disabled: boolean; lastLoginAt: string | null }> }>('GET', '/admins');
-      return { data: r, text: table(['name', 'created', 'state', 'last login'], r.admins.map((x) => [x.name, x.createdAt, x.disabled ? 'disabled' : 'active', x.lastLoginAt ?? 'never'])) };
+      return { data: r, text: table(headings('name', 'created', 'state', 'last login'), r.admins.map((x) => [x.name, x.createdAt, x.disabled ? cliText('adminDisabled') : cliText('adminActive'), x.lastLoginAt ?? cliText('never')])) };
     },
   },
   {
@@ -35,11 +36,11 @@ export const adminCommands: Command[] = [
     usage: 'admin passwd NAME            set (or create) an admin password; reads it from standard input',
     async run(api, a) {
       const name = a.positional[0];
-      if (!name) throw new Error('admin passwd needs the admin NAME');
+      if (!name) throw need(cliText('argAdmin'));
       const password = (process.env.PBXCTL_PASSWORD ?? readFileSync(0, 'utf8')).replace(/\r?\n$/, '');
       const current = process.env.PBXCTL_CURRENT_PASSWORD;
       await api.request('PUT', `/admins/${encodeURIComponent(name)}/password`, { password, ...(current ? { currentPassword: current } : {}) });
-      return { data: { ok: true, admin: name }, text: `password of ${name} set; its sessions and tokens were ended` };
+      return { data: { ok: true, admin: name }, text: cliText('passwordSet', name) };
     },
   },
   {
