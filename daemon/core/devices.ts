@@ -104,7 +104,10 @@ export interface ProvisioningEvent {
   vendor: string | null;
   model: string | null;
   outcome: Outcome;
+  /** In English, for logs and scripts; the UI words `code` and `values` in its language. */
   detail: string;
+  code?: string;
+  values?: Record<string, string | number>;
   ip: string;
   at: string;
 }

@@ -651,6 +651,18 @@ export class UserDirectory {
   async suspendedCount(): Promise<number> {
     return (await this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM user_licenses WHERE suspended = 1'))!.n;
   }
+
+  /** Who holds suspended assignments and which, a page at a time (Entry mode: which users lost what, not only how many). */
+  async suspendedByUser(limit = 50, offset = 0): Promise<{ total: number; users: Array<{ userName: string; firstName: string | null; lastName: string | null; codes: string[] }> }> {
+    const total = (await this.store.get<{ n: number }>('SELECT COUNT(DISTINCT user_id) AS n FROM user_licenses WHERE suspended = 1'))!.n;
+    const rows = await this.store.all<{ user_name: string; first_name: string | null; last_name: string | null; codes: string }>(
+      `SELECT u.user_name, u.first_name, u.last_name, group_concat(l.code) AS codes
+         FROM user_licenses l JOIN users u ON u.id = l.user_id WHERE l.suspended = 1
+        GROUP BY u.id ORDER BY u.user_name LIMIT ? OFFSET ?`,
+      [limit, offset],
+    );
+    return { total, users: rows.map((r) => ({ userName: r.user_name, firstName: r.first_name, lastName: r.last_name, codes: r.codes.split(',').sort() })) };
+  }
 }
 
 function coreRefuseSeats(used: number, total: number) {

@@ -270,4 +270,18 @@ export const migrations: Migration[] = [
       END;
     `,
   },
+  {
+    version: 16,
+    name: 'daily usage peaks (the overview chart)',
+    sql: `
+      -- Beside the monthly peaks of the usage report: one row per day and code, for the
+      -- admin's 30-day chart. Old days are pruned when a new day begins.
+      CREATE TABLE usage_daily_peaks (
+        day TEXT NOT NULL,
+        code TEXT NOT NULL,
+        peak INTEGER NOT NULL,
+        PRIMARY KEY (day, code)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -28,12 +28,12 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
 }
 
 /** A fresh browser profile (own cookies, own localStorage) as an admin would open it. */
-export async function newAdminPage(browser: Browser, d: TestDaemon, opts: { locale?: string; width?: number; login?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+export async function newAdminPage(browser: Browser, d: TestDaemon, opts: { locale?: string; width?: number; login?: boolean; path?: string } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 900 }, locale: opts.locale ?? 'en-US', baseURL: d.apiUrl });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/');
+  await page.goto(opts.path ?? '/');
   if (opts.login !== false) await login(page);
   return { context, page, errors };
 }

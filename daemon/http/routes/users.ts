@@ -18,6 +18,7 @@ describe([
   ['put', '/tenants/{name}', 'Create or resize a seat pool {seats}', { body: 'json', tag: 'users' }],
   ['delete', '/tenants/{name}', 'Delete an empty tenant', { tag: 'users' }],
   ['get', '/user-licenses', 'The per-user license table: users × codes, used/total per code; filters q, limit, offset', { tag: 'users' }],
+  ['get', '/user-licenses/suspended', 'Users whose per-user licenses are suspended (kept, not in force) and which codes; limit, offset', { tag: 'users' }],
   ['post', '/user-licenses', 'Apply a batch {changes:[{userName, code, assigned}]} all or nothing; 409 USERLIC_QUOTA_EXCEEDED names each code', { body: 'json', tag: 'users' }],
 ]);
 
@@ -119,6 +120,11 @@ export function userRoutes(core: Core): Router {
   r.get('/user-licenses', admin, async (req, res) => {
     const q = req.query as Record<string, unknown>;
     res.json(await users.licenseTable({ q: optString(q, 'q'), limit: optInt(q, 'limit', 1, 10_000), offset: optInt(q, 'offset', 0) }));
+  });
+
+  r.get('/user-licenses/suspended', admin, async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    res.json(await users.suspendedByUser(optInt(q, 'limit', 1, 500) ?? 50, optInt(q, 'offset', 0) ?? 0));
   });
 
   r.post('/user-licenses', admin, async (req, res) => {

@@ -1,7 +1,7 @@
 // Client sessions: who is connected with which client (desktop client, app, TAPI,
 // operator console), since when and from where; an admin can end one. The list
 // follows `sessions.changed` live.
-import { api, debounce, el, fmtDate, refusalView, replace, t } from '../lib.js';
+import { api, confirmAction, debounce, el, fmtDate, refusalView, replace, t } from '../lib.js';
 
 const KINDS = ['desktop', 'app', 'tapi', 'console'];
 
@@ -20,6 +20,8 @@ export function mount(main) {
       counts, message, box));
 
   async function end(s) {
+    const vars = { user: s.userName, kind: t(`sessions.kind.${s.kind}`) };
+    if (!(await confirmAction({ title: t('sessions.confirmTitle', vars), text: t('sessions.confirmText', vars), confirm: t('sessions.end') }))) return;
     replace(message);
     try {
       await api('DELETE', `/sessions/${encodeURIComponent(s.id)}`);
