@@ -175,6 +175,9 @@ export function refusalView(err) {
 
 /** Refusals whose server sentence names license codes raw: worded here with the codes' labels. */
 const REFUSAL_WORDING = {
+  LIC_OVERUSED: (d) => t('refusal.LIC_OVERUSED', {
+    list: fmtList((d.codes ?? []).map((c) => t('refusal.overItem', { label: codeLabel(c.code), n: fmtNumber(c.toRemove) }))),
+  }),
   USERLIC_QUOTA_EXCEEDED: (d) => t('refusal.USERLIC_QUOTA_EXCEEDED', {
     list: fmtList((d.codes ?? []).map((c) => t('refusal.quotaItem', { label: codeLabel(c.code), wouldUse: fmtNumber(c.wouldUse), total: fmtNumber(c.total), exceedsBy: fmtNumber(c.exceedsBy) }))),
   }),

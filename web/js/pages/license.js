@@ -91,6 +91,8 @@ function uploadDialog(onActivated) {
   let staged = null; // { stageId, payload, changes, overused, plan }
   /** Holders the admin chose to release: key kind|id|code. */
   let chosen = new Set();
+  /** The over-used codes as the dialog shows them. */
+  let shownCodes = [];
 
   const form = el('form', { method: 'dialog', onsubmit: async (ev) => {
     ev.preventDefault();
@@ -162,7 +164,25 @@ function uploadDialog(onActivated) {
     showOveruse(s.overused);
   }
 
+  /**
+   * The refusal counts what is left after the admin's removals were tried, and lists only the
+   * holders left. The dialog keeps the admin's view instead: every holder shown before (and any
+   * new one), the chosen ones still ticked, and the numbers as they stand before removal.
+   */
+  function withChoice(refused) {
+    const before = new Map(shownCodes.map((c) => [c.code, c]));
+    const merged = refused.map((c) => {
+      const mine = [...chosen].filter((k) => JSON.parse(k)[2] === c.code).length;
+      const holders = [...(before.get(c.code)?.holders ?? [])];
+      for (const h of c.holders) if (!holders.some((x) => x.kind === h.kind && x.id === h.id)) holders.push(h);
+      return { ...c, used: c.used + mine, toRemove: c.toRemove + mine, holders };
+    });
+    for (const [code, c] of before) if (!merged.some((m) => m.code === code)) merged.push(c);
+    return merged;
+  }
+
   function showOveruse(codes) {
+    shownCodes = codes ?? [];
     const box = document.getElementById('overuse');
     if (!codes?.length) {
       replace(box);
@@ -214,12 +234,7 @@ function uploadDialog(onActivated) {
       replace(message, refusalView(e));
       // Refused for over-use (too few chosen, or more was assigned meanwhile): the current numbers and
       // holders, with the admin's own choice kept (the server's plan is only a suggestion for a first look).
-      if (e instanceof ApiError && e.code === 'LIC_OVERUSED') {
-        const codes = e.refusal.details.codes ?? [];
-        const present = new Set(codes.flatMap((c) => c.holders.map((h) => key({ ...h, code: c.code }))));
-        chosen = new Set([...chosen].filter((k) => present.has(k)));
-        showOveruse(codes);
-      }
+      if (e instanceof ApiError && e.code === 'LIC_OVERUSED') showOveruse(withChoice(e.refusal.details.codes ?? []));
     } finally {
       activateButton.disabled = false;
     }
