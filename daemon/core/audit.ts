@@ -28,7 +28,7 @@ interface AuditRow {
 
 const GENESIS = '0'.repeat(64);
 
-function rowHash(r: Omit<AuditRow, 'hash'>): string {
+export function rowHash(r: Omit<AuditRow, 'hash'>): string {
   return createHash('sha256').update(JSON.stringify([r.id, r.at, r.actor, r.action, r.subject, r.details, r.prev_hash])).digest('hex');
 }
 
