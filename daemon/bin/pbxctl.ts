@@ -56,7 +56,8 @@ async function main(argv: string[]): Promise<void> {
     : { socketPath: args.get('socket') ?? process.env.PBXCTL_SOCKET ?? loadConfig({ file: args.get('config') }).config.control.socket };
   try {
     const result = await found.cmd.run(new ApiClient(target), args);
-    process.stdout.write((json ? JSON.stringify(result.data, null, 2) : result.text) + '\n');
+    if (result.stream) await result.stream((chunk) => new Promise<void>((done) => void process.stdout.write(chunk, () => done())), json);
+    else process.stdout.write((json ? JSON.stringify(result.data, null, 2) : result.text) + '\n');
   } catch (e) {
     const de = (process.env.LANG ?? '').startsWith('de');
     if (e instanceof ApiError && e.body.error) {

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { pageOf, type PageAsk } from './paging.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 import type { EventBus } from '../kernel/events.js';
@@ -126,6 +127,7 @@ export interface ClientSessionOptions {
 }
 
 const TOKEN_PREFIX = 'pbxc_';
+export const SESSION_SORTS = ['since', 'userName', 'kind'] as const;
 const nameKey = (userName: string) => userName.toLowerCase();
 
 /**
@@ -177,13 +179,19 @@ export class ClientSessions {
     return out;
   }
 
-  list(filter: { userName?: string; kind?: string } = {}): ClientSessionInfo[] {
+  /** One page of the open sessions (kept in memory: they are what is in flight); sort since (default), userName or kind. */
+  list(filter: { userName?: string; kind?: string } & PageAsk = {}): { total: number; sessions: ClientSessionInfo[]; limit: number; offset: number } {
+    const page = pageOf(filter, SESSION_SORTS, { sort: 'since', order: 'asc' });
     const from = filter.userName ? [...(this.byUser.get(nameKey(filter.userName)) ?? [])] : [...this.byId.values()];
-    return from
+    const key = (s: ClientSessionInfo) => (page.sort === 'userName' ? nameKey(s.userName) : page.sort === 'kind' ? s.kind : s.since);
+    const open = from
       .filter((s) => s.open && (!filter.kind || s.kind === filter.kind))
-      .sort((a, b) => a.since.localeCompare(b.since) || a.id.localeCompare(b.id))
-      .map(({ id, userName, kind, code, since, from, via }) => ({ id, userName, kind, code, since, from, via }));
+      .sort((a, b) => key(a).localeCompare(key(b)) || a.since.localeCompare(b.since) || a.id.localeCompare(b.id));
+    if (page.order === 'desc') open.reverse();
+    const sessions = open.slice(page.offset, page.offset + page.limit).map(({ id, userName, kind, code, since, from, via }) => ({ id, userName, kind, code, since, from, via }));
+    return { total: open.length, sessions, limit: page.limit, offset: page.offset };
   }
+
 
   /**
    * Authenticate a hello, check the limit and the license, and register the

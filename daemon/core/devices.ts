@@ -6,7 +6,8 @@ import type { EventBus } from '../kernel/events.js';
 import type { AuditLog } from './audit.js';
 import type { Licensing, Holder } from '../licensing/licensing.js';
 import type { Logger } from '../kernel/log.js';
-import { defineRefusals, entry, fixed } from '../kernel/refusal.js';
+import { defineRefusals, entry, fixed, refuse as coreRefuse } from '../kernel/refusal.js';
+import { orderBy, pageOf, startsWith, type PageAsk } from './paging.js';
 
 /** Vendors the provisioning server recognises. Cisco and Unify desk phones need a support license each. */
 export type Vendor = 'cisco' | 'unify' | 'gigaset' | 'yealink' | 'snom';
@@ -15,7 +16,27 @@ export const VENDORS: readonly Vendor[] = ['cisco', 'unify', 'gigaset', 'yealink
 /** The support license a vendor's phones take (none for DECT and others). */
 export const LICENSE_CODE: Partial<Record<Vendor, string>> = { cisco: 'devices.cisco', unify: 'devices.unify' };
 
-export type LicenseState = 'licensed' | 'waiting' | 'not_required' | 'unassigned' | 'blocked';
+export const LICENSE_STATES = ['licensed', 'waiting', 'not_required', 'unassigned', 'blocked'] as const;
+export type LicenseState = (typeof LICENSE_STATES)[number];
+
+export interface DeviceFilter {
+  q?: string;
+  state?: string;
+  vendor?: string;
+  /** Devices of this user. */
+  user?: string;
+}
+
+/** What a device list sorts by, each answered by an index (migration 12). */
+export const DEVICE_SORTS = ['mac', 'lastSeen', 'userName', 'createdAt', 'state', 'vendor'] as const;
+const DEVICE_SORT_COLUMNS: Record<(typeof DEVICE_SORTS)[number], string[]> = {
+  mac: ['mac'],
+  lastSeen: ['last_seen', 'mac'],
+  userName: ['user_name', 'mac'],
+  createdAt: ['created_at', 'mac'],
+  state: ['license_state', 'mac'],
+  vendor: ['vendor', 'mac'],
+};
 
 export type Outcome = 'served' | 'refused_license' | 'unknown' | 'blocked' | 'rejected';
 
@@ -274,14 +295,35 @@ export class Devices {
     };
   }
 
-  list(f: { q?: string; state?: string; vendor?: string } = {}): DeviceView[] {
-    const q = f.q?.toLowerCase();
-    const qMac = q ? q.replace(/[^0-9a-f]/g, '') : '';
-    return [...this.index.values()]
-      .map((d) => this.view(d))
-      .filter((v) => (!f.state || v.licenseState === f.state) && (!f.vendor || v.vendor === f.vendor))
-      .filter((v) => !q || (qMac.length >= 4 && v.mac.includes(qMac)) || `${v.model} ${v.userName ?? ''} ${v.displayName ?? ''} ${v.lastIp ?? ''}`.toLowerCase().includes(q))
-      .sort((a, b) => a.mac.localeCompare(b.mac));
+  /**
+   * One page of devices, read from the table through its indexes (migration 12).
+   * q is a prefix of the MAC (any separators), the user name, the display name or the last address.
+   */
+  async list(f: DeviceFilter & PageAsk = {}): Promise<{ total: number; devices: DeviceView[]; limit: number; offset: number }> {
+    const page = pageOf(f, DEVICE_SORTS, { sort: 'mac', order: 'asc' });
+    const where: string[] = [];
+    const params: string[] = [];
+    if (f.state) {
+      if (!(LICENSE_STATES as readonly string[]).includes(f.state)) throw coreRefuse('REQ_INVALID', { field: 'state', problem: `one of ${LICENSE_STATES.join(', ')}` });
+      (where.push('license_state = ?'), params.push(f.state));
+    }
+    if (f.vendor) {
+      if (!VENDORS.includes(f.vendor as Vendor)) throw refuse('DEV_VENDOR_UNKNOWN', { vendor: f.vendor.slice(0, 40) });
+      (where.push('vendor = ?'), params.push(f.vendor));
+    }
+    if (f.user) (where.push('user_name = ?'), params.push(f.user));
+    const q = f.q?.trim();
+    if (q) {
+      const terms = [startsWith('user_name', q), startsWith('display_name COLLATE NOCASE', q), startsWith('last_ip', q)];
+      // Only text that can be (part of) a MAC is looked up as one: "anna" is not "aa".
+      if (/^[0-9a-f]{2}([0-9a-f:.-]*)$/i.test(q)) terms.unshift(startsWith('mac', q.toLowerCase().replace(/[^0-9a-f]/g, '')));
+      where.push(`(${terms.map((t) => t.sql).join(' OR ')})`);
+      params.push(...terms.flatMap((t) => t.params));
+    }
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (await this.store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM devices ${w}`, params))!.n;
+    const rows = await this.store.all<DeviceRow>(`SELECT * FROM devices ${w} ORDER BY ${orderBy(DEVICE_SORT_COLUMNS[page.sort], page.order)} LIMIT ? OFFSET ?`, [...params, page.limit, page.offset]);
+    return { total, devices: rows.map((r) => this.view(toRecord(r))), limit: page.limit, offset: page.offset };
   }
 
   /** Re-read rows inside the transaction; publish them to memory (and listeners) once it commits. */
@@ -632,9 +674,14 @@ export class Devices {
     this.bus.emit('provisioning.event', ev as unknown as Record<string, unknown>);
   }
 
-  /** Newest first. */
-  events(limit = 100): ProvisioningEvent[] {
+  /** One page of the kept provisioning outcomes, newest first (order asc: oldest first); filters outcome and mac. */
+  events(f: { outcome?: string; mac?: string } & PageAsk = {}): { total: number; events: ProvisioningEvent[]; limit: number; offset: number } {
+    const page = pageOf(f, ['at'] as const, { sort: 'at', order: 'desc' });
+    const mac = f.mac ? normalizeMac(f.mac) : undefined;
+    if (f.mac && !mac) throw refuse('DEV_MAC_INVALID', { mac: f.mac.slice(0, 40) });
     const ordered = [...this.history.slice(this.historyStart), ...this.history.slice(0, this.historyStart)];
-    return ordered.reverse().slice(0, Math.max(1, Math.min(limit, this.options.historySize)));
+    if (page.order === 'desc') ordered.reverse();
+    const matching = ordered.filter((e) => (!f.outcome || e.outcome === f.outcome) && (!mac || e.mac === mac));
+    return { total: matching.length, events: matching.slice(page.offset, page.offset + page.limit), limit: page.limit, offset: page.offset };
   }
 }

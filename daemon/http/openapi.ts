@@ -17,7 +17,7 @@ const operations: Op[] = [
   ['get', '/license/staged', 'The staged license and its changes', { tag: 'license' }],
   ['post', '/license/activate', 'Activate a staged license {stageId}', { body: 'json', tag: 'license' }],
   ['post', '/license', 'Stage and activate a license file in one step', { body: 'license', tag: 'license' }],
-  ['get', '/audit', 'Audit log, newest first; filters: action, actor, q, limit, before', { tag: 'audit' }],
+  ['get', '/audit', 'Audit log, one page, newest first; filters: action (prefix), actor, q (text in subject, actor, action or details), before (id); sort id; paged: limit (default 50, at most 500), offset, order=asc|desc; answers total, limit, offset', { tag: 'audit' }],
   ['get', '/audit/verify', 'Check the hash chain of the audit log', { tag: 'audit' }],
   ['get', '/refusals', 'Every stable refusal code', { public: true, tag: 'meta' }],
   ['get', '/openapi.json', 'This document', { public: true, tag: 'meta' }],

@@ -15,10 +15,10 @@ export function overviewRoutes(core: Core): Router {
   const r = Router();
   r.get('/overview', requireAdmin(core), async (_req, res) => {
     const since = Date.now() - PROVISIONING_ALERT_MS;
-    const rejected = core.devices.events(500).filter((e) => e.outcome === 'rejected' && Date.parse(e.at) >= since);
+    const rejected = core.devices.events({ outcome: 'rejected', limit: 500 }).events.filter((e) => Date.parse(e.at) >= since);
     res.json({
       clock: core.lifecycle.clockBehind(),
-      waitingDevices: core.devices.list({ state: 'waiting' }).length,
+      waitingDevices: (await core.devices.list({ state: 'waiting', limit: 1 })).total,
       provisioningRejected: { count: rejected.length, last: rejected[0] ?? null },
       peaks: await core.lifecycle.usage.dailyPeaks(30),
     });

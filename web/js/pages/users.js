@@ -199,7 +199,8 @@ export function mount(main, ctx) {
     try {
       const r = await api('GET', `/users?${params}`);
       pages.update(r.users.length, r.total);
-      const cols = [['userName', 'userName'], ['firstName', 'firstName'], ['lastName', 'lastName'], ['tenant', 'tenant'], ['extension', 'extension'], ['lastActiveAt', 'lastActiveAt'], ['actions', null]];
+      // Sortable where the server keeps an index: names and arrival.
+      const cols = [['userName', 'userName'], ['firstName', 'firstName'], ['lastName', 'lastName'], ['tenant', null], ['extension', null], ['lastActiveAt', null], ['actions', null]];
       replace(usersBox,
         el('table', { id: 'users-table', class: 'cards' },
           el('thead', {}, sortableHead(cols.map(([k, key]) => [t(`user.${k}`), key]), sort, loadUsers)),
