@@ -90,7 +90,7 @@ export function mount(main) {
       available = true;
       pages.update(r.devices.length, r.total ?? r.devices.length);
       if (!r.devices.length) return replace(box, el('p', { id: 'devices-none' }, t(filter.value || stateFilter.value || vendorFilter.value ? 'devices.noMatch' : 'devices.none')));
-      const head = sortableHead([['mac', 'mac'], ['vendor', 'vendor'], ['model', null], ['user', 'userName'], ['license', 'state'], ['lastSeen', 'lastSeen'], ['actions', null]].map(([k, s]) => [t(`device.${k}`), s]), sort, load);
+      const head = sortableHead([['mac', 'mac'], ['vendor', 'vendor'], ['model', null], ['user', 'userName'], ['license', 'state'], ['lastSeen', 'lastSeen'], ['actions', null]].map(([k, s]) => [t(`device.${k}`), s]), sort, firstPage);
       replace(box, el('table', { id: 'devices-table', class: 'cards' },
         el('thead', {}, head),
         el('tbody', {}, r.devices.map((d) => el('tr', { dataset: { mac: d.mac, state: d.licenseState } },

@@ -203,7 +203,7 @@ export function mount(main, ctx) {
       const cols = [['userName', 'userName'], ['firstName', 'firstName'], ['lastName', 'lastName'], ['tenant', null], ['extension', null], ['lastActiveAt', null], ['actions', null]];
       replace(usersBox,
         el('table', { id: 'users-table', class: 'cards' },
-          el('thead', {}, sortableHead(cols.map(([k, key]) => [t(`user.${k}`), key]), sort, loadUsers)),
+          el('thead', {}, sortableHead(cols.map(([k, key]) => [t(`user.${k}`), key]), sort, () => (pages.reset(), loadUsers()))),
           el('tbody', {}, r.users.map((u) => el('tr', { dataset: { user: u.userName } },
             el('th', { scope: 'row', class: 'first' }, u.userName, u.builtin ? el('span', { class: 'badge' }, t('user.builtin')) : null),
             el('td', { dataset: { label: t('user.firstName') } }, u.firstName ?? ''), el('td', { dataset: { label: t('user.lastName') } }, u.lastName ?? ''),
