@@ -114,6 +114,7 @@ describe('web UI: the admin console', function () {
     expect(await page.locator('#user-userName').isEditable()).to.equal(false);
     await page.getByLabel('Last name').fill('Meier');
     await page.locator('#user-dialog-save').click();
+    await see(page, '#users-done', 'User maria.meier saved.');
     await see(page, '#users-table tr[data-user="maria.meier"]', 'Meier');
     expect((await api('GET', '/users/maria.meier')).lastName).to.equal('Meier');
 
@@ -153,6 +154,10 @@ describe('web UI: the admin console', function () {
     await see(page, '#users-message', 'User maria.meier deleted.');
     await page.locator('#users-table tr[data-user="maria.meier"]').waitFor({ state: 'detached' });
     expect((await d.request('GET', '/api/v1/users/maria.meier')).status).to.equal(404);
+    // The phone's user goes with the user (the devices follow the users' change event).
+    await see(page, '#nav-devices');
+    await page.locator('#nav-devices').click();
+    await see(page, `#devices-table tr[data-mac="${mac}"][data-state=unassigned]`);
     expect((await api('GET', `/devices?q=${mac}`)).devices[0].userName).to.equal(null);
     expect(errors).to.deep.equal([]);
   });
@@ -189,7 +194,8 @@ describe('web UI: the admin console', function () {
 
           if (phone) {
             const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-            expect(overflow, `${name} ${lang}: the page itself does not scroll sideways at 390 px`).to.be.at.most(0);
+            const sticking = overflow > 0 ? await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.parentElement?.closest('.scroll, .table-box')).slice(0, 5).map((e) => `${e.tagName}#${e.id}.${e.className}`)) : [];
+            expect(overflow, `${name} ${lang}: the page itself does not scroll sideways at 390 px (${sticking.join(', ')})`).to.be.at.most(0);
             const header = await page.locator('header.top').evaluate((h) => h.getBoundingClientRect().height / window.innerHeight);
             expect(header, `${name}: the header is small on a phone`).to.be.below(0.1);
             continue;

@@ -42,7 +42,8 @@ export async function login(page: Page, password = ADMIN_PASSWORD): Promise<void
   await page.locator('#login-name').fill('admin');
   await page.locator('#login-password').fill(password);
   await page.locator('form.login button[type=submit]').click();
-  await page.locator('#live[data-state=on]').waitFor();
+  // attached, not visible: on a phone the indicator sits in the folded menu.
+  await page.locator('#live[data-state=on]').waitFor({ state: 'attached' });
 }
 
 /** The axe-core engine from node_modules, injected into the page (the page's CSP must be bypassed for it). */

@@ -76,7 +76,7 @@ export function mount(main) {
         el('tbody', {}, r.entries.map((e) => el('tr', { dataset: { id: String(e.id), action: e.action } },
           el('td', { dataset: { label: t('audit.at') } }, el('time', { datetime: e.at }, fmtDate(e.at, true))),
           el('td', { dataset: { label: t('audit.actor') } }, e.actor),
-          el('td', { dataset: { label: t('audit.action') }, title: e.action }, actionText(e.action)),
+          el('td', { dataset: { label: t('audit.action') } }, actionText(e.action)),
           el('td', { dataset: { label: t('audit.subject') } }, subjectText(e.subject)),
           el('td', { class: 'details', dataset: { label: t('audit.details') } }, detailsText(e.details)))))));
     } catch (e) {
