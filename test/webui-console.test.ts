@@ -3,7 +3,7 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ROOT, TestDaemon } from './support/daemon.js';
-import { ARTIFACTS, axeViolations, launchChromium, newAdminPage, screenshot } from './support/browser.js';
+import { ARTIFACTS, axeViolations, launchChromium, login, newAdminPage, screenshot } from './support/browser.js';
 import { addDevice, ciscoBoot } from './support/provisioning.js';
 import { attendantBody } from './support/resources.js';
 
@@ -66,7 +66,7 @@ describe('web UI: the admin console', function () {
     await see(page, '#ov-alert-list li[data-alert=waiting]', '1 phone is waiting for a license.');
     await see(page, '#ov-bar-devices_cisco-count', '1 of 1 in use');
     // Today's peaks, recorded on the same changes, draw the chart.
-    await see(page, '#ov-chart-today', /2 users, 1 devices|2 users, 1 device/);
+    await see(page, '#ov-chart-today', /: 2 users, 1 device\.$/);
     expect(await page.locator('#ov-chart-svg circle.users').count()).to.be.greaterThan(0);
     await page.locator('#ov-alert-list li[data-alert=waiting] a').click();
     await see(page, 'h1', 'Devices');
@@ -255,5 +255,33 @@ describe('web UI: the admin console', function () {
     expect(shown).to.deep.equal(expected);
     expect(await page.locator('#users-table tbody tr').first().locator('td').nth(1).textContent()).to.equal((await api('GET', `/users/${expected[0]}`)).lastName);
     await screenshot(page, 'users-10000');
+  });
+
+  // Last: it moves the clock, and the trusted clock never goes back.
+  it('Entry after expiry: the users page names whose licenses are suspended; a clock set back is an open alert', async () => {
+    const expiresAt = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await d.installLicense({ ...LICENSE, expiresAt });
+    for (const u of ['sus.one', 'sus.two']) await api('POST', '/users', { userName: u, firstName: 'Sus', lastName: u.slice(4) });
+    await api('POST', '/user-licenses', { changes: [{ userName: 'sus.one', code: 'vap', assigned: true }, { userName: 'sus.two', code: 'clientbundle', assigned: true }] });
+    const { page } = await open({ path: '/#/users' });
+    await see(page, '#suspended-none', 'No per-user license is suspended.');
+    // Past the license's end and its grace period: Entry, and the per-user licenses are kept but suspended.
+    await d.setClock(new Date(Date.now() + 20 * 86_400_000));
+    // Twenty days on, the admin's session has ended too: log in again.
+    await see(page, '#login-error', 'Your session has ended. Please log in again.');
+    await login(page);
+    await see(page, '#entry-banner');
+    await see(page, '#suspended-list li[data-user="sus.two"]', 'Client bundle');
+    await see(page, '#suspended-list li[data-user="sus.one"]', 'Operator console');
+    expect(await page.locator('#suspended-box > p').first().innerText()).to.match(/^\d+ users keep assignments/);
+    await screenshot(page, 'users-suspended');
+
+    // The system clock back to now: 20 days behind the trusted time.
+    await d.request('PUT', '/api/v1/dev/clock', { body: { offsetMs: 0 } });
+    await page.locator('#nav-overview').click();
+    await see(page, '#ov-alert-list li[data-alert=clock]', /^The system clock is 2\d,\d{3} minute\(s\) behind the trusted time/);
+    await see(page, '#ov-alert-list li[data-alert=suspended]', /per-user licenses are suspended/);
+    await see(page, '#ov-mode-name', 'Entry');
+    await screenshot(page, 'overview-alerts');
   });
 });

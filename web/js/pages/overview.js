@@ -16,6 +16,8 @@ const svg = (tag, attrs = {}, ...children) => {
   return node;
 };
 
+const counts = (users, devices) => ({ users: tn('overview.nUsers', users), devices: tn('overview.nDevices', devices) });
+
 export function mount(main, ctx) {
   const modeBox = el('div', { id: 'ov-mode' });
   const barsBox = el('div', { id: 'ov-bars' });
@@ -110,10 +112,10 @@ export function mount(main, ctx) {
       line('users', 'users'), line('devices', 'devices'), ...dots('users', 'users'), ...dots('devices', 'devices'));
     const last = peaks.at(-1);
     replace(chartBox,
-      el('p', { id: 'ov-chart-desc', class: 'muted' }, t('overview.chartDesc', { users: fmtNumber(Math.max(...peaks.map((p) => p.users))), devices: fmtNumber(Math.max(...peaks.map((p) => p.devices))) })),
+      el('p', { id: 'ov-chart-desc', class: 'muted' }, t('overview.chartDesc', counts(Math.max(...peaks.map((p) => p.users)), Math.max(...peaks.map((p) => p.devices))))),
       chart,
       el('p', { class: 'legend' }, el('span', { class: 'key users' }, t('overview.peakUsers')), ' ', el('span', { class: 'key devices' }, t('overview.peakDevices'))),
-      el('p', { id: 'ov-chart-today', class: 'muted' }, t('overview.today', { users: fmtNumber(last.users), devices: fmtNumber(last.devices), date: fmtDate(last.day) })));
+      el('p', { id: 'ov-chart-today', class: 'muted' }, t('overview.today', { ...counts(last.users, last.devices), date: fmtDate(last.day) })));
   }
 
   async function loadExtra() {
