@@ -162,6 +162,15 @@ describe('web UI: the admin console', function () {
     expect(errors).to.deep.equal([]);
   });
 
+  it('axe as the tests run it finds a serious violation when there is one', async () => {
+    // The check below must be able to fail: an unlabelled field is a "critical" violation.
+    const { page } = await open({ bypassCSP: true });
+    await see(page, 'h1', 'Overview');
+    expect(await axeViolations(page)).to.deep.equal([]);
+    await page.evaluate(() => document.querySelector('#main h1')!.after(document.createElement('input')));
+    expect((await axeViolations(page)).map((v) => v.id)).to.include('label');
+  });
+
   it('every page in both languages: no text of the other language, no serious axe violation, no sideways scrolling at 390 px', async () => {
     await api('POST', '/auto-attendants', attendantBody('Zentrale', ['+495311230']));
     await api('POST', '/sip-trunks', { name: 'Carrier A', registrar: 'sip.a.example', username: 'a', password: 'secret-a', channels: 10 });
@@ -198,6 +207,25 @@ describe('web UI: the admin console', function () {
             expect(overflow, `${name} ${lang}: the page itself does not scroll sideways at 390 px (${sticking.join(', ')})`).to.be.at.most(0);
             const header = await page.locator('header.top').evaluate((h) => h.getBoundingClientRect().height / window.innerHeight);
             expect(header, `${name}: the header is small on a phone`).to.be.below(0.1);
+            if (name === 'overview') {
+              // The navigation folds behind the menu button and closes again after a choice.
+              expect(await page.locator('#nav').isVisible()).to.equal(false);
+              await page.locator('#nav-toggle').click();
+              expect(await page.locator('#nav-toggle').getAttribute('aria-expanded')).to.equal('true');
+              await page.locator('#nav-users').click();
+              await page.waitForFunction(() => document.querySelector('#nav-users[aria-current=page]') !== null);
+              expect(await page.locator('#nav').isVisible()).to.equal(false);
+              await page.evaluate(() => (location.hash = '#/overview'));
+              await page.waitForFunction(() => document.querySelector('#nav-overview[aria-current=page]') !== null);
+            }
+            if (name === 'license') {
+              // The per-user table scrolls sideways inside its box, the user column stays.
+              const box = page.locator('#ul-table-box');
+              expect(await box.evaluate((b) => b.scrollWidth > b.clientWidth), 'the table is wider than a phone').to.equal(true);
+              await box.evaluate((b) => b.scrollTo(b.scrollWidth, 0));
+              const shift = await page.locator('#ul-table tbody th.first').first().evaluate((th) => th.getBoundingClientRect().left - th.closest('#ul-table-box')!.getBoundingClientRect().left);
+              expect(Math.abs(shift), 'first column fixed').to.be.below(2);
+            }
             continue;
           }
           // Rendered text: every text node and every label-like attribute, without data (names, codes, MACs).

@@ -109,6 +109,7 @@ function startApp() {
     }
     shownHash = location.hash;
     document.body.classList.remove('nav-open');
+    document.getElementById('nav-toggle')?.setAttribute('aria-expanded', 'false');
     showPage();
     // After navigating, keyboard and screen-reader users land on the new page's heading.
     focusHeading();
