@@ -1,5 +1,6 @@
 // The audit log, newest first, filterable by text and action; new entries appear live.
 // Entries carry an action code and values; the page words them in its own language.
+import { pager } from '../table.js';
 import { api, codeLabel, debounce, el, fmtDate, fmtList, fmtNumber, refusalView, replace, t, tn } from '../lib.js';
 
 /** Action prefixes an admin can filter by (what the server writes: user.register, userlicense.batch, …). */
@@ -45,6 +46,7 @@ export function mount(main) {
     ACTION_GROUPS.map((a) => el('option', { value: a }, t(`auditgroup.${a.slice(0, -1)}`))));
   const box = el('div', { id: 'audit-box', class: 'scroll' });
   const verifyBox = el('span', { id: 'audit-verify', 'aria-live': 'polite' });
+  const pages = pager('audit', 100, () => load());
 
   replace(main,
     el('div', { class: 'toolbar' }, el('h1', {}, t('audit.title')),
@@ -53,7 +55,7 @@ export function mount(main) {
       el('form', { class: 'filters', role: 'search', onsubmit: (ev) => (ev.preventDefault(), load()) },
         el('div', { class: 'filter' }, el('label', { for: 'audit-q' }, t('common.filter')), q),
         el('div', { class: 'filter' }, el('label', { for: 'audit-action' }, t('audit.action')), action)),
-      box));
+      box, pages.node));
 
   async function verify() {
     try {
@@ -65,11 +67,12 @@ export function mount(main) {
   }
 
   async function load() {
-    const params = new URLSearchParams({ limit: '200' });
+    const params = new URLSearchParams({ limit: '100', offset: String(pages.offset) });
     if (q.value.trim()) params.set('q', q.value.trim());
     if (action.value) params.set('action', action.value);
     try {
       const r = await api('GET', `/audit?${params}`);
+      pages.update(r.entries.length, r.total ?? r.entries.length);
       if (!r.entries.length) return replace(box, el('p', {}, t('audit.none')));
       replace(box, el('table', { id: 'audit-table', class: 'cards' },
         el('thead', {}, el('tr', {}, ['at', 'actor', 'action', 'subject', 'details'].map((k) => el('th', { scope: 'col' }, t(`audit.${k}`))))),
@@ -85,8 +88,9 @@ export function mount(main) {
   }
 
   const reload = debounce(load, 200);
-  q.addEventListener('input', reload);
-  action.addEventListener('change', reload);
+  const firstPage = debounce(() => (pages.reset(), load()), 200);
+  q.addEventListener('input', firstPage);
+  action.addEventListener('change', firstPage);
   load();
 
   return {

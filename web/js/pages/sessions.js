@@ -2,6 +2,7 @@
 // operator console), since when and from where; an admin can end one. The list
 // follows `sessions.changed` live.
 import { api, confirmAction, debounce, el, fmtDate, refusalView, replace, t } from '../lib.js';
+import { pager } from '../table.js';
 
 const KINDS = ['desktop', 'app', 'tapi', 'console'];
 
@@ -11,13 +12,14 @@ export function mount(main) {
   const message = el('div', { id: 'sessions-message', 'aria-live': 'polite' });
   const box = el('div', { id: 'sessions-box', class: 'scroll' });
   let sessions = [];
+  const pages = pager('sessions', 50, () => load());
 
   replace(main,
     el('div', { class: 'toolbar' }, el('h1', {}, t('sessions.title'))),
     el('section', { class: 'card' },
       el('p', {}, t('sessions.intro')),
       el('div', { class: 'filter' }, el('label', { for: 'sessions-filter' }, t('common.filter')), filter),
-      counts, message, box));
+      counts, message, box, pages.node));
 
   async function end(s) {
     const vars = { user: s.userName, kind: t(`sessions.kind.${s.kind}`) };
@@ -49,8 +51,9 @@ export function mount(main) {
 
   async function load() {
     try {
-      const r = await api('GET', '/sessions');
+      const r = await api('GET', `/sessions?limit=50&offset=${pages.offset}`);
       sessions = r.sessions;
+      pages.update(r.sessions.length, r.total ?? r.sessions.length);
       replace(counts, t('sessions.counts', Object.fromEntries(KINDS.map((k) => [k, r.counts[k] ?? 0]))));
       render();
     } catch (e) {
