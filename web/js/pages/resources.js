@@ -105,25 +105,25 @@ export function mount(main) {
     try {
       const [aa, trunks] = await Promise.all([api('GET', '/auto-attendants'), api('GET', '/sip-trunks')]);
       replace(aaTitle, tx('attendants', aa));
-      replace(aaBox, aa.autoAttendants.length === 0 ? el('p', { id: 'aa-none' }, tx('noneAa')) : el('table', { id: 'aa-table' },
+      replace(aaBox, aa.autoAttendants.length === 0 ? el('p', { id: 'aa-none' }, tx('noneAa')) : el('table', { id: 'aa-table', class: 'cards' },
         el('thead', {}, el('tr', {}, ['name', 'numbers', 'state', 'since', 'next', 'zone', 'actions'].map((k) => el('th', { scope: 'col' }, tx(k))))),
         el('tbody', {}, aa.autoAttendants.map((a) => el('tr', { dataset: { name: a.name, state: a.state } },
           el('th', { scope: 'row' }, a.name),
-          el('td', {}, a.numbers.join(', ')),
-          el('td', {}, el('span', { class: `state ${a.state === 'open' ? 'licensed' : 'waiting'}` }, tx(a.state))),
-          el('td', {}, local(a.since, a.schedule.timeZone)),
-          el('td', {}, a.nextChange ? local(a.nextChange, a.schedule.timeZone) : tx('never')),
-          el('td', {}, a.schedule.timeZone),
+          el('td', { dataset: { label: tx('numbers') } }, a.numbers.join(', ')),
+          el('td', { dataset: { label: tx('state') } }, el('span', { class: `state ${a.state === 'open' ? 'licensed' : 'waiting'}` }, tx(a.state))),
+          el('td', { dataset: { label: tx('since') } }, local(a.since, a.schedule.timeZone)),
+          el('td', { dataset: { label: tx('next') } }, a.nextChange ? local(a.nextChange, a.schedule.timeZone) : tx('never')),
+          el('td', { dataset: { label: tx('zone') } }, a.schedule.timeZone),
           el('td', { class: 'actions' }, el('button', { type: 'button', onclick: () => confirmDelete(a.name, () => api('DELETE', `/auto-attendants/${encodeURIComponent(a.name)}`)) }, tx('delete'))))))));
       replace(trunkTitle, tx('trunks', trunks.channels));
-      replace(trunkBox, trunks.trunks.length === 0 ? el('p', { id: 'trunk-none' }, tx('noneTrunk')) : el('table', { id: 'trunk-table' },
+      replace(trunkBox, trunks.trunks.length === 0 ? el('p', { id: 'trunk-none' }, tx('noneTrunk')) : el('table', { id: 'trunk-table', class: 'cards' },
         el('thead', {}, el('tr', {}, ['name', 'registrar', 'username', 'password', 'channels', 'actions'].map((k) => el('th', { scope: 'col' }, tx(k))))),
         el('tbody', {}, trunks.trunks.map((tr) => el('tr', { dataset: { name: tr.name } },
           el('th', { scope: 'row' }, tr.name),
-          el('td', {}, el('code', {}, tr.registrar)),
-          el('td', {}, tr.username),
-          el('td', {}, tr.passwordSet ? tx('set') : '—'),
-          el('td', {}, channelsForm(tr)),
+          el('td', { dataset: { label: tx('registrar') } }, el('code', {}, tr.registrar)),
+          el('td', { dataset: { label: tx('username') } }, tr.username),
+          el('td', { dataset: { label: tx('password') } }, tr.passwordSet ? tx('set') : '—'),
+          el('td', { dataset: { label: tx('channels') } }, channelsForm(tr)),
           el('td', { class: 'actions' }, el('button', { type: 'button', onclick: () => confirmDelete(tr.name, () => api('DELETE', `/sip-trunks/${encodeURIComponent(tr.name)}`)) }, tx('delete'))))))));
     } catch (e) {
       replace(aaBox, refusalView(e));

@@ -38,13 +38,13 @@ export function mount(main) {
     const q = filter.value.trim().toLowerCase();
     const shown = q ? sessions.filter((s) => s.userName.toLowerCase().includes(q)) : sessions;
     if (!shown.length) return replace(box, el('p', { id: 'sessions-none' }, t('sessions.none')));
-    replace(box, el('table', { id: 'sessions-table' },
+    replace(box, el('table', { id: 'sessions-table', class: 'cards' },
       el('thead', {}, el('tr', {}, ['user', 'client', 'since', 'from', 'actions'].map((k) => el('th', { scope: 'col' }, t(`sessions.${k}`))))),
       el('tbody', {}, shown.map((s) => el('tr', { dataset: { id: s.id, user: s.userName, kind: s.kind } },
         el('th', { scope: 'row' }, s.userName),
-        el('td', {}, t(`sessions.kind.${s.kind}`), ' ', el('span', { class: 'muted' }, `(${s.code})`)),
-        el('td', {}, el('time', { datetime: s.since }, fmtDate(s.since, true))),
-        el('td', {}, el('code', {}, s.from)),
+        el('td', { dataset: { label: t('sessions.client') } }, t(`sessions.kind.${s.kind}`), ' ', el('span', { class: 'muted' }, `(${s.code})`)),
+        el('td', { dataset: { label: t('sessions.since') } }, el('time', { datetime: s.since }, fmtDate(s.since, true))),
+        el('td', { dataset: { label: t('sessions.from') } }, el('code', {}, s.from)),
         el('td', { class: 'row-actions' },
           el('button', { type: 'button', 'aria-label': t('sessions.endLabel', { user: s.userName, kind: t(`sessions.kind.${s.kind}`) }), onclick: () => end(s) }, t('sessions.end'))))))));
   }
