@@ -176,6 +176,13 @@ describe('web UI: the traps of issue 18', function () {
     await page.locator('#confirm-dialog').waitFor({ state: 'detached' });
     expect(await page.evaluate(() => location.hash)).to.equal('#/license');
     expect(await page.locator('#ul-unsaved').textContent()).to.equal('2 unsaved changes');
+    // Switching the language redraws the page: it asks too.
+    await page.getByLabel('Language').selectOption('de');
+    await see(page, '#confirm-dialog[open]', 'Leave without saving?');
+    await page.locator('#confirm-cancel').click();
+    await page.locator('#confirm-dialog').waitFor({ state: 'detached' });
+    expect(await page.getByLabel('Language').inputValue()).to.equal('en');
+    expect(await page.locator('#ul-unsaved').textContent()).to.equal('2 unsaved changes');
 
     await page.locator('#ul-save').click();
     await see(page, '#ul-saved', 'Saved 2 changes.');

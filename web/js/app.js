@@ -86,8 +86,13 @@ async function leaveAllowed() {
   return confirmAction({ title: t('leave.title'), text: t('leave.text'), confirm: t('leave.confirm') });
 }
 
-function languagePicker(rerender) {
+function languagePicker(rerender, allowed = async () => true) {
   const select = el('select', { id: 'lang', onchange: async () => {
+    // Switching redraws the page: unsaved edits would go, so the page asks first.
+    if (!(await allowed())) {
+      select.value = lang;
+      return;
+    }
     await loadLanguage(select.value, true);
     rerender();
   } }, languages.map((l) => el('option', { value: l, selected: l === lang }, t(`lang.${l}`))));
@@ -148,7 +153,7 @@ function renderShell() {
       languagePicker(() => {
         renderShell();
         showPage();
-      }),
+      }, leaveAllowed),
       el('span', { class: 'who' }, state.me.admin),
       el('button', { id: 'logout', type: 'button', onclick: logout }, t('nav.logout'))));
   replace(root, header, el('div', { id: 'banner', 'aria-live': 'polite' }), el('main', { id: 'main', tabindex: '-1' }));
