@@ -268,7 +268,7 @@ export class ProvisioningServer implements Feature {
   /** Refuse input that missed; past the source's limit the answer is 429 instead. */
   private reject(res: http.ServerResponse, t0: number, ip: string, vendor: string | null, r: Rejection, mac: string | null = null, note = true): void {
     if (!this.allowMiss(ip)) return this.refuse(res, t0, vendor, 'rejected', 'PROV_RATE_LIMITED', `more than ${this.cfg.missesPerMinute} a minute`, { 'retry-after': this.retryAfter() });
-    if (note) this.devices.note({ mac, vendor, model: null, outcome: r.code === 'PROV_NOT_FOUND' ? 'unknown' : 'rejected', detail: `${r.code}: ${r.detail}`, code: r.code, ip });
+    if (note) this.devices.note({ mac, vendor, model: null, outcome: r.code === 'PROV_NOT_FOUND' ? 'unknown' : 'rejected', detail: `${r.code}: ${r.detail}`, ip });
     this.refuse(res, t0, vendor, 'rejected', r.code as ProvCode, r.detail);
   }
 
@@ -349,13 +349,13 @@ export class ProvisioningServer implements Feature {
     const now = Date.now();
     if (!newly && now - (this.servedNoted.get(d.mac) ?? 0) < SERVED_EVENT_EVERY_MS) return;
     this.servedNoted.set(d.mac, now);
-    this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome: 'served', detail: newly ? `configuration served; took a ${LICENSE_CODE[d.vendor]} license` : 'configuration served', code: newly ? 'served.licensed' : 'served', values: newly ? { license: String(LICENSE_CODE[d.vendor]) } : {}, ip });
+    this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome: 'served', detail: newly ? `configuration served; took a ${LICENSE_CODE[d.vendor]} license` : 'configuration served', ip });
   }
 
   private refuseDevice(res: http.ServerResponse, t0: number, ip: string, d: DeviceRecord, why: 'license' | 'blocked' | 'unassigned', detail?: string, wpiNonce?: string): void {
     const outcome: Outcome = why === 'license' ? 'refused_license' : why === 'blocked' ? 'blocked' : 'unknown';
     const text = why === 'license' ? `waiting for license (${detail ?? LICENSE_CODE[d.vendor]})` : why === 'blocked' ? 'blocked by an admin' : 'no user assigned';
-    this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome, detail: text, code: `refused.${why}`, values: why === 'license' ? { license: String(LICENSE_CODE[d.vendor]) } : {}, ip });
+    this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome, detail: text, ip });
     if (wpiNonce !== undefined) return this.reply(res, t0, d.vendor, outcome, 200, CLEAN_UP.with(wpiNonce));
     const code: ProvCode = why === 'license' ? 'PROV_LICENSE_REQUIRED' : why === 'blocked' ? 'PROV_BLOCKED' : 'PROV_UNASSIGNED';
     this.refuse(res, t0, d.vendor, outcome, code, why === 'license' ? (detail ?? String(LICENSE_CODE[d.vendor])) : d.mac);
@@ -364,14 +364,14 @@ export class ProvisioningServer implements Feature {
   /** A valid MAC we do not know: record it for the admin (bounded per source), give it nothing. */
   private unknownDevice(res: http.ServerResponse, t0: number, ip: string, who: Identified, wpiNonce?: string): void {
     if (!this.allowMiss(ip)) return this.refuse(res, t0, who.vendor, 'rejected', 'PROV_RATE_LIMITED', `more than ${this.cfg.missesPerMinute} a minute`, { 'retry-after': this.retryAfter() });
-    const answer = (recorded: string, code: string, values: Record<string, string | number> = {}) => {
-      this.devices.note({ mac: who.mac, vendor: who.vendor, model: who.model || null, outcome: 'unknown', detail: recorded, code, values, ip });
+    const answer = (recorded: string) => {
+      this.devices.note({ mac: who.mac, vendor: who.vendor, model: who.model || null, outcome: 'unknown', detail: recorded, ip });
       if (wpiNonce !== undefined) return this.reply(res, t0, who.vendor, 'unknown', 200, CLEAN_UP.with(wpiNonce));
       this.refuse(res, t0, who.vendor, 'unknown', 'PROV_UNKNOWN_DEVICE', `${who.mac} is not assigned; an admin can assign it`);
     };
-    if (!who.vendor || (who.kind !== 'config' && who.kind !== 'wpi')) return answer('not recorded: trust list or signed file request', 'unknown.notRecorded');
+    if (!who.vendor || (who.kind !== 'config' && who.kind !== 'wpi')) return answer('not recorded: trust list or signed file request');
     this.devices.recordUnknown({ mac: who.mac!, vendor: who.vendor, model: who.model, firmware: who.firmware, ip }).then(
-      (r) => (r === 'bounded' ? answer(`not recorded: ${this.cfg.autoRecordPerSource} unassigned devices from ${ip} already`, 'unknown.bounded', { limit: this.cfg.autoRecordPerSource, ip }) : answer('recorded as unassigned', 'unknown.recorded')),
+      (r) => answer(r === 'bounded' ? `not recorded: ${this.cfg.autoRecordPerSource} unassigned devices from ${ip} already` : 'recorded as unassigned'),
       (e) => this.storeFailed(res, t0, who.vendor, e),
     );
   }

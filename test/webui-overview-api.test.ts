@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import http from 'node:http';
 import { TestDaemon } from './support/daemon.js';
 import { addDevice, assign, ciscoBoot } from './support/provisioning.js';
+import { outcomeCode } from '../daemon/core/devices.js';
 
 /** The reads behind the overview page and the users page's suspended list, through the API as the UI calls them. */
 describe('web UI reads: overview and suspended licenses', function () {
@@ -74,5 +75,21 @@ describe('web UI reads: overview and suspended licenses', function () {
     await d.request('PUT', '/api/v1/dev/clock', { body: { offsetMs: 0 } });
     const o = await api('GET', '/overview');
     expect(o.clock.behindMinutes).to.be.within(20 * 1440 - 5, 20 * 1440 + 5);
+  });
+});
+
+describe('provisioning outcomes as the UI words them: code and values', () => {
+  it('reads the code and values from what the provisioning server notes', () => {
+    const c = (outcome: string, detail: string) => outcomeCode({ outcome: outcome as never, detail });
+    expect(c('served', 'configuration served; took a devices.cisco license')).to.deep.equal({ code: 'served.licensed', values: { license: 'devices.cisco' } });
+    expect(c('served', 'configuration served (SEP00562B0436A1.cnf.xml)')).to.deep.equal({ code: 'served', values: {} });
+    expect(c('refused_license', 'waiting for license (devices.unify: 1 of 1 in use)')).to.deep.equal({ code: 'refused.license', values: { license: 'devices.unify' } });
+    expect(c('blocked', 'blocked by an admin')).to.deep.equal({ code: 'refused.blocked', values: {} });
+    expect(c('unknown', 'no user assigned')).to.deep.equal({ code: 'refused.unassigned', values: {} });
+    expect(c('unknown', 'recorded as unassigned')).to.deep.equal({ code: 'unknown.recorded', values: {} });
+    expect(c('unknown', 'not recorded: 20 unassigned devices from 10.0.0.7 already')).to.deep.equal({ code: 'unknown.bounded', values: { limit: 20, ip: '10.0.0.7' } });
+    expect(c('unknown', 'not recorded: no User-Agent of the vendor')).to.deep.equal({ code: 'unknown.notRecorded', values: {} });
+    expect(c('rejected', 'PROV_TOO_LARGE: more than 65536 bytes')).to.deep.equal({ code: 'PROV_TOO_LARGE', values: {} });
+    expect(c('rejected', 'something new')).to.deep.equal({});
   });
 });

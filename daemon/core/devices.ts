@@ -133,6 +133,32 @@ export interface ProvisioningEvent {
   at: string;
 }
 
+/**
+ * The code and values of an outcome the provisioning server describes only in English:
+ * the UI words these in its language. Call sites may pass `code` and `values` themselves.
+ */
+export function outcomeCode(e: Pick<ProvisioningEvent, 'outcome' | 'detail'>): { code?: string; values?: Record<string, string | number> } {
+  const d = e.detail ?? '';
+  let m: RegExpExecArray | null;
+  if ((m = /^(PROV_[A-Z_]+):/.exec(d))) return { code: m[1]!, values: {} };
+  switch (e.outcome) {
+    case 'served':
+      return (m = /took an? ([\w.-]+) license/.exec(d)) ? { code: 'served.licensed', values: { license: m[1]! } } : { code: 'served', values: {} };
+    case 'refused_license':
+      return { code: 'refused.license', values: (m = /\(([\w.-]+)/.exec(d)) ? { license: m[1]! } : {} };
+    case 'blocked':
+      return { code: 'refused.blocked', values: {} };
+    case 'unknown':
+      if (d === 'no user assigned') return { code: 'refused.unassigned', values: {} };
+      if (d === 'recorded as unassigned') return { code: 'unknown.recorded', values: {} };
+      if ((m = /^not recorded: (\d+) unassigned devices from (\S+) already$/.exec(d))) return { code: 'unknown.bounded', values: { limit: Number(m[1]), ip: m[2]! } };
+      if (d.startsWith('not recorded')) return { code: 'unknown.notRecorded', values: {} };
+      return {};
+    default:
+      return {};
+  }
+}
+
 export type ClaimResult = { ok: true; newly: boolean } | { ok: false; reason: 'license' | 'unassigned' | 'blocked' | 'unknown'; detail: string };
 
 /** 12 lower-case hex digits from any of 001122AABBCC, 00:11:22:aa:bb:cc, 00-11-22-aa-bb-cc, 0011.22aa.bbcc; null if not a MAC. */
@@ -665,7 +691,7 @@ export class Devices {
 
   /** Record a provisioning outcome (bounded history) and tell the event stream. */
   note(e: Omit<ProvisioningEvent, 'at'>): void {
-    const ev: ProvisioningEvent = { ...e, at: new Date().toISOString() };
+    const ev: ProvisioningEvent = { ...e, ...(e.code ? {} : outcomeCode(e)), at: new Date().toISOString() };
     if (this.history.length < this.options.historySize) this.history.push(ev);
     else {
       this.history[this.historyStart] = ev;

@@ -1,7 +1,7 @@
 // The shell: login, navigation, language, the live channel, the mode banner.
 // Each page is a module with mount(container, ctx) → { onEvent?, onStatus?, refresh?, unmount? }.
 import { io } from '/socket.io/socket.io.esm.min.js';
-import { api, ApiError, el, replace, t, loadLanguage, preferredLanguage, languages, lang, setSession, refusalView, fmtDate, learnCodeLabels, modeReason, confirmAction } from './lib.js';
+import { api, ApiError, el, replace, t, tr, loadLanguage, preferredLanguage, languages, lang, setSession, refusalView, fmtDate, learnCodeLabels, modeReason, confirmAction } from './lib.js';
 import * as overviewPage from './pages/overview.js';
 import * as licensePage from './pages/license.js';
 import * as usersPage from './pages/users.js';
