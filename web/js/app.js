@@ -10,7 +10,9 @@ import * as auditPage from './pages/audit.js';
 import * as resourcesPage from './pages/resources.js';
 import * as sessionsPage from './pages/sessions.js';
 
-const PAGES = { overview: overviewPage, license: licensePage, users: usersPage, devices: devicesPage, resources: resourcesPage, sessions: sessionsPage, audit: auditPage };
+const PAGES = { license: licensePage, users: usersPage, devices: devicesPage, resources: resourcesPage, sessions: sessionsPage, audit: auditPage };
+/** Every page in navigation order: the overview first, it is the page after login. */
+const NAV = { overview: overviewPage, ...PAGES };
 const root = document.getElementById('app');
 
 const state = {
@@ -137,7 +139,7 @@ function focusHeading() {
 }
 
 function renderShell() {
-  const nav = el('nav', { id: 'nav', 'aria-label': t('nav.label') }, el('ul', {}, Object.keys(PAGES).map((p) => el('li', {}, el('a', { href: `#/${p}`, id: `nav-${p}` }, t(`nav.${p}`))))));
+  const nav = el('nav', { id: 'nav', 'aria-label': t('nav.label') }, el('ul', {}, Object.keys(NAV).map((p) => el('li', {}, el('a', { href: `#/${p}`, id: `nav-${p}` }, t(`nav.${p}`))))));
   // On a phone the navigation folds behind one button.
   const toggle = el('button', { type: 'button', id: 'nav-toggle', class: 'nav-toggle', 'aria-controls': 'nav', 'aria-expanded': 'false', onclick: () => {
     const open = document.body.classList.toggle('nav-open');
@@ -164,7 +166,7 @@ function renderShell() {
 
 function currentPageName() {
   const name = location.hash.replace(/^#\/?/, '').split('?')[0];
-  return PAGES[name] ? name : 'overview';
+  return NAV[name] ? name : 'overview';
 }
 
 function showPage() {
@@ -179,7 +181,7 @@ function showPage() {
   }
   document.title = `${t(`nav.${name}`)} – pbxd`;
   const ctx = { status: () => state.status, me: state.me };
-  state.page = { name, handle: PAGES[name].mount(main, ctx) };
+  state.page = { name, handle: NAV[name].mount(main, ctx) };
   if (state.status) state.page.handle?.onStatus?.(state.status);
 }
 
