@@ -11,8 +11,6 @@ import * as resourcesPage from './pages/resources.js';
 import * as sessionsPage from './pages/sessions.js';
 
 const PAGES = { license: licensePage, users: usersPage, devices: devicesPage, resources: resourcesPage, sessions: sessionsPage, audit: auditPage };
-/** Every page in navigation order: the overview first, it is the page after login. */
-const NAV = { overview: overviewPage, ...PAGES };
 const root = document.getElementById('app');
 
 const state = {
@@ -23,6 +21,9 @@ const state = {
   page: null, // { name, handle }
   statusListeners: new Set(),
 };
+
+/** Every page in navigation order: the overview first, it is the page after login. */
+const NAV = { overview: overviewPage, ...PAGES };
 
 async function boot() {
   await loadLanguage(preferredLanguage());
