@@ -192,7 +192,10 @@ describe('web UI: the admin console', function () {
         const { page, errors } = await open({ locale, width, height: width < 500 ? 844 : 900, bypassCSP: true });
         const lang = locale.slice(0, 2);
         const phone = width < 500;
-        for (const name of PAGES) {
+        // Every page the navigation offers (pages added later are checked too).
+        const pages = (await page.locator('#nav a').evaluateAll((links) => links.map((l) => l.id.replace(/^nav-/, '')))) as string[];
+        expect(pages).to.include.members(PAGES);
+        for (const name of pages) {
           await page.evaluate((h) => (location.hash = h), `#/${name}`);
           await page.waitForFunction((n) => document.title.length > 0 && document.querySelector('#main h1') !== null && document.querySelector(`#nav-${n}[aria-current=page]`) !== null, name);
           await page.waitForLoadState('networkidle');
