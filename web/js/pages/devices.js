@@ -1,7 +1,7 @@
 // Devices: vendor, model, MAC, user, license state, last seen; filter by text, state and
 // vendor; assign through a user picker, release, block (each destructive step confirmed);
 // and a live feed of notable provisioning outcomes, worded from their codes.
-import { api, ApiError, codeLabel, confirmAction, debounce, el, fmtDate, fmtMac, refusalView, replace, t, vendorName } from '../lib.js';
+import { api, ApiError, codeLabel, confirmAction, debounce, el, fmtDate, fmtMac, lang, refusalView, replace, t, vendorName } from '../lib.js';
 import { pager, sortableHead } from '../table.js';
 
 const FEED_MAX = 100;
@@ -14,7 +14,8 @@ function feedDetail(ev) {
   const v = ev.values ?? {};
   if (ev.code && t(`feed.${ev.code}`) !== `feed.${ev.code}`) return t(`feed.${ev.code}`, { ...v, license: v.license ? codeLabel(v.license) : '' });
   if (ev.code?.startsWith('PROV_')) return t('feed.rejected', { code: ev.code });
-  return ev.detail ?? '';
+  // A note without a code is in English only: other languages show the outcome alone (the log has the rest).
+  return lang === 'en' ? (ev.detail ?? '') : '';
 }
 
 export function mount(main) {
@@ -117,7 +118,7 @@ export function mount(main) {
     el('time', { datetime: ev.at }, fmtDate(ev.at, true)), ' ',
     el('strong', {}, t(`outcome.${ev.outcome}`)), ' ',
     [vendorName(ev.vendor), ev.model].filter((x) => x && x !== '—').join(' '), ' ', ev.mac ? el('code', {}, fmtMac(ev.mac)) : null, ev.ip ? ` (${ev.ip})` : '',
-    el('span', { class: 'muted' }, ` — ${feedDetail(ev)}`));
+    ((detail) => (detail ? el('span', { class: 'muted' }, ` — ${detail}`) : null))(feedDetail(ev)));
 
   async function loadFeed() {
     try {
