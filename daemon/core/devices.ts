@@ -98,6 +98,21 @@ interface DeviceRow {
   waiting_since: string | null;
 }
 
+/** The columns of a device row in a fixed order, for reading many rows as one JSON text (see Devices.load). */
+const ROW_COLUMNS = [
+  'mac', 'vendor', 'model', 'firmware', 'source', 'source_ip', 'created_at', 'last_seen', 'last_ip', 'blocked',
+  'user_name', 'line', 'display_name', 'sip_user', 'sip_password', 'license_code', 'licensed_at', 'waiting_since',
+] as const satisfies ReadonlyArray<keyof DeviceRow>;
+/** Fails to compile when DeviceRow gains a column that ROW_COLUMNS lacks. */
+const ROW_COLUMNS_COMPLETE: [Exclude<keyof DeviceRow, (typeof ROW_COLUMNS)[number]>] extends [never] ? true : never = true;
+void ROW_COLUMNS_COMPLETE;
+
+function rowOf(values: unknown[]): DeviceRow {
+  const r: Record<string, unknown> = {};
+  for (let i = 0; i < ROW_COLUMNS.length; i++) r[ROW_COLUMNS[i]!] = values[i];
+  return r as unknown as DeviceRow;
+}
+
 /** A device as the provisioning server needs it (in memory; includes its line's secret). */
 export interface DeviceRecord {
   mac: string;
@@ -218,11 +233,21 @@ export class Devices {
     this.index.clear();
     // In pages: node-sqlite3 builds a whole result in C++ (on a worker thread) before handing it over,
     // and that thread's malloc arena kept the peak of 10,000 rows (about 20 MiB) resident for good.
-    for (let after = ''; ; ) {
-      const rows = await this.store.all<DeviceRow>('SELECT * FROM devices WHERE mac > ? ORDER BY mac LIMIT ?', [after, LOAD_PAGE]);
-      for (const r of rows) this.index.set(r.mac, toRecord(r));
-      if (rows.length < LOAD_PAGE) break;
-      after = rows[rows.length - 1]!.mac;
+    // Each page comes as one JSON text: node-sqlite3 makes every row an object column by column,
+    // which at 100,000 devices cost seconds of start-up; JSON.parse of the same rows is a few times faster.
+    // Pages follow the rowid, the order rows are stored in: one pass over the table, no index lookups.
+    const columns = ROW_COLUMNS.join(', ');
+    for (let after = 0; ; ) {
+      const page = await this.store.get<{ rows: string; n: number; last: number | null }>(
+        `SELECT json_group_array(json_array(${columns})) AS rows, COUNT(*) AS n, MAX(rowid) AS last FROM (SELECT rowid, ${columns} FROM devices WHERE rowid > ? ORDER BY rowid LIMIT ?)`,
+        [after, LOAD_PAGE],
+      );
+      for (const values of JSON.parse(page!.rows) as unknown[][]) {
+        const r = rowOf(values);
+        this.index.set(r.mac, toRecord(r));
+      }
+      if (page!.n < LOAD_PAGE) break;
+      after = page!.last!;
     }
     this.recount();
     this.licensing.addUsageProvider(async (q) => {
