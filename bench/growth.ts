@@ -10,6 +10,9 @@
  * a deletion (which releases that device again). Its latency is per change;
  * its CPU is the daemon's CPU time over the window and the settling after it.
  *
+ * Last, the boot storm of bench/startup.ts (10,000 more phones, registered
+ * besides the seeded ones) with the daemon's peak RSS.
+ *
  * BENCH_GROWTH_SIZES=1000,10000,50000,100000 picks the sizes;
  * BENCH_PROFILE=<dir> writes a CPU profile of the daemon at each size.
  */
@@ -20,6 +23,7 @@ import { pathToFileURL } from 'node:url';
 import type { Bench, BenchRow } from './report.js';
 import { TestDaemon, percentile, round } from './support.js';
 import { cpuMs, rssMiB } from './startup.js';
+import { makePhones, preRegister, storm } from './provisioning.js';
 import { SCALE, scaledDaemon } from '../test/support/scale.js';
 import { sleep } from '../test/support/daemon.js';
 
@@ -38,6 +42,25 @@ interface Figures {
   byKind: Record<string, { p50: number; max: number }>;
   cpuPct: number;
   lists: Record<string, { ms: number; bytes: number; rows: number }>;
+  storm: { idle: number; peak: number; rps: number; errors: number };
+}
+
+/** The storm of bench/startup.ts: 10,000 phones (registered besides the seeded ones) boot at once. */
+const STORM_PHONES = makePhones(10_000);
+const STORM_CONCURRENCY = 200;
+
+/** The daemon's peak RSS while the storm's phones boot, sampled every 50 ms, next to its RSS just before. */
+async function stormMemory(d: TestDaemon, work: string): Promise<Figures['storm']> {
+  await sleep(1500);
+  const idle = rssMiB(d.pid);
+  let peak = idle;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(d.pid))), 50);
+  try {
+    const s = await storm(work, d.listeners.provisioning_http!, STORM_PHONES, STORM_CONCURRENCY);
+    return { idle, peak: Math.max(peak, rssMiB(d.pid)), rps: s.rps, errors: s.errors };
+  } finally {
+    clearInterval(sampler);
+  }
 }
 
 /** A CPU profile of the daemon's whole run (as bench/provisioning.ts does it: Node refuses --cpu-prof in NODE_OPTIONS). */
@@ -124,7 +147,7 @@ async function reads(d: TestDaemon, token: string, n: number): Promise<Figures['
 
 async function measure(n: number, work: string): Promise<Figures> {
   const start = (dataDir?: string, env: Record<string, string> = {}) => TestDaemon.start({ dataDir, config, env });
-  let d = await scaledDaemon(start, n);
+  let d = await scaledDaemon(start, n, (dir) => preRegister(dir, STORM_PHONES));
   const dataDir = d.dataDir;
   try {
     await d.stop();
@@ -141,7 +164,8 @@ async function measure(n: number, work: string): Promise<Figures> {
     const idleRss = rssMiB(d.pid);
     const lists = await reads(d, token, n);
     const paced = await pacedLoad(d, token, n);
-    return { startMs: median(starts), idleRss, lists, ...paced };
+    const stormed = await stormMemory(d, work);
+    return { startMs: median(starts), idleRss, lists, ...paced, storm: stormed };
   } finally {
     await d.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -183,6 +207,8 @@ export const bench: Bench = async () => {
     ),
     row('start-up to READY', 'ms', (f) => f.startMs, { text: '< 1500 ms', met: (v) => v < 1500 }, `median of ${STARTS}`),
     row('RSS idle', 'MiB', (f) => f.idleRss),
+    row('RSS peak during a 10,000-phone storm', 'MiB', (f) => f.storm.peak, { text: `< 200 MiB and ≤ 1.5× the ${k(ref)} figure`, met: (v, r) => v < 200 && r <= 1.5 },
+      `idle before it at ${k(big)}: ${round(at.get(big)!.storm.idle, 1)} MiB; ${Math.round(at.get(big)!.storm.rps)} req/s, ${at.get(big)!.storm.errors} errors`),
   ];
   return rows;
 };
