@@ -563,21 +563,22 @@ export class Devices {
     const byMac = new Map(rows.filter((r) => r.kind === 'device').map((r) => [r.mac, r]));
     const used = new Map(rows.filter((r) => r.kind === 'used').map((r) => [r.license_code!, r.n]));
     const quotas = this.licensing.quotas().quantities;
-    // The phones waiting longest, per vendor of the batch: only as many as there are free licenses (plus
-    // the batch) can matter. A phone behind all of them has at least that many ahead, so it waits.
-    const waiting = new Map<string, Array<{ mac: string; since: string }>>();
-    for (const vendor of new Set([...byMac.values()].map((r) => r.vendor))) {
-      const code = LICENSE_CODE[vendor];
-      if (!code) continue;
-      const free = Math.max(0, (quotas[code] ?? 0) - (used.get(code) ?? 0));
-      const list = await tx.all<{ mac: string; since: string }>(
-        `SELECT mac, waiting_since AS since FROM devices INDEXED BY devices_waiting_order
-          WHERE vendor = ? AND waiting_since IS NOT NULL AND license_code IS NULL AND blocked = 0 AND user_name IS NOT NULL
-          ORDER BY waiting_since, mac LIMIT ?`,
-        [vendor, free + macs.length + 1],
-      );
-      waiting.set(vendor, list);
-    }
+    // How many phones wait ahead of one, counted through the waiting index and capped: all that matters
+    // is whether fewer wait than there are free licenses, and a capped count still says "no". So a claim
+    // reads no waiting rows, however long the queue.
+    const cap = new Map([...used].map(([code, n]) => [code, Math.max(0, (quotas[code] ?? 0) - n) + macs.length + 1]));
+    const capOf = (code: string) => cap.get(code) ?? (quotas[code] ?? 0) + macs.length + 1;
+    const WAITING = 'FROM devices INDEXED BY devices_waiting_order WHERE vendor = ? AND waiting_since IS NOT NULL AND license_code IS NULL AND blocked = 0 AND user_name IS NOT NULL';
+    const countWaiting = async (vendor: Vendor, code: string, key: { since: string; mac: string } | null) =>
+      (await tx.get<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 ${WAITING} ${key ? 'AND (waiting_since, mac) < (?, ?)' : ''} LIMIT ?)`,
+        key ? [vendor, key.since, key.mac, capOf(code)] : [vendor, capOf(code)],
+      ))!.n;
+    const allWaiting = new Map<Vendor, number>(); // the table's queue length per vendor (not changed until the batch writes)
+    // Decisions earlier in this batch move the queue: waiting phones granted leave it, new waiters join its end.
+    const left = new Map<Vendor, Array<{ since: string; mac: string }>>();
+    const joined = new Map<Vendor, Array<{ since: string; mac: string }>>();
+    const aheadOf = (w: { since: string; mac: string }, since: string | null, mac: string) => since === null || w.since < since || (w.since === since && w.mac < mac);
     for (const mac of macs) {
       const r = byMac.get(mac);
       const code = r && LICENSE_CODE[r.vendor];
@@ -586,22 +587,26 @@ export class Devices {
       else if (!r.user_name) results.set(mac, { ok: false, reason: 'unassigned', detail: 'no user assigned' });
       else if (!code || r.license_code) results.set(mac, { ok: true, newly: false });
       else {
-        const list = waiting.get(r.vendor) ?? [];
+        const vendor = r.vendor;
         const since = r.waiting_since;
-        const ahead = list.filter((w) => w.mac !== mac && (since === null || w.since < since || (w.since === since && w.mac < mac))).length;
+        let inTable: number;
+        if (since !== null) inTable = await countWaiting(vendor, code, { since, mac });
+        else {
+          if (!allWaiting.has(vendor)) allWaiting.set(vendor, await countWaiting(vendor, code, null));
+          inTable = allWaiting.get(vendor)!;
+        }
+        const ahead = inTable - (left.get(vendor) ?? []).filter((w) => aheadOf(w, since, mac)).length + (joined.get(vendor) ?? []).filter((w) => aheadOf(w, since, mac)).length;
         const n = used.get(code) ?? 0;
         const quota = quotas[code] ?? 0;
         if (n + ahead < quota) {
           used.set(code, n + 1);
-          const at = list.findIndex((w) => w.mac === mac);
-          if (at >= 0) list.splice(at, 1);
+          if (since !== null) (left.get(vendor) ?? left.set(vendor, []).get(vendor)!).push({ since, mac });
           (granted.get(code) ?? granted.set(code, []).get(code)!).push(mac);
           results.set(mac, { ok: true, newly: true });
         } else {
           if (since === null) {
             waiters.push(mac);
-            list.push({ mac, since: now });
-            waiting.set(r.vendor, list);
+            (joined.get(vendor) ?? joined.set(vendor, []).get(vendor)!).push({ since: now, mac });
           }
           results.set(mac, { ok: false, reason: 'license', detail: `${code}: ${n} of ${quota} in use${ahead ? `, ${ahead} waiting longer` : ''}` });
         }
