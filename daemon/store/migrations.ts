@@ -373,4 +373,13 @@ export const migrations: Migration[] = [
       CREATE INDEX devices_waiting_order ON devices(vendor, waiting_since, mac) WHERE waiting_since IS NOT NULL AND license_code IS NULL;
     `,
   },
+  {
+    version: 14,
+    name: 'devices recorded per source address through an index',
+    sql: `
+      -- The bound on unknown phones one address may record is checked at each new
+      -- one; counted through this index, not by reading every device.
+      CREATE INDEX devices_auto_source ON devices(source_ip) WHERE source = 'auto' AND user_name IS NULL;
+    `,
+  },
 ];
