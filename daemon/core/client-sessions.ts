@@ -169,7 +169,12 @@ export class ClientSessions {
     // Anything else that may take an entitlement away: look at every live session again (one query).
     bus.on('mode.changed', () => void this.recheckAll());
     bus.on('license.activated', () => void this.recheckAll());
-    bus.on('users.changed', (e) => ['deleted', 'updated'].includes(String(e.data.action)) && void this.recheckAll());
+    bus.on('users.changed', (e) => {
+      if (!['deleted', 'updated'].includes(String(e.data.action))) return;
+      // The users the event names (all of them, unless a bulk change only gives the count).
+      const names = Array.isArray(e.data.userNames) ? (e.data.userNames as string[]) : [];
+      void this.recheckAll(names.length === Number(e.data.count ?? names.length) ? names : undefined);
+    });
   }
 
   /** How many sessions are open, by kind (the metrics gauge). */
@@ -294,10 +299,10 @@ export class ClientSessions {
     });
   }
 
-  /** End every live session whose user lost its entitlement; one query for all users. */
-  async recheckAll(): Promise<void> {
-    if (this.byId.size === 0) return;
-    const sessions = [...this.byId.values()];
+  /** End every live session (of `userNames`, if given) whose user lost its entitlement; one query for all users. */
+  async recheckAll(userNames?: string[]): Promise<void> {
+    const sessions = userNames ? userNames.flatMap((n) => [...(this.byUser.get(nameKey(n)) ?? [])]) : [...this.byId.values()];
+    if (sessions.length === 0) return;
     let held: Map<number, { active: boolean; codes: Set<string> }>;
     try {
       held = await this.entitled([...new Set(sessions.map((s) => s.userId))]);

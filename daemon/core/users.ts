@@ -132,7 +132,10 @@ function userWhere(f: UserFilter): { where: string; params: Array<string | numbe
     where.push(`(${terms.map((t) => t.sql).join(' OR ')})`);
     params.push(...terms.flatMap((t) => t.params));
   }
-  if (f.status) (where.push('u.status = ?'), params.push(f.status));
+  // Nearly every user is active, so that filter is applied to the rows an index for the search or
+  // the sort yields ("+" keeps the planner from reading all active users through users_status first).
+  if (f.status === 'active') where.push("+u.status = 'active'");
+  else if (f.status) (where.push('u.status = ?'), params.push(f.status));
   if (f.tenant) (where.push('u.tenant_id = (SELECT id FROM tenants WHERE name = ?)'), params.push(f.tenant));
   return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
@@ -178,7 +181,8 @@ export class UserDirectory {
       const used: Record<string, number> = {};
       const seats = await q.get<{ n: number }>('SELECT COALESCE(SUM(used), 0) AS n FROM seats_used');
       used.users = seats?.n ?? 0;
-      for (const r of await q.all<{ code: string; n: number }>('SELECT code, COUNT(*) AS n FROM user_licenses WHERE suspended = 0 GROUP BY code')) used[r.code] = r.n;
+      // Kept by triggers (migration 13): a few rows, however many users hold them.
+      for (const r of await q.all<{ code: string; n: number }>('SELECT code, used AS n FROM user_licenses_used')) used[r.code] = r.n;
       return used;
     });
     licensing.addHolderSource({
@@ -492,10 +496,16 @@ export class UserDirectory {
   // ── per-user licenses ──
 
   /** The table of the license page: users with one boolean per code, and used/total per code. */
-  async licenseTable(f: { q?: string } & PageAsk = {}) {
+  /** The per-user codes of the license in force, each with its label, used and total. */
+  async licenseCodes() {
     const { perUser } = this.licensing.quotas();
-    const codes = Object.keys(perUser);
     const used = await this.licensing.usage();
+    const p = this.licensing.active();
+    return Object.keys(perUser).map((code) => ({ code, label: labelOf(code, p), used: used[code] ?? 0, total: perUser[code] ?? 0 }));
+  }
+
+  async licenseTable(f: { q?: string } & PageAsk = {}) {
+    const codes = Object.keys(this.licensing.quotas().perUser);
     if (f.sort === 'pendingSince') throw coreRefuse('REQ_INVALID', { field: 'sort', problem: 'the license table lists active users only' });
     const { total, users, limit, offset } = await this.list({ ...f, status: 'active' });
     const held = new Map<string, Set<string>>();
@@ -506,12 +516,11 @@ export class UserDirectory {
       );
       for (const r of rows) held.set(r.user_name, (held.get(r.user_name) ?? new Set()).add(r.code));
     }
-    const p = this.licensing.active();
     return {
       total,
       limit,
       offset,
-      codes: codes.map((code) => ({ code, label: labelOf(code, p), used: used[code] ?? 0, total: perUser[code] ?? 0 })),
+      codes: await this.licenseCodes(),
       users: users.map((u) => ({ userName: u.userName, firstName: u.firstName, lastName: u.lastName, licenses: Object.fromEntries(codes.map((c) => [c, held.get(u.userName)?.has(c) ?? false])) })),
     };
   }
@@ -633,9 +642,7 @@ export class UserDirectory {
   async reconcileSuspensions(by = 'pbxd'): Promise<{ suspended: number; restored: number }> {
     return this.store.write(async (tx) => {
       const { perUser } = this.licensing.quotas();
-      const counts = await tx.all<{ code: string; held: number; susp: number }>(
-        'SELECT code, SUM(suspended = 0) AS held, SUM(suspended = 1) AS susp FROM user_licenses GROUP BY code',
-      );
+      const counts = await tx.all<{ code: string; held: number; susp: number }>('SELECT code, used AS held, suspended AS susp FROM user_licenses_used');
       const changes: LicenseChange[] = [];
       let suspended = 0;
       let restored = 0;
@@ -668,7 +675,7 @@ export class UserDirectory {
   }
 
   async suspendedCount(): Promise<number> {
-    return (await this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM user_licenses WHERE suspended = 1'))!.n;
+    return (await this.store.get<{ n: number }>('SELECT COALESCE(SUM(suspended), 0) AS n FROM user_licenses_used'))!.n;
   }
 
   /** Who holds suspended assignments and which, a page at a time (Entry mode: which users lost what, not only how many). */

@@ -23,10 +23,13 @@ export const SCALE = {
   unify: (n: number) => Math.floor(n / 81),
 };
 
-/** The license a seeded appliance runs under: room for everything seeded and some more. */
+/** Licenses beyond what is seeded: room for the growth bench's 10,000-phone storm and its paced changes. */
+export const SCALE_ROOM = 20_000;
+
+/** The license a seeded appliance runs under. */
 export const scaleLicense = (n: number) => ({
-  quantities: { users: n + 1000, 'devices.cisco': n + 1000, 'devices.unify': n + 1000 },
-  perUser: { clientbundle: n + 1000, vap: n + 1000, voicemail: n + 1000 },
+  quantities: { users: n + SCALE_ROOM, 'devices.cisco': n + SCALE_ROOM, 'devices.unify': n + SCALE_ROOM },
+  perUser: { clientbundle: n + SCALE_ROOM, vap: n + SCALE_ROOM, voicemail: n + SCALE_ROOM },
   expiresAt: null,
 });
 
@@ -75,11 +78,12 @@ export async function seedScale(dataDir: string, n: number): Promise<void> {
   }
 }
 
-/** Start a daemon, install a license for n, stop it, seed n of everything, start it again. */
-export async function scaledDaemon(start: (dataDir?: string) => Promise<TestDaemon>, n: number): Promise<TestDaemon> {
+/** Start a daemon, install a license for n, stop it, seed n of everything (and `more`), start it again. */
+export async function scaledDaemon(start: (dataDir?: string) => Promise<TestDaemon>, n: number, more?: (dataDir: string) => Promise<void>): Promise<TestDaemon> {
   const first = await start();
   await first.installLicense(scaleLicense(n));
   await first.stop();
   await seedScale(first.dataDir, n);
+  await more?.(first.dataDir);
   return start(first.dataDir);
 }

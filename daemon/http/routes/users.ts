@@ -138,7 +138,7 @@ export function userRoutes(core: Core): Router {
       return { userName: o.userName, code: o.code, assigned: o.assigned };
     });
     const result = await users.applyLicenseChanges(changes, actor(req));
-    res.json({ ...result, codes: (await users.licenseTable({ limit: 1 })).codes });
+    res.json({ ...result, codes: await users.licenseCodes() });
   });
 
   return r;
