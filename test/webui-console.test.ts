@@ -76,6 +76,17 @@ describe('web UI: the admin console', function () {
 
     await page.locator('#nav-overview').click();
     await see(page, '#ov-alert-list li[data-alert=waiting]');
+    // The first Tab stop skips the navigation: Enter lands on the page heading.
+    await page.evaluate(() => {
+      // Start at the top of the document, as after loading it.
+      document.body.tabIndex = -1;
+      document.body.focus();
+      document.body.removeAttribute('tabindex');
+    });
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Overview');
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await screenshot(page, 'overview');
     await page.screenshot({ path: join(ARTIFACTS, 'readme-overview.png') }); // the README's picture (web/docs/overview.png)
