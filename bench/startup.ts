@@ -56,7 +56,7 @@ export async function seed(dataDir: string): Promise<void> {
     const changes = phones.map((_, i) => ({ userName: `bench${i}`, code: 'clientbundle', assigned: true }));
     const assign = await d.request('POST', '/api/v1/user-licenses', { body: { changes } });
     if (assign.status !== 200 || assign.json.applied !== USERS) throw new Error(`seeding failed: ${assign.text.slice(0, 200)}`);
-    const devices = (await d.request('GET', '/api/v1/devices')).json.devices.length;
+    const devices = (await d.request('GET', '/api/v1/devices?limit=1')).json.total;
     if (devices !== USERS) throw new Error(`seeding failed: ${devices} devices`);
   } finally {
     await d.stop();

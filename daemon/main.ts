@@ -35,6 +35,7 @@ import { JobRegistry } from './core/jobs.js';
 import { Lifecycle } from './core/lifecycle.js';
 import { Scheduler } from './scheduler.js';
 import { lifecycleRoutes } from './http/routes/lifecycle.js';
+import { overviewRoutes } from './http/routes/overview.js';
 import { AutoAttendants } from './core/auto-attendants.js';
 import { SipTrunks } from './core/sip-trunks.js';
 import { ResourcesFeature } from './resources-scheduler.js';
@@ -143,6 +144,7 @@ export class Daemon {
       auditRoutes(core),
       userRoutes(core),
       lifecycleRoutes(core),
+      overviewRoutes(core),
       ...(devClock ? [devRoutes(core)] : []),
       ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
     ], this.features.flatMap((f) => (f.publicRoutes ? [f.publicRoutes()] : [])));

@@ -74,7 +74,8 @@ async function main(argv: string[]): Promise<void> {
   try {
     target = url ? { url, token: args.get('token') ?? process.env.PBXCTL_TOKEN } : { socketPath: controlSocket(args) };
     const result = await found.cmd.run(new ApiClient(target), args);
-    process.stdout.write((json ? JSON.stringify(result.data, null, 2) : result.text) + '\n');
+    if (result.stream) await result.stream((chunk) => new Promise<void>((done) => void process.stdout.write(chunk, () => done())), json);
+    else process.stdout.write((json ? JSON.stringify(result.data, null, 2) : result.text) + '\n');
   } catch (e) {
     if (e instanceof ApiError && e.body.error) {
       const err = e.body.error;

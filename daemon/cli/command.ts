@@ -6,6 +6,8 @@ export interface CommandResult {
   data: unknown;
   /** What a person reads. */
   text: string;
+  /** A long answer printed as it arrives (instead of data/text): lists with --all. */
+  stream?: (write: (chunk: string) => Promise<void>, json: boolean) => Promise<void>;
 }
 
 /** One pbxctl command: its words ("license install"), usage line, and what it does. */

@@ -78,7 +78,6 @@ export const cliTexts = {
   }),
   usageWritten: (systemId: string, file: string, key: string): T => ({ en: `usage report for ${systemId} written to ${file} (key ${key})`, de: `Nutzungsbericht für ${systemId} in ${file} geschrieben (Schlüssel ${key})` }),
   // users
-  usersCount: (shown: number, total: number): T => ({ en: `${shown} of ${total} users`, de: `${shown} von ${total} Benutzern` }),
   registered: (user: string): T => ({ en: `registered ${user}`, de: `${user} registriert` }),
   deleted: (user: string): T => ({ en: `deleted ${user}`, de: `${user} gelöscht` }),
   imported: (c: number, p: number, u: number, same: number, s: number): T => ({
@@ -93,7 +92,6 @@ export const cliTexts = {
   active: (): T => ({ en: 'active', de: 'aktiv' }),
   pending: (): T => ({ en: 'pending', de: 'wartet auf Freigabe' }),
   // devices
-  noDevices: (): T => ({ en: 'no devices', de: 'keine Geräte' }),
   deviceAssigned: (mac: string, user: string, state: string): T => ({ en: `${mac} assigned to ${user} (license: ${state})`, de: `${mac} ist ${user} zugewiesen (Lizenz: ${state})` }),
   deviceReleased: (mac: string, state: string): T => ({ en: `${mac} released (license: ${state})`, de: `${mac} freigegeben (Lizenz: ${state})` }),
   deviceBlocked: (mac: string, state: string): T => ({ en: `${mac} blocked (license: ${state})`, de: `${mac} gesperrt (Lizenz: ${state})` }),
@@ -126,12 +124,14 @@ export const cliTexts = {
   trunkDeleted: (name: string): T => ({ en: `SIP trunk ${name} deleted`, de: `SIP-Trunk ${name} gelöscht` }),
   set: (): T => ({ en: 'set', de: 'gesetzt' }),
   // sessions, tokens, admins, audit
-  sessionsCount: (n: number): T => ({ en: `${n} session(s)`, de: `${n} Sitzung(en)` }),
   sessionEnded: (id: string): T => ({ en: `session ${id} ended`, de: `Sitzung ${id} beendet` }),
   tokenRevoked: (id: string): T => ({ en: `client token ${id} revoked`, de: `Client-Token ${id} widerrufen` }),
   auditIntact: (rows: number): T => ({ en: `audit log intact (${rows} rows)`, de: `Prüfprotokoll unverändert (${rows} Einträge)` }),
   auditTampered: (problem: string): T => ({ en: `AUDIT LOG TAMPERED: ${problem}`, de: `PRÜFPROTOKOLL MANIPULIERT: ${problem}` }),
   passwordSet: (name: string): T => ({ en: `password of ${name} set; its sessions and tokens were ended`, de: `Passwort von ${name} gesetzt; seine Sitzungen und Tokens wurden beendet` }),
+  pageShown: (from: number, to: number, total: number, noun: string): T => ({ en: `${from}–${to} of ${total} ${noun}`, de: `${from}–${to} von ${total} ${NOUNS[noun] ?? noun}` }),
+  pageNone: (total: number, noun: string): T => ({ en: `none of ${total} ${noun}`, de: `keine von ${total} ${NOUNS[noun] ?? noun}` }),
+  listSeen: (n: number, noun: string): T => ({ en: `${n} ${noun}`, de: `${n} ${NOUNS[noun] ?? noun}` }),
   adminActive: (): T => ({ en: 'active', de: 'aktiv' }),
   adminDisabled: (): T => ({ en: 'disabled', de: 'deaktiviert' }),
   adminAdded: (name: string): T => ({ en: `admin ${name} added`, de: `Administrator ${name} angelegt` }),
@@ -140,6 +140,11 @@ export const cliTexts = {
   adminDeleted: (name: string): T => ({ en: `admin ${name} deleted`, de: `Administrator ${name} gelöscht` }),
   argTokenId: (): T => ({ en: 'the token ID (see token list)', de: 'die Token-ID (siehe token list)' }),
   apiTokenRevoked: (id: string): T => ({ en: `API token ${id} revoked`, de: `API-Token ${id} widerrufen` }),
+};
+
+/** What a paged list counts, English → German. */
+const NOUNS: Record<string, string> = {
+  users: 'Benutzer', devices: 'Geräte', events: 'Ereignisse', sessions: 'Sitzungen', entries: 'Einträge', licenses: 'Lizenzen', rows: 'Zeilen',
 };
 
 /** Column headings, English → German. */

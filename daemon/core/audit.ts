@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Store, Tx } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 import type { EventBus } from '../kernel/events.js';
+import { pageOf, startsWith, type PageAsk } from './paging.js';
 
 export interface AuditEntry {
   id: number;
@@ -27,15 +28,17 @@ interface AuditRow {
 
 const GENESIS = '0'.repeat(64);
 
-function rowHash(r: Omit<AuditRow, 'hash'>): string {
+export function rowHash(r: Omit<AuditRow, 'hash'>): string {
   return createHash('sha256').update(JSON.stringify([r.id, r.at, r.actor, r.action, r.subject, r.details, r.prev_hash])).digest('hex');
 }
 
 export interface AuditFilter {
+  /** Prefix of the action ("device." finds every device action). */
   action?: string;
   actor?: string;
+  /** Text anywhere in the subject, actor, action or details (under 3 characters: a prefix of subject, actor or action). */
   text?: string;
-  limit?: number;
+  /** Entries older than this id (a cursor that stays put while new entries arrive). */
   beforeId?: number;
 }
 
@@ -82,19 +85,42 @@ export class AuditLog {
     tx.afterCommit(() => this.bus.emit('audit.appended', { id: row.id, action, actor }));
   }
 
-  async list(f: AuditFilter = {}): Promise<AuditEntry[]> {
+  async list(f: AuditFilter & PageAsk = {}): Promise<AuditEntry[]> {
+    return (await this.page(f)).entries;
+  }
+
+  /**
+   * One page of entries, newest first; filters through indexes: action is a
+   * prefix, actor exact, text a full-text search (migration 12).
+   */
+  async page(f: AuditFilter & PageAsk = {}): Promise<{ total: number; entries: AuditEntry[]; limit: number; offset: number }> {
+    const page = pageOf(f, ['id'] as const, { sort: 'id', order: 'desc' });
     const where: string[] = [];
     const params: Array<string | number> = [];
-    if (f.action) (where.push('action LIKE ?'), params.push(`${f.action}%`));
-    if (f.actor) (where.push('actor = ?'), params.push(f.actor));
-    if (f.text) (where.push('(subject LIKE ? OR details LIKE ? OR action LIKE ? OR actor LIKE ?)'), params.push(...Array(4).fill(`%${f.text}%`)));
+    const add = (t: { sql: string; params: string[] }) => (where.push(t.sql), params.push(...t.params));
+    if (f.action) add(startsWith('action', f.action));
+    if (f.actor) add({ sql: 'actor = ?', params: [f.actor] });
+    const text = f.text?.trim();
+    if (text && [...text].length >= 3) add({ sql: 'id IN (SELECT rowid FROM audit_text WHERE audit_text MATCH ?)', params: [`"${text.replace(/"/g, '""')}"`] });
+    else if (text) {
+      // Too short for a trigram: a prefix of the subject, actor or action.
+      const terms = [startsWith('subject', text), startsWith('actor', text), startsWith('action', text)];
+      add({ sql: `(${terms.map((t) => t.sql).join(' OR ')})`, params: terms.flatMap((t) => t.params) });
+    }
+    const filtered = where.length > 0;
     if (f.beforeId) (where.push('id < ?'), params.push(f.beforeId));
-    const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
-    const rows = await this.store.all<AuditRow>(
-      `SELECT * FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`,
-      params,
-    );
-    return rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, details: JSON.parse(r.details), prevHash: r.prev_hash, hash: r.hash }));
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    // Ids run 1..n without gaps (verify() holds the table to that), so the unfiltered count is the newest id.
+    const total = filtered
+      ? (await this.store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM audit ${w}`, params))!.n
+      : Math.min((await this.store.get<{ n: number | null }>('SELECT MAX(id) AS n FROM audit'))!.n ?? 0, f.beforeId ? f.beforeId - 1 : Infinity);
+    const rows = await this.store.all<AuditRow>(`SELECT * FROM audit ${w} ORDER BY id ${page.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ? OFFSET ?`, [...params, page.limit, page.offset]);
+    return {
+      total,
+      entries: rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, details: JSON.parse(r.details), prevHash: r.prev_hash, hash: r.hash })),
+      limit: page.limit,
+      offset: page.offset,
+    };
   }
 
   /** Walk the whole chain. Returns the first broken row, or ok with the count. */

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { pageOf, type PageAsk } from './paging.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 import type { EventBus } from '../kernel/events.js';
@@ -126,6 +127,7 @@ export interface ClientSessionOptions {
 }
 
 const TOKEN_PREFIX = 'pbxc_';
+export const SESSION_SORTS = ['since', 'userName', 'kind'] as const;
 const nameKey = (userName: string) => userName.toLowerCase();
 
 /**
@@ -167,7 +169,12 @@ export class ClientSessions {
     // Anything else that may take an entitlement away: look at every live session again (one query).
     bus.on('mode.changed', () => void this.recheckAll());
     bus.on('license.activated', () => void this.recheckAll());
-    bus.on('users.changed', (e) => ['deleted', 'updated'].includes(String(e.data.action)) && void this.recheckAll());
+    bus.on('users.changed', (e) => {
+      if (!['deleted', 'updated'].includes(String(e.data.action))) return;
+      // The users the event names (all of them, unless a bulk change only gives the count).
+      const names = Array.isArray(e.data.userNames) ? (e.data.userNames as string[]) : [];
+      void this.recheckAll(names.length === Number(e.data.count ?? names.length) ? names : undefined);
+    });
   }
 
   /** How many sessions are open, by kind (the metrics gauge). */
@@ -177,13 +184,19 @@ export class ClientSessions {
     return out;
   }
 
-  list(filter: { userName?: string; kind?: string } = {}): ClientSessionInfo[] {
+  /** One page of the open sessions (kept in memory: they are what is in flight); sort since (default), userName or kind. */
+  list(filter: { userName?: string; kind?: string } & PageAsk = {}): { total: number; sessions: ClientSessionInfo[]; limit: number; offset: number } {
+    const page = pageOf(filter, SESSION_SORTS, { sort: 'since', order: 'asc' });
     const from = filter.userName ? [...(this.byUser.get(nameKey(filter.userName)) ?? [])] : [...this.byId.values()];
-    return from
+    const key = (s: ClientSessionInfo) => (page.sort === 'userName' ? nameKey(s.userName) : page.sort === 'kind' ? s.kind : s.since);
+    const open = from
       .filter((s) => s.open && (!filter.kind || s.kind === filter.kind))
-      .sort((a, b) => a.since.localeCompare(b.since) || a.id.localeCompare(b.id))
-      .map(({ id, userName, kind, code, since, from, via }) => ({ id, userName, kind, code, since, from, via }));
+      .sort((a, b) => key(a).localeCompare(key(b)) || a.since.localeCompare(b.since) || a.id.localeCompare(b.id));
+    if (page.order === 'desc') open.reverse();
+    const sessions = open.slice(page.offset, page.offset + page.limit).map(({ id, userName, kind, code, since, from, via }) => ({ id, userName, kind, code, since, from, via }));
+    return { total: open.length, sessions, limit: page.limit, offset: page.offset };
   }
+
 
   /**
    * Authenticate a hello, check the limit and the license, and register the
@@ -286,10 +299,10 @@ export class ClientSessions {
     });
   }
 
-  /** End every live session whose user lost its entitlement; one query for all users. */
-  async recheckAll(): Promise<void> {
-    if (this.byId.size === 0) return;
-    const sessions = [...this.byId.values()];
+  /** End every live session (of `userNames`, if given) whose user lost its entitlement; one query for all users. */
+  async recheckAll(userNames?: string[]): Promise<void> {
+    const sessions = userNames ? userNames.flatMap((n) => [...(this.byUser.get(nameKey(n)) ?? [])]) : [...this.byId.values()];
+    if (sessions.length === 0) return;
     let held: Map<number, { active: boolean; codes: Set<string> }>;
     try {
       held = await this.entitled([...new Set(sessions.map((s) => s.userId))]);

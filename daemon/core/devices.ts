@@ -6,13 +6,34 @@ import type { EventBus } from '../kernel/events.js';
 import type { AuditLog } from './audit.js';
 import type { Licensing, Holder } from '../licensing/licensing.js';
 import type { Logger } from '../kernel/log.js';
-import { defineRefusals, entry, fixed } from '../kernel/refusal.js';
+import { defineRefusals, entry, fixed, refuse as coreRefuse } from '../kernel/refusal.js';
+import { orderBy, pageOf, startsWith, type PageAsk } from './paging.js';
 
 // Vendors the provisioning server recognises and the support license each takes: the vendor list owns the rule.
 import { LICENSE_CODE, VENDORS, type Vendor } from '../../provisioning/vendors/index.js';
 export { LICENSE_CODE, VENDORS, type Vendor };
 
-export type LicenseState = 'licensed' | 'waiting' | 'not_required' | 'unassigned' | 'blocked';
+export const LICENSE_STATES = ['licensed', 'waiting', 'not_required', 'unassigned', 'blocked'] as const;
+export type LicenseState = (typeof LICENSE_STATES)[number];
+
+export interface DeviceFilter {
+  q?: string;
+  state?: string;
+  vendor?: string;
+  /** Devices of this user. */
+  user?: string;
+}
+
+/** What a device list sorts by, each answered by an index (migration 12). */
+export const DEVICE_SORTS = ['mac', 'lastSeen', 'userName', 'createdAt', 'state', 'vendor'] as const;
+const DEVICE_SORT_COLUMNS: Record<(typeof DEVICE_SORTS)[number], string[]> = {
+  mac: ['mac'],
+  lastSeen: ['last_seen', 'mac'],
+  userName: ['user_name', 'mac'],
+  createdAt: ['created_at', 'mac'],
+  state: ['license_state', 'mac'],
+  vendor: ['vendor', 'mac'],
+};
 
 export type Outcome = 'served' | 'refused_license' | 'unknown' | 'blocked' | 'rejected';
 
@@ -74,6 +95,21 @@ interface DeviceRow {
   waiting_since: string | null;
 }
 
+/** The columns of a device row in a fixed order, for reading many rows as one JSON text (see Devices.load). */
+const ROW_COLUMNS = [
+  'mac', 'vendor', 'model', 'firmware', 'source', 'source_ip', 'created_at', 'last_seen', 'last_ip', 'blocked',
+  'user_name', 'line', 'display_name', 'sip_user', 'sip_password', 'license_code', 'licensed_at', 'waiting_since',
+] as const satisfies ReadonlyArray<keyof DeviceRow>;
+/** Fails to compile when DeviceRow gains a column that ROW_COLUMNS lacks. */
+const ROW_COLUMNS_COMPLETE: [Exclude<keyof DeviceRow, (typeof ROW_COLUMNS)[number]>] extends [never] ? true : never = true;
+void ROW_COLUMNS_COMPLETE;
+
+function rowOf(values: unknown[]): DeviceRow {
+  const r: Record<string, unknown> = {};
+  for (let i = 0; i < ROW_COLUMNS.length; i++) r[ROW_COLUMNS[i]!] = values[i];
+  return r as unknown as DeviceRow;
+}
+
 /** A device as the provisioning server needs it (in memory; includes its line's secret). */
 export interface DeviceRecord {
   mac: string;
@@ -101,9 +137,38 @@ export interface ProvisioningEvent {
   vendor: string | null;
   model: string | null;
   outcome: Outcome;
+  /** In English, for logs and scripts; the UI words `code` and `values` in its language. */
   detail: string;
+  code?: string;
+  values?: Record<string, string | number>;
   ip: string;
   at: string;
+}
+
+/**
+ * The code and values of an outcome the provisioning server describes only in English:
+ * the UI words these in its language. Call sites may pass `code` and `values` themselves.
+ */
+export function outcomeCode(e: Pick<ProvisioningEvent, 'outcome' | 'detail'>): { code?: string; values?: Record<string, string | number> } {
+  const d = e.detail ?? '';
+  let m: RegExpExecArray | null;
+  if ((m = /^(PROV_[A-Z_]+):/.exec(d))) return { code: m[1]!, values: {} };
+  switch (e.outcome) {
+    case 'served':
+      return (m = /took an? ([\w.-]+) license/.exec(d)) ? { code: 'served.licensed', values: { license: m[1]! } } : { code: 'served', values: {} };
+    case 'refused_license':
+      return { code: 'refused.license', values: (m = /\(([\w.-]+)/.exec(d)) ? { license: m[1]! } : {} };
+    case 'blocked':
+      return { code: 'refused.blocked', values: {} };
+    case 'unknown':
+      if (d === 'no user assigned') return { code: 'refused.unassigned', values: {} };
+      if (d === 'recorded as unassigned') return { code: 'unknown.recorded', values: {} };
+      if ((m = /^not recorded: (\d+) unassigned devices from (\S+) already$/.exec(d))) return { code: 'unknown.bounded', values: { limit: Number(m[1]), ip: m[2]! } };
+      if (d.startsWith('not recorded')) return { code: 'unknown.notRecorded', values: {} };
+      return {};
+    default:
+      return {};
+  }
 }
 
 export type ClaimResult = { ok: true; newly: boolean } | { ok: false; reason: 'license' | 'unassigned' | 'blocked' | 'unknown'; detail: string };
@@ -136,6 +201,9 @@ export function licenseStateOf(d: Pick<DeviceRecord, 'blocked' | 'userName' | 'v
   return d.licenseCode ? 'licensed' : 'waiting';
 }
 
+/** Users changed but not yet refreshed that are kept by name; beyond, the next refresh reads every line. */
+const USERS_CHANGED_KEPT = 10_000;
+
 /** Rows per query when the table is loaded at start. */
 const LOAD_PAGE = 500;
 
@@ -160,6 +228,8 @@ export class Devices {
   private readonly index = new Map<string, DeviceRecord>();
   /** Licensed devices per code, mirrored from the table (for the quick "none free" answer). */
   private readonly held = new Map<string, number>();
+  /** Devices per license state, kept in step with the memory copy (metrics read it, never count). */
+  private readonly byState: Record<LicenseState, number> = { licensed: 0, waiting: 0, not_required: 0, unassigned: 0, blocked: 0 };
   private readonly changeListeners: Array<(macs: string[], action: string) => void> = [];
   /** last_seen/last_ip not yet written: flushed in batches, not one write per request. */
   private readonly seen = new Map<string, { at: number; ip: string; model: string; firmware: string }>();
@@ -180,22 +250,35 @@ export class Devices {
     private readonly log: Logger,
     /** autoRecordPerSource may change at run time (reload). */
     readonly options: DevicesOptions,
-  ) {}
+  ) {
+    bus.on('users.changed', (e) => this.noteUsersChanged(e.data));
+  }
 
   /** Load the table into memory and register with licensing (usage, holders, removal plans). */
   async load(): Promise<void> {
     this.index.clear();
     // In pages: node-sqlite3 builds a whole result in C++ (on a worker thread) before handing it over,
     // and that thread's malloc arena kept the peak of 10,000 rows (about 20 MiB) resident for good.
-    for (let after = ''; ; ) {
-      const rows = await this.store.all<DeviceRow>('SELECT * FROM devices WHERE mac > ? ORDER BY mac LIMIT ?', [after, LOAD_PAGE]);
-      for (const r of rows) this.index.set(r.mac, toRecord(r));
-      if (rows.length < LOAD_PAGE) break;
-      after = rows[rows.length - 1]!.mac;
+    // Each page comes as one JSON text: node-sqlite3 makes every row an object column by column,
+    // which at 100,000 devices cost seconds of start-up; JSON.parse of the same rows is a few times faster.
+    // Pages follow the rowid, the order rows are stored in: one pass over the table, no index lookups.
+    const columns = ROW_COLUMNS.join(', ');
+    for (let after = 0; ; ) {
+      const page = await this.store.get<{ rows: string; n: number; last: number | null }>(
+        `SELECT json_group_array(json_array(${columns})) AS rows, COUNT(*) AS n, MAX(rowid) AS last FROM (SELECT rowid, ${columns} FROM devices WHERE rowid > ? ORDER BY rowid LIMIT ?)`,
+        [after, LOAD_PAGE],
+      );
+      for (const values of JSON.parse(page!.rows) as unknown[][]) {
+        const r = rowOf(values);
+        this.index.set(r.mac, toRecord(r));
+      }
+      if (page!.n < LOAD_PAGE) break;
+      after = page!.last!;
     }
     this.recount();
     this.licensing.addUsageProvider(async (q) => {
-      const rows = await q.all<{ code: string; n: number }>('SELECT license_code AS code, COUNT(*) AS n FROM devices WHERE license_code IS NOT NULL GROUP BY license_code');
+      // Kept by triggers (migration 13), not counted.
+      const rows = await q.all<{ code: string; n: number }>('SELECT code, used AS n FROM devices_licensed');
       const used: Record<string, number> = Object.fromEntries(Object.values(LICENSE_CODE).map((c) => [c, 0]));
       for (const r of rows) used[r.code] = r.n;
       return used;
@@ -215,7 +298,11 @@ export class Devices {
 
   private recount(): void {
     this.held.clear();
-    for (const d of this.index.values()) if (d.licenseCode) this.held.set(d.licenseCode, (this.held.get(d.licenseCode) ?? 0) + 1);
+    for (const s of LICENSE_STATES) this.byState[s] = 0;
+    for (const d of this.index.values()) {
+      if (d.licenseCode) this.held.set(d.licenseCode, (this.held.get(d.licenseCode) ?? 0) + 1);
+      this.byState[licenseStateOf(d)]++;
+    }
   }
 
   /** Put a committed record into memory, keeping the per-code license counts in step. */
@@ -223,6 +310,8 @@ export class Devices {
     const prev = this.index.get(mac);
     if (prev?.licenseCode) this.held.set(prev.licenseCode, (this.held.get(prev.licenseCode) ?? 1) - 1);
     if (next?.licenseCode) this.held.set(next.licenseCode, (this.held.get(next.licenseCode) ?? 0) + 1);
+    if (prev) this.byState[licenseStateOf(prev)]--;
+    if (next) this.byState[licenseStateOf(next)]++;
     if (next) this.index.set(mac, next);
     else this.index.delete(mac);
   }
@@ -242,9 +331,7 @@ export class Devices {
 
   /** Devices per license state (all five states, 0 included). */
   countByState(): Record<LicenseState, number> {
-    const n: Record<LicenseState, number> = { licensed: 0, waiting: 0, not_required: 0, unassigned: 0, blocked: 0 };
-    for (const d of this.index.values()) n[licenseStateOf(d)]++;
-    return n;
+    return { ...this.byState };
   }
 
   get(mac: string): DeviceRecord | undefined {
@@ -268,14 +355,37 @@ export class Devices {
     };
   }
 
-  list(f: { q?: string; state?: string; vendor?: string } = {}): DeviceView[] {
-    const q = f.q?.toLowerCase();
-    const qMac = q ? q.replace(/[^0-9a-f]/g, '') : '';
-    return [...this.index.values()]
-      .map((d) => this.view(d))
-      .filter((v) => (!f.state || v.licenseState === f.state) && (!f.vendor || v.vendor === f.vendor))
-      .filter((v) => !q || (qMac.length >= 4 && v.mac.includes(qMac)) || `${v.model} ${v.userName ?? ''} ${v.displayName ?? ''} ${v.lastIp ?? ''}`.toLowerCase().includes(q))
-      .sort((a, b) => a.mac.localeCompare(b.mac));
+  /**
+   * One page of devices, read from the table through its indexes (migration 12).
+   * q is a prefix of the MAC (any separators), the user name, the display name or the last address.
+   */
+  async list(f: DeviceFilter & PageAsk = {}): Promise<{ total: number; devices: DeviceView[]; limit: number; offset: number }> {
+    const page = pageOf(f, DEVICE_SORTS, { sort: 'mac', order: 'asc' });
+    const where: string[] = [];
+    const params: string[] = [];
+    if (f.state) {
+      if (!(LICENSE_STATES as readonly string[]).includes(f.state)) throw coreRefuse('REQ_INVALID', { field: 'state', problem: `one of ${LICENSE_STATES.join(', ')}` });
+      (where.push('license_state = ?'), params.push(f.state));
+    }
+    if (f.vendor) {
+      if (!VENDORS.includes(f.vendor as Vendor)) throw refuse('DEV_VENDOR_UNKNOWN', { vendor: f.vendor.slice(0, 40) });
+      (where.push('vendor = ?'), params.push(f.vendor));
+    }
+    if (f.user) (where.push('user_name = ?'), params.push(f.user));
+    const q = f.q?.trim();
+    if (q) {
+      const terms = [startsWith('user_name', q), startsWith('display_name COLLATE NOCASE', q), startsWith('last_ip', q)];
+      // Only text that can be (part of) a MAC is looked up as one: "anna" is not "aa".
+      if (/^[0-9a-f]{2}([0-9a-f:.-]*)$/i.test(q)) terms.unshift(startsWith('mac', q.toLowerCase().replace(/[^0-9a-f]/g, '')));
+      where.push(`(${terms.map((t) => t.sql).join(' OR ')})`);
+      params.push(...terms.flatMap((t) => t.params));
+    }
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    // Unfiltered or by state alone, the total is kept in memory; otherwise it is counted through the filter's index.
+    const kept = f.vendor || f.user || q ? undefined : f.state ? this.byState[f.state as LicenseState] : this.index.size;
+    const total = kept ?? (await this.store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM devices ${w}`, params))!.n;
+    const rows = await this.store.all<DeviceRow>(`SELECT * FROM devices ${w} ORDER BY ${orderBy(DEVICE_SORT_COLUMNS[page.sort], page.order)} LIMIT ? OFFSET ?`, [...params, page.limit, page.offset]);
+    return { total, devices: rows.map((r) => this.view(toRecord(r))), limit: page.limit, offset: page.offset };
   }
 
   /** Re-read rows inside the transaction; publish them to memory (and listeners) once it commits. */
@@ -470,21 +580,31 @@ export class Devices {
     const granted = new Map<string, string[]>(); // code → macs
     const waiters: string[] = [];
     const results = new Map<string, ClaimResult>();
-    // One round trip: the batch's devices, the licenses in use per code, and the devices of those vendors waiting.
-    const rows = await tx.all<{ kind: 'device' | 'used' | 'waiting'; mac: string; vendor: Vendor; blocked: number; user_name: string | null; license_code: string | null; waiting_since: string | null; n: number }>(
+    // One round trip: the batch's devices and the licenses in use per code (kept by triggers, not counted).
+    const rows = await tx.all<{ kind: 'device' | 'used'; mac: string; vendor: Vendor; blocked: number; user_name: string | null; license_code: string | null; waiting_since: string | null; n: number }>(
       `SELECT 'device' AS kind, mac, vendor, blocked, user_name, license_code, waiting_since, 0 AS n FROM devices WHERE mac IN (SELECT value FROM json_each(?1))
-       UNION ALL SELECT 'used', '', '', 0, NULL, license_code, NULL, COUNT(*) FROM devices WHERE license_code IS NOT NULL GROUP BY license_code
-       UNION ALL SELECT 'waiting', mac, vendor, 0, NULL, NULL, waiting_since, 0 FROM devices
-         WHERE license_code IS NULL AND blocked = 0 AND user_name IS NOT NULL AND waiting_since IS NOT NULL
-           AND vendor IN (SELECT vendor FROM devices WHERE mac IN (SELECT value FROM json_each(?1)))`,
+       UNION ALL SELECT 'used', '', '', 0, NULL, code, NULL, used FROM devices_licensed`,
       [JSON.stringify(macs)],
     );
     const byMac = new Map(rows.filter((r) => r.kind === 'device').map((r) => [r.mac, r]));
     const used = new Map(rows.filter((r) => r.kind === 'used').map((r) => [r.license_code!, r.n]));
-    const waiting = new Map<string, Array<{ mac: string; since: string }>>();
-    const waitRows = rows.filter((r) => r.kind === 'waiting').sort((a, b) => (a.waiting_since! < b.waiting_since! ? -1 : a.waiting_since! > b.waiting_since! ? 1 : a.mac < b.mac ? -1 : 1));
-    for (const w of waitRows) (waiting.get(w.vendor) ?? waiting.set(w.vendor, []).get(w.vendor)!).push({ mac: w.mac, since: w.waiting_since! });
     const quotas = this.licensing.quotas().quantities;
+    // How many phones wait ahead of one, counted through the waiting index and capped: all that matters
+    // is whether fewer wait than there are free licenses, and a capped count still says "no". So a claim
+    // reads no waiting rows, however long the queue.
+    const cap = new Map([...used].map(([code, n]) => [code, Math.max(0, (quotas[code] ?? 0) - n) + macs.length + 1]));
+    const capOf = (code: string) => cap.get(code) ?? (quotas[code] ?? 0) + macs.length + 1;
+    const WAITING = 'FROM devices INDEXED BY devices_waiting_order WHERE vendor = ? AND waiting_since IS NOT NULL AND license_code IS NULL AND blocked = 0 AND user_name IS NOT NULL';
+    const countWaiting = async (vendor: Vendor, code: string, key: { since: string; mac: string } | null) =>
+      (await tx.get<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 ${WAITING} ${key ? 'AND (waiting_since, mac) < (?, ?)' : ''} LIMIT ?)`,
+        key ? [vendor, key.since, key.mac, capOf(code)] : [vendor, capOf(code)],
+      ))!.n;
+    const allWaiting = new Map<Vendor, number>(); // the table's queue length per vendor (not changed until the batch writes)
+    // Decisions earlier in this batch move the queue: waiting phones granted leave it, new waiters join its end.
+    const left = new Map<Vendor, Array<{ since: string; mac: string }>>();
+    const joined = new Map<Vendor, Array<{ since: string; mac: string }>>();
+    const aheadOf = (w: { since: string; mac: string }, since: string | null, mac: string) => since === null || w.since < since || (w.since === since && w.mac < mac);
     for (const mac of macs) {
       const r = byMac.get(mac);
       const code = r && LICENSE_CODE[r.vendor];
@@ -493,22 +613,26 @@ export class Devices {
       else if (!r.user_name) results.set(mac, { ok: false, reason: 'unassigned', detail: 'no user assigned' });
       else if (!code || r.license_code) results.set(mac, { ok: true, newly: false });
       else {
-        const list = waiting.get(r.vendor) ?? [];
+        const vendor = r.vendor;
         const since = r.waiting_since;
-        const ahead = list.filter((w) => w.mac !== mac && (since === null || w.since < since || (w.since === since && w.mac < mac))).length;
+        let inTable: number;
+        if (since !== null) inTable = await countWaiting(vendor, code, { since, mac });
+        else {
+          if (!allWaiting.has(vendor)) allWaiting.set(vendor, await countWaiting(vendor, code, null));
+          inTable = allWaiting.get(vendor)!;
+        }
+        const ahead = inTable - (left.get(vendor) ?? []).filter((w) => aheadOf(w, since, mac)).length + (joined.get(vendor) ?? []).filter((w) => aheadOf(w, since, mac)).length;
         const n = used.get(code) ?? 0;
         const quota = quotas[code] ?? 0;
         if (n + ahead < quota) {
           used.set(code, n + 1);
-          const at = list.findIndex((w) => w.mac === mac);
-          if (at >= 0) list.splice(at, 1);
+          if (since !== null) (left.get(vendor) ?? left.set(vendor, []).get(vendor)!).push({ since, mac });
           (granted.get(code) ?? granted.set(code, []).get(code)!).push(mac);
           results.set(mac, { ok: true, newly: true });
         } else {
           if (since === null) {
             waiters.push(mac);
-            list.push({ mac, since: now });
-            waiting.set(r.vendor, list);
+            (joined.get(vendor) ?? joined.set(vendor, []).get(vendor)!).push({ since: now, mac });
           }
           results.set(mac, { ok: false, reason: 'license', detail: `${code}: ${n} of ${quota} in use${ahead ? `, ${ahead} waiting longer` : ''}` });
         }
@@ -591,33 +715,58 @@ export class Devices {
     });
   }
 
+  /** Users named by users.changed since the last refresh; `null`: too many to name, refresh every line. */
+  private usersChanged: Set<string> | null = new Set();
+
+  private noteUsersChanged(data: Record<string, unknown>): void {
+    const names = Array.isArray(data.userNames) ? (data.userNames as unknown[]).filter((n): n is string => typeof n === 'string') : [];
+    // An event names at most a few hundred users (a large import gives the count); beyond that, or when the
+    // set grows large without a refresh, every line is refreshed once.
+    if (!this.usersChanged || names.length < Number(data.count ?? names.length) || this.usersChanged.size + names.length > USERS_CHANGED_KEPT) this.usersChanged = null;
+    else for (const n of names) this.usersChanged.add(n.toLowerCase());
+  }
+
   /**
    * Users changed elsewhere (name, extension, deleted): refresh the display
    * name and SIP user of their devices; a deleted user's devices are released.
+   * Only the devices of the users changed since the last call are read, so a
+   * change costs the same with 100 devices or 100,000.
    */
   async refreshUsers(): Promise<void> {
-    await this.store.write(async (tx) => {
-      const orphans = await tx.all<{ mac: string }>('SELECT mac FROM devices WHERE user_name IS NOT NULL AND user_name NOT IN (SELECT user_name FROM users)');
-      for (const o of orphans) await this.releaseIn(tx, o.mac, 'system', 'user deleted');
-      const rows = await tx.all<{ mac: string; display: string; sip_user: string }>(
-        `SELECT d.mac, TRIM(u.first_name || ' ' || u.last_name) AS display, COALESCE(u.extension, u.user_name) AS sip_user
-           FROM devices d JOIN users u ON u.user_name = d.user_name`);
-      const changed: string[] = [];
-      for (const r of rows) {
-        const cur = this.index.get(r.mac);
-        const display = r.display || cur?.userName || '';
-        if (cur && (cur.displayName !== display || cur.sipUser !== r.sip_user)) {
-          await tx.run('UPDATE devices SET display_name = ?, sip_user = ? WHERE mac = ?', [display, r.sip_user, r.mac]);
-          changed.push(r.mac);
+    const names = this.usersChanged;
+    this.usersChanged = new Set();
+    if (names?.size === 0) return;
+    const only = names ? 'AND d.user_name IN (SELECT value FROM json_each(?))' : '';
+    const params = names ? [JSON.stringify([...names])] : [];
+    try {
+      await this.store.write(async (tx) => {
+        const orphans = await tx.all<{ mac: string }>(`SELECT mac FROM devices d WHERE d.user_name IS NOT NULL ${only} AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_name = d.user_name)`, params);
+        for (const o of orphans) await this.releaseIn(tx, o.mac, 'system', 'user deleted');
+        const rows = await tx.all<{ mac: string; display: string; sip_user: string }>(
+          `SELECT d.mac, TRIM(u.first_name || ' ' || u.last_name) AS display, COALESCE(u.extension, u.user_name) AS sip_user
+             FROM devices d JOIN users u ON u.user_name = d.user_name WHERE true ${only}`, params);
+        const changed: string[] = [];
+        for (const r of rows) {
+          const cur = this.index.get(r.mac);
+          const display = r.display || cur?.userName || '';
+          if (cur && (cur.displayName !== display || cur.sipUser !== r.sip_user)) {
+            await tx.run('UPDATE devices SET display_name = ?, sip_user = ? WHERE mac = ?', [display, r.sip_user, r.mac]);
+            changed.push(r.mac);
+          }
         }
-      }
-      if (changed.length) await this.publish(tx, changed, 'user_changed');
-    });
+        if (changed.length) await this.publish(tx, changed, 'user_changed');
+      });
+    } catch (e) {
+      // Not refreshed: the next call tries these users again.
+      if (!names || !this.usersChanged) this.usersChanged = null;
+      else for (const n of names) this.usersChanged.add(n);
+      throw e;
+    }
   }
 
   /** Record a provisioning outcome (bounded history) and tell the event stream. */
   note(e: Omit<ProvisioningEvent, 'at'>): void {
-    const ev: ProvisioningEvent = { ...e, at: new Date().toISOString() };
+    const ev: ProvisioningEvent = { ...e, ...(e.code ? {} : outcomeCode(e)), at: new Date().toISOString() };
     if (this.history.length < this.options.historySize) this.history.push(ev);
     else {
       this.history[this.historyStart] = ev;
@@ -626,9 +775,14 @@ export class Devices {
     this.bus.emit('provisioning.event', ev as unknown as Record<string, unknown>);
   }
 
-  /** Newest first. */
-  events(limit = 100): ProvisioningEvent[] {
+  /** One page of the kept provisioning outcomes, newest first (order asc: oldest first); filters outcome and mac. */
+  events(f: { outcome?: string; mac?: string } & PageAsk = {}): { total: number; events: ProvisioningEvent[]; limit: number; offset: number } {
+    const page = pageOf(f, ['at'] as const, { sort: 'at', order: 'desc' });
+    const mac = f.mac ? normalizeMac(f.mac) : undefined;
+    if (f.mac && !mac) throw refuse('DEV_MAC_INVALID', { mac: f.mac.slice(0, 40) });
     const ordered = [...this.history.slice(this.historyStart), ...this.history.slice(0, this.historyStart)];
-    return ordered.reverse().slice(0, Math.max(1, Math.min(limit, this.options.historySize)));
+    if (page.order === 'desc') ordered.reverse();
+    const matching = ordered.filter((e) => (!f.outcome || e.outcome === f.outcome) && (!mac || e.mac === mac));
+    return { total: matching.length, events: matching.slice(page.offset, page.offset + page.limit), limit: page.limit, offset: page.offset };
   }
 }

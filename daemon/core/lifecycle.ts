@@ -89,6 +89,13 @@ export class Lifecycle {
     return f;
   }
 
+  /** The system clock as the overview shows it: how far behind the trusted time, when beyond the tolerance. */
+  clockBehind(): { behindMinutes: number; trustedTime: string } | null {
+    const behind = this.d.clock.behindMs();
+    if (behind <= this.config.jobs.clockRollback.toleranceMinutes * 60_000) return null;
+    return { behindMinutes: Math.round(behind / 60_000), trustedTime: this.d.clock.now().toISOString() };
+  }
+
   /** Persist the trusted time; report a system clock far behind it (once per episode). */
   async checkClock(): Promise<string> {
     const clock = this.d.clock;

@@ -5,6 +5,7 @@ import type { AuditLog } from './audit.js';
 import type { Holder, Licensing } from '../licensing/licensing.js';
 import { defineRefusals, entry, fixed, refuse as coreRefuse } from '../kernel/refusal.js';
 import { labelOf } from '../licensing/format.js';
+import { orderBy, pageOf, startsWith, type PageAsk } from './paging.js';
 
 export const refuse = defineRefusals({
   SEATS_EXHAUSTED: entry<{ used: number; total: number }>(409,
@@ -105,8 +106,39 @@ function toUser(r: UserRow): User {
   };
 }
 
-/** Rows per query when a long list of users is read. */
-const LIST_PAGE = 500;
+export interface UserFilter {
+  q?: string;
+  status?: 'active' | 'pending';
+  tenant?: string;
+}
+
+/** What a user list sorts by, each answered by an index (migration 12). */
+export const USER_SORTS = ['userName', 'lastName', 'firstName', 'createdAt', 'pendingSince'] as const;
+const USER_SORT_COLUMNS: Record<(typeof USER_SORTS)[number], string[]> = {
+  userName: ['u.builtin DESC', 'u.user_name'],
+  lastName: ['u.last_name COLLATE NOCASE', 'u.id'],
+  firstName: ['u.first_name COLLATE NOCASE', 'u.id'],
+  createdAt: ['u.created_at', 'u.id'],
+  pendingSince: ['u.pending_since', 'u.id'],
+};
+
+/** The WHERE of a user list (table alias u): filters that indexes answer. */
+function userWhere(f: UserFilter): { where: string; params: Array<string | number> } {
+  const where: string[] = [];
+  const params: Array<string | number> = [];
+  if (f.q) {
+    const q = f.q.trim();
+    const terms = ['u.user_name', 'u.first_name COLLATE NOCASE', 'u.last_name COLLATE NOCASE', 'u.extension'].map((col) => startsWith(col, q));
+    where.push(`(${terms.map((t) => t.sql).join(' OR ')})`);
+    params.push(...terms.flatMap((t) => t.params));
+  }
+  // Nearly every user is active, so that filter is applied to the rows an index for the search or
+  // the sort yields ("+" keeps the planner from reading all active users through users_status first).
+  if (f.status === 'active') where.push("+u.status = 'active'");
+  else if (f.status) (where.push('u.status = ?'), params.push(f.status));
+  if (f.tenant) (where.push('u.tenant_id = (SELECT id FROM tenants WHERE name = ?)'), params.push(f.tenant));
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
 
 /** SQLite allows a limited number of bound parameters per statement; big batches go in chunks. */
 function chunks<T>(items: T[], size = 400): T[][] {
@@ -149,7 +181,8 @@ export class UserDirectory {
       const used: Record<string, number> = {};
       const seats = await q.get<{ n: number }>('SELECT COALESCE(SUM(used), 0) AS n FROM seats_used');
       used.users = seats?.n ?? 0;
-      for (const r of await q.all<{ code: string; n: number }>('SELECT code, COUNT(*) AS n FROM user_licenses WHERE suspended = 0 GROUP BY code')) used[r.code] = r.n;
+      // Kept by triggers (migration 13): a few rows, however many users hold them.
+      for (const r of await q.all<{ code: string; n: number }>('SELECT code, used AS n FROM user_licenses_used')) used[r.code] = r.n;
       return used;
     });
     licensing.addHolderSource({
@@ -317,26 +350,13 @@ export class UserDirectory {
     });
   }
 
-  async list(f: { q?: string; status?: 'active' | 'pending'; tenant?: string; limit?: number; offset?: number } = {}): Promise<{ total: number; users: User[] }> {
-    const where: string[] = [];
-    const params: Array<string | number> = [];
-    if (f.q) (where.push('(u.user_name LIKE ? OR u.first_name LIKE ? OR u.last_name LIKE ? OR u.extension LIKE ?)'), params.push(...Array(4).fill(`%${f.q}%`)));
-    if (f.status) (where.push('u.status = ?'), params.push(f.status));
-    if (f.tenant) (where.push('t.name = ?'), params.push(f.tenant));
-    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (await this.store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id ${w}`, params))!.n;
-    const order = f.status === 'pending' ? 'u.pending_since, u.id' : 'u.builtin DESC, u.user_name';
-    // In pages: node-sqlite3 builds a whole result in C++ on a worker thread, and that thread's
-    // malloc arena keeps the peak resident (10,000 users in one query: about 60 MiB for good).
-    const limit = Math.min(f.limit ?? 100, 10_000);
-    const users: User[] = [];
-    for (let offset = f.offset ?? 0; users.length < limit; ) {
-      const page = await this.store.all<UserRow>(`${USER_SELECT} ${w} ORDER BY ${order} LIMIT ? OFFSET ?`, [...params, Math.min(LIST_PAGE, limit - users.length), offset]);
-      for (const r of page) users.push(toUser(r));
-      if (page.length < LIST_PAGE) break;
-      offset += page.length;
-    }
-    return { total, users };
+  /** One page of users; q is a prefix of the user name, first or last name, or extension (each through an index). */
+  async list(f: UserFilter & PageAsk = {}): Promise<{ total: number; users: User[]; limit: number; offset: number }> {
+    const page = pageOf(f, USER_SORTS, { sort: f.status === 'pending' ? 'pendingSince' : 'userName', order: 'asc' });
+    const { where, params } = userWhere(f);
+    const total = (await this.store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users u ${where}`, params))!.n;
+    const rows = await this.store.all<UserRow>(`${USER_SELECT} ${where} ORDER BY ${orderBy(USER_SORT_COLUMNS[page.sort], page.order)} LIMIT ? OFFSET ?`, [...params, page.limit, page.offset]);
+    return { total, users: rows.map(toUser), limit: page.limit, offset: page.offset };
   }
 
   // ── directory sync ──
@@ -476,11 +496,18 @@ export class UserDirectory {
   // ── per-user licenses ──
 
   /** The table of the license page: users with one boolean per code, and used/total per code. */
-  async licenseTable(f: { q?: string; limit?: number; offset?: number } = {}) {
+  /** The per-user codes of the license in force, each with its label, used and total. */
+  async licenseCodes() {
     const { perUser } = this.licensing.quotas();
-    const codes = Object.keys(perUser);
     const used = await this.licensing.usage();
-    const { total, users } = await this.list({ q: f.q, status: 'active', limit: f.limit ?? 1000, offset: f.offset });
+    const p = this.licensing.active();
+    return Object.keys(perUser).map((code) => ({ code, label: labelOf(code, p), used: used[code] ?? 0, total: perUser[code] ?? 0 }));
+  }
+
+  async licenseTable(f: { q?: string } & PageAsk = {}) {
+    const codes = Object.keys(this.licensing.quotas().perUser);
+    if (f.sort === 'pendingSince') throw coreRefuse('REQ_INVALID', { field: 'sort', problem: 'the license table lists active users only' });
+    const { total, users, limit, offset } = await this.list({ ...f, status: 'active' });
     const held = new Map<string, Set<string>>();
     for (const part of chunks(users.map((u) => u.userName))) {
       const rows = await this.store.all<{ user_name: string; code: string }>(
@@ -489,10 +516,11 @@ export class UserDirectory {
       );
       for (const r of rows) held.set(r.user_name, (held.get(r.user_name) ?? new Set()).add(r.code));
     }
-    const p = this.licensing.active();
     return {
       total,
-      codes: codes.map((code) => ({ code, label: labelOf(code, p), used: used[code] ?? 0, total: perUser[code] ?? 0 })),
+      limit,
+      offset,
+      codes: await this.licenseCodes(),
       users: users.map((u) => ({ userName: u.userName, firstName: u.firstName, lastName: u.lastName, licenses: Object.fromEntries(codes.map((c) => [c, held.get(u.userName)?.has(c) ?? false])) })),
     };
   }
@@ -614,9 +642,7 @@ export class UserDirectory {
   async reconcileSuspensions(by = 'pbxd'): Promise<{ suspended: number; restored: number }> {
     return this.store.write(async (tx) => {
       const { perUser } = this.licensing.quotas();
-      const counts = await tx.all<{ code: string; held: number; susp: number }>(
-        'SELECT code, SUM(suspended = 0) AS held, SUM(suspended = 1) AS susp FROM user_licenses GROUP BY code',
-      );
+      const counts = await tx.all<{ code: string; held: number; susp: number }>('SELECT code, used AS held, suspended AS susp FROM user_licenses_used');
       const changes: LicenseChange[] = [];
       let suspended = 0;
       let restored = 0;
@@ -649,7 +675,19 @@ export class UserDirectory {
   }
 
   async suspendedCount(): Promise<number> {
-    return (await this.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM user_licenses WHERE suspended = 1'))!.n;
+    return (await this.store.get<{ n: number }>('SELECT COALESCE(SUM(suspended), 0) AS n FROM user_licenses_used'))!.n;
+  }
+
+  /** Who holds suspended assignments and which, a page at a time (Entry mode: which users lost what, not only how many). */
+  async suspendedByUser(limit = 50, offset = 0): Promise<{ total: number; users: Array<{ userName: string; firstName: string | null; lastName: string | null; codes: string[] }> }> {
+    const total = (await this.store.get<{ n: number }>('SELECT COUNT(DISTINCT user_id) AS n FROM user_licenses WHERE suspended = 1'))!.n;
+    const rows = await this.store.all<{ user_name: string; first_name: string | null; last_name: string | null; codes: string }>(
+      `SELECT u.user_name, u.first_name, u.last_name, group_concat(l.code) AS codes
+         FROM user_licenses l JOIN users u ON u.id = l.user_id WHERE l.suspended = 1
+        GROUP BY u.id ORDER BY u.user_name LIMIT ? OFFSET ?`,
+      [limit, offset],
+    );
+    return { total, users: rows.map((r) => ({ userName: r.user_name, firstName: r.first_name, lastName: r.last_name, codes: r.codes.split(',').sort() })) };
   }
 }
 

@@ -39,7 +39,7 @@ describe([
   ['post', '/license/activate', 'Activate a staged license {stageId, plan?}; with a removal plan, both in one transaction', { body: 'json', tag: 'license' }],
   ['post', '/license', 'Stage and activate a license file in one step', { body: 'license', tag: 'license' }],
   ['get', '/users/{userName}', 'One user: names, tenant, extension, status, created, last active', { tag: 'users' }],
-  ['get', '/audit', 'Audit log, newest first; filters: action, actor, q, limit, before', { tag: 'audit' }],
+  ['get', '/audit', 'Audit log, one page, newest first; filters: action (prefix), actor, q (text in subject, actor, action or details), before (id); sort id; paged: limit (default 50, at most 500), offset, order=asc|desc; answers total, limit, offset', { tag: 'audit' }],
   ['get', '/audit/verify', 'Check the hash chain of the audit log', { tag: 'audit' }],
   ['get', '/dev/clock', 'Development only (dev.clockControl): the daemon clock and its offset', { tag: 'dev' }],
   ['put', '/dev/clock', 'Development only (dev.clockControl): set the daemon clock {now} or {offsetMs}', { body: 'json', tag: 'dev' }],

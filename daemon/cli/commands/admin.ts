@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { table, type Command } from '../command.js';
 import { cliText, headings, need } from '../messages.js';
+import { listCommand, PAGE_USAGE } from '../paging.js';
 import type { AuditEntry } from '../../core/audit.js';
 
 export const adminCommands: Command[] = [
@@ -15,12 +16,13 @@ export const adminCommands: Command[] = [
   },
   {
     words: ['audit'],
-    usage: 'audit [--action A] [--actor X] [--q TEXT] [--limit N]   the audit log, newest first',
+    usage: `audit [--action PREFIX] [--actor X] [--q PREFIX] [--before ID] ${PAGE_USAGE}   the audit log, newest first`,
+    booleanFlags: ['all'],
     async run(api, a) {
       const q = new URLSearchParams();
-      for (const k of ['action', 'actor', 'q', 'limit']) if (a.get(k)) q.set(k, a.get(k)!);
-      const r = await api.request<{ entries: AuditEntry[] }>('GET', `/audit?${q}`);
-      return { data: r, text: table(headings('id', 'at', 'actor', 'action', 'subject', 'details'), r.entries.map((e) => [e.id, e.at, e.actor, e.action, e.subject, JSON.stringify(e.details)])) };
+      for (const k of ['action', 'actor', 'q', 'before']) if (a.get(k)) q.set(k, a.get(k)!);
+      const headers = ['id', 'at', 'actor', 'action', 'subject', 'details'];
+      return listCommand<AuditEntry>(api, a, { path: '/audit', listName: 'entries', headers, row: (e) => [e.id, e.at, e.actor, e.action, e.subject, JSON.stringify(e.details)], noun: 'entries' }, q);
     },
   },
   {

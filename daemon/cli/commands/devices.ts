@@ -1,15 +1,13 @@
 import type { DeviceView } from '../../core/devices.js';
-import { table, type Command } from '../command.js';
-import { cliText, headings, need, stateWord } from '../messages.js';
+import type { Command } from '../command.js';
+import { cliText, need, stateWord } from '../messages.js';
+import { listCommand, PAGE_USAGE } from '../paging.js';
 
 const enc = encodeURIComponent;
 
-function deviceTable(devices: DeviceView[]): string {
-  return table(
-    headings('mac', 'vendor', 'model', 'user', 'license', 'waiting since', 'last seen', 'last ip'),
-    devices.map((d) => [d.mac, d.vendor, d.model, d.userName, stateWord(d.licenseState), d.waitingSince, d.lastSeen, d.lastIp]),
-  );
-}
+const DEVICE_HEADERS = ['mac', 'vendor', 'model', 'user', 'license', 'waiting since', 'last seen', 'last ip'];
+const deviceRow = (d: DeviceView) => [d.mac, d.vendor, d.model, d.userName, stateWord(d.licenseState), d.waitingSince, d.lastSeen, d.lastIp];
+type EventRow = Record<string, string | null>;
 
 function needMac(mac: string | undefined): string {
   if (!mac) throw need(cliText('argMac'));
@@ -29,12 +27,12 @@ const one = (words: string[], usage: string, path: string, said: 'deviceReleased
 export const deviceCommands: Command[] = [
   {
     words: ['devices', 'list'],
-    usage: 'devices list [--state S] [--vendor V] [--q TEXT]   provisioned phones and their license state',
+    usage: `devices list [--state S] [--vendor V] [--user U] [--q PREFIX] ${PAGE_USAGE}   provisioned phones and their license state`,
+    booleanFlags: ['all'],
     async run(api, a) {
       const q = new URLSearchParams();
-      for (const k of ['state', 'vendor', 'q']) if (a.get(k)) q.set(k, a.get(k)!);
-      const r = await api.request<{ devices: DeviceView[] }>('GET', `/devices?${q}`);
-      return { data: r, text: r.devices.length ? deviceTable(r.devices) : cliText('noDevices') };
+      for (const k of ['state', 'vendor', 'user', 'q']) if (a.get(k)) q.set(k, a.get(k)!);
+      return listCommand<DeviceView>(api, a, { path: '/devices', listName: 'devices', headers: DEVICE_HEADERS, row: deviceRow, noun: 'devices' }, q);
     },
   },
   {
@@ -53,10 +51,14 @@ export const deviceCommands: Command[] = [
   one(['devices', 'unblock'], 'devices unblock MAC            serve it again', 'unblock', 'deviceUnblocked'),
   {
     words: ['devices', 'events'],
-    usage: 'devices events [--limit N]     recent provisioning outcomes',
+    usage: `devices events [--outcome O] [--mac MAC] ${PAGE_USAGE}   recent provisioning outcomes`,
+    booleanFlags: ['all'],
     async run(api, a) {
-      const r = await api.request<{ events: Array<Record<string, string | null>> }>('GET', `/provisioning/events?limit=${Number(a.get('limit') ?? 50)}`);
-      return { data: r, text: table(headings('at', 'outcome', 'mac', 'vendor', 'ip', 'detail'), r.events.map((e) => [e.at, e.outcome, e.mac, e.vendor, e.ip, e.detail])) };
+      const q = new URLSearchParams();
+      for (const k of ['outcome', 'mac']) if (a.get(k)) q.set(k, a.get(k)!);
+      const headers = ['at', 'outcome', 'mac', 'vendor', 'ip', 'detail'];
+      return listCommand<EventRow>(api, a, { path: '/provisioning/events', listName: 'events', headers, row: (e) => [e.at, e.outcome, e.mac, e.vendor, e.ip, e.detail], noun: 'events' }, q);
     },
   },
+
 ];

@@ -1,5 +1,6 @@
 import { table, type Command } from '../command.js';
 import { cliText, headings, need } from '../messages.js';
+import { listCommand, PAGE_USAGE } from '../paging.js';
 import type { ClientToken as TokenRow } from '../../core/client-sessions.js';
 
 interface SessionRow {
@@ -16,12 +17,13 @@ interface SessionRow {
 export const sessionCommands: Command[] = [
   {
     words: ['sessions', 'list'],
-    usage: 'sessions list [--user U] [--kind K]   live client sessions (K: desktop, app, tapi, console)',
+    usage: `sessions list [--user U] [--kind K] ${PAGE_USAGE}   live client sessions (K: desktop, app, tapi, console)`,
+    booleanFlags: ['all'],
     async run(api, a) {
       const q = new URLSearchParams();
       for (const k of ['user', 'kind']) if (a.get(k)) q.set(k, a.get(k)!);
-      const r = await api.request<{ total: number; sessions: SessionRow[] }>('GET', `/sessions?${q}`);
-      return { data: r, text: table(headings('id', 'user', 'kind', 'since', 'from'), r.sessions.map((s) => [s.id, s.userName, s.kind, s.since, s.from])) + `\n${cliText('sessionsCount', r.total)}` };
+      const headers = ['id', 'user', 'kind', 'since', 'from'];
+      return listCommand<SessionRow>(api, a, { path: '/sessions', listName: 'sessions', headers, row: (s) => [s.id, s.userName, s.kind, s.since, s.from], noun: 'sessions' }, q);
     },
   },
   {

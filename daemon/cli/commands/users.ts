@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { table, type Command } from '../command.js';
 import { cliText, headings, need, stateWord } from '../messages.js';
 import type { User } from '../../core/users.js';
+import { listCommand, PAGE_USAGE } from '../paging.js';
 
-function userTable(users: User[]): string {
-  return table(headings('user', 'first name', 'last name', 'tenant', 'ext', 'status'), users.map((u) => [u.userName, u.firstName, u.lastName, u.tenant, u.extension, u.builtin ? cliText('builtIn') : stateWord(u.status)]));
-}
+const USER_HEADERS = ['user', 'first name', 'last name', 'tenant', 'ext', 'status'];
+const userRow = (u: User) => [u.userName, u.firstName, u.lastName, u.tenant, u.extension, u.builtin ? cliText('builtIn') : stateWord(u.status)];
 
 async function assign(api: Parameters<Command['run']>[0], positional: string[], assigned: boolean) {
   const [userName, ...codes] = positional;
@@ -17,16 +17,14 @@ async function assign(api: Parameters<Command['run']>[0], positional: string[], 
 export const userCommands: Command[] = [
   {
     words: ['users', 'list'],
-    usage: 'users list [--q TEXT] [--pending] [--tenant T] [--limit N]   users',
-    booleanFlags: ['pending'],
+    usage: `users list [--q PREFIX] [--pending] [--tenant T] ${PAGE_USAGE}   users, a page (or --all) at a time`,
+    booleanFlags: ['pending', 'all'],
     async run(api, a) {
       const q = new URLSearchParams();
       if (a.get('q')) q.set('q', a.get('q')!);
       if (a.has('pending')) q.set('status', 'pending');
       if (a.get('tenant')) q.set('tenant', a.get('tenant')!);
-      q.set('limit', a.get('limit') ?? '1000');
-      const r = await api.request<{ total: number; users: User[] }>('GET', `/users?${q}`);
-      return { data: r, text: `${userTable(r.users)}\n\n${cliText('usersCount', r.users.length, r.total)}` };
+      return listCommand<User>(api, a, { path: '/users', listName: 'users', headers: USER_HEADERS, row: userRow, noun: 'users' }, q);
     },
   },
   {

@@ -3,16 +3,17 @@ import type { Core } from '../../core/core.js';
 import { actor, requireAdmin } from '../auth.js';
 import { describe } from '../openapi.js';
 import { body, optInt, optString, reqString } from '../validate.js';
+import { PAGED, pageAsk } from '../paging.js';
 
 describe([
-  ['get', '/devices', 'Devices with vendor, model, last seen, user and license state; filters q, state, vendor', { tag: 'devices' }],
+  ['get', '/devices', `Devices with vendor, model, last seen, user and license state, one page; filters q (prefix of MAC, user, display name, last address), state, vendor, user; sort mac|lastSeen|userName|createdAt|state|vendor; ${PAGED}`, { tag: 'devices' }],
   ['post', '/devices', 'Add a device by hand {mac, vendor, model?}', { body: 'json', tag: 'devices' }],
   ['post', '/devices/{mac}/assign', 'Assign a device to a user {userName, line?}; it gets its own SIP line', { body: 'json', tag: 'devices' }],
   ['post', '/devices/{mac}/release', 'Release a device: no user, no support license', { tag: 'devices' }],
   ['post', '/devices/{mac}/block', 'Block a device (never served; frees its license)', { tag: 'devices' }],
   ['post', '/devices/{mac}/unblock', 'Unblock a device', { tag: 'devices' }],
   ['delete', '/devices/{mac}', 'Delete a device entry', { tag: 'devices' }],
-  ['get', '/provisioning/events', 'Recent provisioning outcomes, newest first (limit)', { tag: 'devices' }],
+  ['get', '/provisioning/events', `Recent provisioning outcomes, newest first; filters outcome, mac; sort at; ${PAGED}`, { tag: 'devices' }],
 ]);
 
 /** Thin adapter over core.devices; SIP passwords never leave through here. */
@@ -21,9 +22,9 @@ export function devicesRoutes(core: Core): Router {
   const admin = requireAdmin(core);
   const d = core.devices;
 
-  r.get('/devices', admin, (req, res) => {
+  r.get('/devices', admin, async (req, res) => {
     const q = req.query as Record<string, unknown>;
-    res.json({ devices: d.list({ q: optString(q, 'q', 100), state: optString(q, 'state', 20), vendor: optString(q, 'vendor', 20) }) });
+    res.json(await d.list({ q: optString(q, 'q', 100), state: optString(q, 'state', 20), vendor: optString(q, 'vendor', 20), user: optString(q, 'user', 100), ...pageAsk(q) }));
   });
   r.post('/devices', admin, express.json(), async (req, res) => {
     const b = body(req);
@@ -41,7 +42,8 @@ export function devicesRoutes(core: Core): Router {
     res.status(204).end();
   });
   r.get('/provisioning/events', admin, (req, res) => {
-    res.json({ events: d.events(optInt(req.query as Record<string, unknown>, 'limit', 1, 10_000) ?? 100) });
+    const q = req.query as Record<string, unknown>;
+    res.json(d.events({ outcome: optString(q, 'outcome', 40), mac: optString(q, 'mac', 40), ...pageAsk(q) }));
   });
   return r;
 }

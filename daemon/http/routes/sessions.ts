@@ -5,9 +5,10 @@ import { refuse } from '../../kernel/refusal.js';
 import { actor, requireAdmin } from '../auth.js';
 import { describe } from '../openapi.js';
 import { body, optString, reqInt, reqString } from '../validate.js';
+import { PAGED, pageAsk } from '../paging.js';
 
 describe([
-  ['get', '/sessions', 'Live client sessions (desktop, app, tapi, console): who, kind, since, from; filters: user, kind', { tag: 'sessions' }],
+  ['get', '/sessions', `Live client sessions (desktop, app, tapi, console), one page: who, kind, since, from; filters: user, kind; sort since|userName|kind; ${PAGED}`, { tag: 'sessions' }],
   ['delete', '/sessions/{id}', 'End a client session (the client is told why and closed with 4011)', { tag: 'sessions' }],
   ['post', '/users/{userName}/client-tokens', 'Issue a client token for a user {label?}; the token is shown once', { body: 'json', tag: 'sessions' }],
   ['get', '/users/{userName}/client-tokens', "A user's client tokens (without the secrets)", { tag: 'sessions' }],
@@ -25,8 +26,8 @@ export function sessionRoutes(core: Core): Router {
     const q = req.query as Record<string, unknown>;
     const kind = optString(q, 'kind', 20);
     if (kind && !(CLIENT_KINDS as string[]).includes(kind)) throw refuse('REQ_INVALID', { field: 'kind', problem: `one of ${CLIENT_KINDS.join(', ')}` });
-    const list = sessions.list({ userName: optString(q, 'user'), kind });
-    res.json({ total: list.length, counts: sessions.counts(), sessions: list });
+    const page = sessions.list({ userName: optString(q, 'user'), kind, ...pageAsk(q) });
+    res.json({ ...page, counts: sessions.counts() });
   });
 
   r.delete('/sessions/:id', admin, async (req, res) => {

@@ -5,10 +5,11 @@ import type { LicenseChange, UserInput } from '../../core/users.js';
 import { parseCsv } from '../../core/csv.js';
 import { actor, requireAdmin } from '../auth.js';
 import { body, optBool, optInt, optString, reqInt } from '../validate.js';
+import { PAGED, pageAsk } from '../paging.js';
 import { describe } from '../openapi.js';
 
 describe([
-  ['get', '/users', 'Users; filters q, status (active|pending), tenant, limit, offset', { tag: 'users' }],
+  ['get', '/users', `Users, one page; filters q (prefix of user name, first or last name, extension), status (active|pending), tenant; sort userName|lastName|firstName|createdAt|pendingSince; ${PAGED}`, { tag: 'users' }],
   ['post', '/users', 'Register a user {userName, firstName, lastName, tenant?, extension?}; 409 SEATS_EXHAUSTED when no seat is free', { body: 'json', tag: 'users' }],
   ['patch', '/users/{userName}', 'Change names, extension or tenant', { body: 'json', tag: 'users' }],
   ['delete', '/users/{userName}', 'Delete a user; frees its seat and its licenses', { tag: 'users' }],
@@ -17,7 +18,8 @@ describe([
   ['get', '/tenants', 'Tenants and their seat pools', { tag: 'users' }],
   ['put', '/tenants/{name}', 'Create or resize a seat pool {seats}', { body: 'json', tag: 'users' }],
   ['delete', '/tenants/{name}', 'Delete an empty tenant', { tag: 'users' }],
-  ['get', '/user-licenses', 'The per-user license table: users × codes, used/total per code; filters q, limit, offset', { tag: 'users' }],
+  ['get', '/user-licenses', `The per-user license table, one page of active users × codes, used/total per code; filter q (prefix as for /users); sort userName|lastName|firstName|createdAt; ${PAGED}`, { tag: 'users' }],
+  ['get', '/user-licenses/suspended', 'Users whose per-user licenses are suspended (kept, not in force) and which codes; limit, offset', { tag: 'users' }],
   ['post', '/user-licenses', 'Apply a batch {changes:[{userName, code, assigned}]} all or nothing; 409 USERLIC_QUOTA_EXCEEDED names each code', { body: 'json', tag: 'users' }],
 ]);
 
@@ -70,7 +72,8 @@ export function userRoutes(core: Core): Router {
     const q = req.query as Record<string, unknown>;
     const status = optString(q, 'status', 10);
     if (status && status !== 'active' && status !== 'pending') throw refuse('REQ_INVALID', { field: 'status', problem: 'active or pending' });
-    res.json(await users.list({ q: optString(q, 'q'), status: status as 'active' | 'pending' | undefined, tenant: optString(q, 'tenant'), limit: optInt(q, 'limit', 1, 10_000), offset: optInt(q, 'offset', 0) }));
+    const page = await users.list({ q: optString(q, 'q'), status: status as 'active' | 'pending' | undefined, tenant: optString(q, 'tenant'), ...pageAsk(q) });
+    res.json(page);
   });
 
   r.post('/users', admin, async (req, res) => {
@@ -118,7 +121,12 @@ export function userRoutes(core: Core): Router {
 
   r.get('/user-licenses', admin, async (req, res) => {
     const q = req.query as Record<string, unknown>;
-    res.json(await users.licenseTable({ q: optString(q, 'q'), limit: optInt(q, 'limit', 1, 10_000), offset: optInt(q, 'offset', 0) }));
+    res.json(await users.licenseTable({ q: optString(q, 'q'), ...pageAsk(q) }));
+  });
+
+  r.get('/user-licenses/suspended', admin, async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    res.json(await users.suspendedByUser(optInt(q, 'limit', 1, 500) ?? 50, optInt(q, 'offset', 0) ?? 0));
   });
 
   r.post('/user-licenses', admin, async (req, res) => {
@@ -130,7 +138,7 @@ export function userRoutes(core: Core): Router {
       return { userName: o.userName, code: o.code, assigned: o.assigned };
     });
     const result = await users.applyLicenseChanges(changes, actor(req));
-    res.json({ ...result, codes: (await users.licenseTable({ limit: 1 })).codes });
+    res.json({ ...result, codes: await users.licenseCodes() });
   });
 
   return r;
