@@ -281,7 +281,7 @@ describe('web UI in a real browser', function () {
     await page.locator('#ul-message').evaluate((n) => n.replaceChildren());
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await screenshot(page, 'license-table');
-    await page.screenshot({ path: join(ARTIFACTS, 'readme-license.png') }); // the README's picture (web/docs/license-page.png)
+    await page.screenshot({ path: join(ARTIFACTS, 'readme-license.png') }); // the license page, for a look by hand
     expect(errors).to.deep.equal([]);
   });
 
