@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import { X509Certificate } from 'node:crypto';
 import { parseArgs } from '../daemon/cli/args.js';
 import { createCa, DEV_CA_DIR, issueLicense, loadSigner, type LicenseSpec } from './license-issuer.js';
 import { parseLicenseFile } from '../daemon/licensing/format.js';
@@ -91,7 +91,7 @@ function inspect(argv: string[]): void {
   const text = readFileSync(file, 'utf8');
   const parsed = parseLicenseFile(text);
   const payload = JSON.parse(parsed.payloadBytes.toString('utf8'));
-  const cert = forge.pki.certificateFromPem(parsed.certificates[0]!);
+  const cert = new X509Certificate(parsed.certificates[0]!);
   let verdict = 'genuine';
   try {
     // Check signature and chain only: the system id and build date are the appliance's business.
@@ -99,7 +99,7 @@ function inspect(argv: string[]): void {
   } catch (e) {
     verdict = isRefusal(e) ? `REFUSED ${e.code}: ${e.text.en}` : String(e);
   }
-  const signer = String(cert.subject.getField('CN')?.value ?? '?');
+  const signer = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? '?';
   if (a.has('json')) return void console.log(JSON.stringify({ verdict, signer, payload }, null, 2));
   console.log(`verdict:    ${verdict}\nsigned by:  ${signer}`);
   for (const [k, v] of Object.entries(payload)) console.log(`${(k + ':').padEnd(20)}${typeof v === 'object' ? JSON.stringify(v) : v}`);

@@ -8,9 +8,10 @@
  *   -----BEGIN CERTIFICATE-----               the signing certificate, then any
  *   -----END CERTIFICATE-----                 intermediates, up to a vendor root
  *
- * The parser is strict (64-column canonical base64, nothing outside the blocks,
- * LF or CRLF line ends): any flipped byte makes the file either unreadable or
- * different in content, and then the signature no longer matches.
+ * Inside the blocks the parser is strict (64-column canonical base64): any
+ * flipped byte there makes the file either unreadable or different in content,
+ * and then the signature no longer matches. Around them it is forgiving (see
+ * parseLicenseFile). docs/license-file.md describes the format for vendors.
  */
 export const FORMAT_VERSION = 1;
 export const MAX_LICENSE_BYTES = 64 * 1024;
@@ -44,10 +45,17 @@ export interface LicensePayload {
   /** Display names for codes this build has no name for. */
   labels?: Record<string, { en: string; de: string }>;
   requires?: string[];
+  /** A rehost license: the system id of the appliance whose data this one may carry on. */
+  rehostOf?: string;
+}
+
+/** A payload as the rest of pbxd holds it: its code dictionaries without a prototype. */
+export function readPayload(p: LicensePayload): LicensePayload {
+  return { ...p, quantities: codeDict(p.quantities), perUser: codeDict(p.perUser), ...(p.labels ? { labels: codeDict(p.labels) } : {}) };
 }
 
 /** Names of the codes pbxd knows; any other code in a file shows with its own label or its code. */
-export const CODE_LABELS: Record<string, { en: string; de: string }> = {
+export const CODE_LABELS: Record<string, { en: string; de: string }> = codeDict({
   users: { en: 'User seats', de: 'Benutzer' },
   'devices.cisco': { en: 'Cisco devices', de: 'Cisco-Geräte' },
   'devices.unify': { en: 'Unify devices', de: 'Unify-Geräte' },
@@ -58,10 +66,11 @@ export const CODE_LABELS: Record<string, { en: string; de: string }> = {
   voicemail: { en: 'Voicemail', de: 'Voicemail' },
   callrecording: { en: 'Call recording', de: 'Anrufaufzeichnung' },
   pinprotection: { en: 'PIN protection', de: 'PIN-Schutz' },
-};
+});
 
 export function labelOf(code: string, payload?: LicensePayload | null): { en: string; de: string } {
-  return CODE_LABELS[code] ?? payload?.labels?.[code] ?? { en: code, de: code };
+  const own = payload?.labels && Object.hasOwn(payload.labels, code) ? payload.labels[code] : undefined;
+  return CODE_LABELS[code] ?? own ?? { en: code, de: code };
 }
 
 const BLOCK_LICENSE = 'PBXD LICENSE';
@@ -73,6 +82,8 @@ export interface ParsedLicenseFile {
   signature: Buffer;
   /** PEM texts: the signing certificate first, then intermediates. */
   certificates: string[];
+  /** The same certificates as DER bytes (absent when a file is being built). */
+  certificateDer?: Buffer[];
 }
 
 export class FormatError extends Error {
@@ -97,21 +108,32 @@ export function encodeLicenseFile(f: ParsedLicenseFile): string {
 }
 
 const B64_LINE = /^[A-Za-z0-9+/]*={0,2}$/;
+const BEGIN_LINE = /^-----BEGIN ([A-Z ]+)-----$/;
 
-/** Strictly split a license file into its blocks. Throws FormatError. */
+/**
+ * Split a license file into its blocks. Throws FormatError.
+ *
+ * Forgiving around the blocks, strict inside them: a UTF-8 byte order mark, CRLF
+ * line ends, spaces or tabs at line ends and text before, between or after the
+ * blocks (a license pasted into a mail) are accepted, because the signature
+ * covers exactly the payload bytes and none of that. Inside a block only
+ * canonical base64 in 64 columns is; any line starting with five dashes outside
+ * a block must begin one, so a damaged BEGIN line cannot hide a block as "text".
+ */
 export function parseLicenseFile(text: string): ParsedLicenseFile {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new FormatError('empty', 'empty');
-  if (text.includes('\r')) {
-    // CRLF is accepted only as a whole (a mail client's rewrite), never a stray CR.
-    if (/\r(?!\n)/.test(text) || /(?<!\r)\n/.test(text)) throw new FormatError('malformed', 'mixed line endings');
-    text = text.replace(/\r\n/g, '\n');
-  }
-  const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
+  const lines = text.split('\n').map((l) => l.replace(/[ \t\r]+$/, ''));
   const blocks: Array<{ label: string; body: Buffer; lines: string[] }> = [];
   let i = 0;
   while (i < lines.length) {
-    const begin = /^-----BEGIN ([A-Z ]+)-----$/.exec(lines[i]!);
-    if (!begin) throw new FormatError('malformed', i === 0 ? 'it does not start with a license block' : `unexpected text on line ${i + 1}`);
+    const line = lines[i]!;
+    if (!line.startsWith('-----')) {
+      i++; // text around the blocks
+      continue;
+    }
+    const begin = BEGIN_LINE.exec(line);
+    if (!begin) throw new FormatError('malformed', blocks.length === 0 ? 'it does not start with a license block' : `unexpected text on line ${i + 1}`);
     const label = begin[1]!;
     const body: string[] = [];
     i++;
@@ -131,7 +153,8 @@ export function parseLicenseFile(text: string): ParsedLicenseFile {
     blocks.push({ label, body: bytes, lines: body });
   }
   const [lic, sig, ...certs] = blocks;
-  if (!lic || lic.label !== BLOCK_LICENSE) throw new FormatError('malformed', 'it does not start with a license block');
+  if (!lic) throw new FormatError('malformed', 'it does not contain a license block');
+  if (lic.label !== BLOCK_LICENSE) throw new FormatError('malformed', 'it does not start with a license block');
   if (!sig) throw new FormatError('truncated', 'the signature block is missing');
   if (sig.label !== BLOCK_SIGNATURE) throw new FormatError('malformed', 'the second block is not the signature');
   if (certs.length === 0) throw new FormatError('truncated', 'the certificate block is missing');
@@ -140,7 +163,39 @@ export function parseLicenseFile(text: string): ParsedLicenseFile {
     payloadBytes: lic.body,
     signature: sig.body,
     certificates: certs.map((c) => `-----BEGIN CERTIFICATE-----\n${c.lines.join('\n')}\n-----END CERTIFICATE-----\n`),
+    certificateDer: certs.map((c) => c.body),
   };
+}
+
+/**
+ * A real UTC time as license files carry it ("2026-05-01T00:00:00Z", optional
+ * fraction): parsed, then written back, so "2026-13-01T00:00:00Z" or
+ * "2026-02-30T…" (which Date rolls over or turns into NaN) are not times.
+ */
+export function parseUtcTime(s: unknown): Date | null {
+  if (typeof s !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(s)) return null;
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return null;
+  const back = d.toISOString();
+  return (s.length === 20 ? back.replace(/\.\d{3}Z$/, 'Z') : back.slice(0, s.length - 1) + 'Z') === s ? d : null;
+}
+
+/** A real calendar date "YYYY-MM-DD" (parsed and written back). */
+export function isCalendarDate(s: unknown): s is string {
+  if (typeof s !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+/**
+ * A dictionary keyed by license codes, without a prototype: a code named
+ * "constructor" or "toString" is a key like any other, never an inherited member.
+ */
+export function codeDict<V>(from?: Record<string, V> | Iterable<[string, V]> | null): Record<string, V> {
+  const out = Object.create(null) as Record<string, V>;
+  if (!from) return out;
+  for (const [k, v] of Symbol.iterator in Object(from) ? (from as Iterable<[string, V]>) : Object.entries(from)) out[k] = v;
+  return out;
 }
 
 /** The payload's JSON, with keys sorted, as the issuer signs it. */

@@ -5,7 +5,7 @@ import type { EventBus } from '../kernel/events.js';
 import type { AuditLog } from '../core/audit.js';
 import { isRefusal, refuse, type Text } from '../kernel/refusal.js';
 import type { LicenseVerifier } from './verifier.js';
-import { labelOf, type LicensePayload } from './format.js';
+import { codeDict, labelOf, readPayload, type LicensePayload } from './format.js';
 
 export type Mode = 'licensed' | 'grace' | 'entry';
 
@@ -197,16 +197,16 @@ export class Licensing {
     } else {
       let invalid: ({ code: string } & Text) | null = null;
       try {
-        this.verifier.verify(row.text, this.clock.now());
+        this.verifier.verify(row.text, this.clock.now(), 'stored');
       } catch (e) {
         if (!isRefusal(e)) throw e;
         // Clock-dependent refusals are judged by mode(); the rest make the stored file unusable.
         if (e.code !== 'LIC_ISSUED_IN_FUTURE') invalid = { code: e.code, ...e.text };
       }
-      this.current = { rowId: row.id, payload: JSON.parse(row.payload), activatedAt: row.activated_at, invalid };
+      this.current = { rowId: row.id, payload: readPayload(JSON.parse(row.payload)), activatedAt: row.activated_at, invalid };
     }
     const sched = await this.store.get<LicenseRow>("SELECT * FROM licenses WHERE state = 'scheduled'");
-    const sp = sched ? (JSON.parse(sched.payload) as LicensePayload) : null;
+    const sp = sched ? readPayload(JSON.parse(sched.payload)) : null;
     this.scheduledLicense = sched && sp ? { rowId: sched.id, licenseId: sp.licenseId, activatesAt: sp.validFrom, issuedAt: sp.issuedAt } : null;
     this.checkMode();
   }
@@ -249,10 +249,10 @@ export class Licensing {
   quotas(now = this.clock.now()): { quantities: Record<string, number>; perUser: Record<string, number> } {
     const p = this.current?.payload;
     if (!p || this.mode(now).mode === 'entry') {
-      const perUser = Object.fromEntries(Object.keys(p?.perUser ?? {}).map((c) => [c, 0]));
-      return { quantities: { ...ENTRY_QUANTITIES }, perUser };
+      const perUser = codeDict(Object.keys(p?.perUser ?? {}).map((c): [string, number] => [c, 0]));
+      return { quantities: codeDict(ENTRY_QUANTITIES), perUser };
     }
-    return { quantities: { ...p.quantities }, perUser: { ...p.perUser } };
+    return { quantities: codeDict(p.quantities), perUser: codeDict(p.perUser) };
   }
 
   /** Emit mode.changed when time (or an activation) moved the appliance into another mode. */
@@ -264,7 +264,7 @@ export class Licensing {
   }
 
   async usage(q: Pick<Tx, 'get' | 'all'> = this.store): Promise<Record<string, number>> {
-    const used: Record<string, number> = {};
+    const used = codeDict<number>();
     for (const p of this.usageProviders) Object.assign(used, await p(q));
     return used;
   }
@@ -282,8 +282,8 @@ export class Licensing {
   /** Code by code: what the license in force grants, what `next` grants, what is used, what must go. */
   diff(next: LicensePayload | null, used: Record<string, number>, now = this.clock.now()): CodeChange[] {
     const cur = this.quotas(now);
-    const nextQ = next ? next.quantities : { ...ENTRY_QUANTITIES };
-    const nextU = next ? next.perUser : {};
+    const nextQ = next ? next.quantities : codeDict(ENTRY_QUANTITIES);
+    const nextU = next ? next.perUser : codeDict<number>();
     const out: CodeChange[] = [];
     const add = (code: string, scope: CodeScope, oldN: number, newN: number) => {
       const u = used[code] ?? 0;
@@ -342,7 +342,7 @@ export class Licensing {
       stageId === undefined ? [] : [stageId],
     );
     if (!row) return null;
-    return { stageId: row.id, ...(await this.report(JSON.parse(row.payload) as LicensePayload)) };
+    return { stageId: row.id, ...(await this.report(readPayload(JSON.parse(row.payload)))) };
   }
 
   /**
@@ -354,7 +354,7 @@ export class Licensing {
     const result = await this.store.write(async (tx) => {
       const row = await tx.get<LicenseRow>("SELECT * FROM licenses WHERE id = ? AND state IN ('staged', 'scheduled')", [stageId]);
       if (!row) throw refuse('LIC_STAGE_NOT_FOUND', { stageId });
-      const payload = JSON.parse(row.payload) as LicensePayload;
+      const payload = readPayload(JSON.parse(row.payload));
       if (new Date(payload.validFrom) > now) return this.schedule(tx, row, payload, by);
       this.checkDates(payload, now);
       // The plan (if any) releases assignments in this same transaction; then
