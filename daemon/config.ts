@@ -36,7 +36,12 @@ export interface Config {
     maxInFlight: number;
   };
   control: { socket: string };
-  license: { graceDays: number; trustedRoots: string[]; trustDevelopmentRoot: boolean; maxFutureMinutes: number };
+  /**
+   * trustDevelopmentRoot: null (the default) trusts the public development root
+   * only when pbxd runs from a checkout; true/false decide explicitly.
+   * loadConfig resolves it to a boolean and says why in LoadedConfig.developmentTrust.
+   */
+  license: { graceDays: number; trustedRoots: string[]; trustDevelopmentRoot: boolean | null; maxFutureMinutes: number };
   admin: { initialPassword: string; sessionHours: number; loginFailuresPerMinute: number };
   log: { level: LogLevel };
   /** /metrics without a token for loopback clients (turn off when a local reverse proxy forwards outside requests). */
@@ -102,7 +107,7 @@ export const schema: Record<string, KeySpec> = {
   'control.socket': { check: str, restart: true },
   'license.graceDays': { check: posInt, restart: false },
   'license.trustedRoots': { check: strList, restart: true },
-  'license.trustDevelopmentRoot': { check: bool, restart: true },
+  'license.trustDevelopmentRoot': { check: (v) => (v === null || typeof v === 'boolean' ? null : 'must be true, false or null (null: only when running from a checkout)'), restart: true },
   'license.maxFutureMinutes': { check: posInt, restart: false },
   'admin.initialPassword': { check: str, restart: true },
   'admin.sessionHours': { check: posInt, restart: false },
@@ -143,7 +148,7 @@ export function defaults(dataDir: string): Config {
       maxBodyBytes: 65536, missesPerMinute: 120, autoRecordPerSource: 50, maxInFlight: 4000,
     },
     control: { socket: '' },
-    license: { graceDays: 14, trustedRoots: [], trustDevelopmentRoot: true, maxFutureMinutes: 5 },
+    license: { graceDays: 14, trustedRoots: [], trustDevelopmentRoot: null, maxFutureMinutes: 5 },
     admin: { initialPassword: '', sessionHours: 12, loginFailuresPerMinute: 5 },
     log: { level: 'info' },
     metrics: { allowLoopback: true },
@@ -186,7 +191,7 @@ export function envName(path: string): string {
 function parseEnv(path: string, raw: string): Leaf {
   const sample = getPath(defaults(''), path);
   if (typeof sample === 'number') return raw.trim() === '' ? NaN : Number(raw);
-  if (typeof sample === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : (raw as unknown as boolean);
+  if (typeof sample === 'boolean' || sample === null) return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : (raw as unknown as boolean);
   if (Array.isArray(sample)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
   return raw;
 }
@@ -196,6 +201,25 @@ export interface LoadedConfig {
   /** The file it came from, or null for the built-in development defaults. */
   file: string | null;
   development: boolean;
+  /**
+   * Why the public development root is trusted: 'checkout' (pbxd runs from a
+   * source checkout and the configuration does not decide), 'config' (set
+   * explicitly), or null (not trusted).
+   */
+  developmentTrust?: DevelopmentTrust;
+}
+
+export type DevelopmentTrust = 'checkout' | 'config' | null;
+
+/** Whether (and why) the public development root is trusted under `config`. */
+export function developmentTrustOf(config: Config, development: boolean): DevelopmentTrust {
+  const v = config.license.trustDevelopmentRoot;
+  return v === true ? 'config' : v === null && (development || runningFromCheckout()) ? 'checkout' : null;
+}
+
+/** pbxd runs from a source checkout (a .git beside package.json), not from an installed copy. */
+export function runningFromCheckout(): boolean {
+  return existsSync(join(appRoot, '.git'));
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/pbxd/pbxd.json';
@@ -209,7 +233,7 @@ export const DEFAULT_CONFIG_FILE = '/etc/pbxd/pbxd.json';
 export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  const development = !opts.file && !env.PBXD_CONFIG && (existsSync(join(appRoot, '.git')) || env.PBXD_DEV === '1');
+  const development = !opts.file && !env.PBXD_CONFIG && (runningFromCheckout() || env.PBXD_DEV === '1');
   const file = opts.file ?? env.PBXD_CONFIG ?? (development ? null : DEFAULT_CONFIG_FILE);
   const config = defaults(development ? resolve(cwd, 'var') : '/var/lib/pbxd') as unknown as Record<string, unknown>;
   const problems: string[] = [];
@@ -248,7 +272,8 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; cwd?:
   c.dataDir = resolve(cwd, c.dataDir);
   if (!c.control.socket) c.control.socket = join(c.dataDir, 'pbxctl.sock');
   c.license.trustedRoots = c.license.trustedRoots.map((p) => resolve(file ? dirname(file) : cwd, p));
-  return { config: c, file, development };
+  const developmentTrust = developmentTrustOf(c, development);
+  return { config: c, file, development, developmentTrust };
 }
 
 /** Copy the values of `keys` (dotted paths) from `source` into `target`, in place. */

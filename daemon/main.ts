@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoadedConfig } from './config.js';
+import { developmentTrustOf, type LoadedConfig } from './config.js';
 import { createLogger, type Logger } from './kernel/log.js';
 import { OffsetClock, systemClock, type Clock } from './kernel/clock.js';
 import { EventBus } from './kernel/events.js';
@@ -95,10 +95,15 @@ export class Daemon {
     const systemId = await ensureSystemId(store);
 
     // ── domain services (pure: no HTTP, no sockets) ──
-    const roots = [...(config.license.trustDevelopmentRoot ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
+    const developmentTrust = this.loaded.developmentTrust !== undefined ? this.loaded.developmentTrust : developmentTrustOf(config, this.loaded.development);
+    if (developmentTrust)
+      this.log.warn('THE PUBLIC DEVELOPMENT LICENSE ROOT IS TRUSTED: anyone can issue licenses this pbxd accepts (never on a production appliance)', {
+        why: developmentTrust === 'checkout' ? 'running from a source checkout' : 'license.trustDevelopmentRoot is true',
+      });
+    const roots = [...(developmentTrust ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
     const verifier = (this.verifier = new LicenseVerifier({ trustedRoots: roots, systemId, buildDate: build.buildDate, maxFutureMinutes: config.license.maxFutureMinutes }));
     const audit = new AuditLog(store, clock, bus);
-    const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
+    const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays, developmentTrust });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
     const users = new UserDirectory(store, licensing, audit, bus, clock);
     const devices = new Devices(store, clock, bus, audit, licensing, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });

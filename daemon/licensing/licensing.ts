@@ -122,6 +122,13 @@ export interface StagedLicense {
 
 export interface LicensingOptions {
   graceDays: number;
+  /** Why the public development root is trusted ('checkout', 'config'), or null: said loudly in status. */
+  developmentTrust?: 'checkout' | 'config' | null;
+}
+
+/** Something an admin must see on every status view (CLI, API, web UI banner, metrics). */
+export interface Warning extends Text {
+  code: string;
 }
 
 /**
@@ -412,9 +419,26 @@ export class Licensing {
     return this.activate(staged.stageId, by, plan);
   }
 
+  /** What status says loudly besides the mode. */
+  warnings(): Warning[] {
+    const out: Warning[] = [];
+    const trust = this.opts.developmentTrust;
+    if (trust) {
+      const why = trust === 'checkout' ? { en: 'pbxd runs from a source checkout', de: 'pbxd läuft aus einem Quellcode-Checkout' } : { en: 'license.trustDevelopmentRoot is true in the configuration', de: 'license.trustDevelopmentRoot ist in der Konfiguration true' };
+      out.push({
+        code: 'DEVELOPMENT_ROOT_TRUSTED',
+        en: `This appliance trusts the public development license root (${why.en}): anyone can issue licenses it accepts. Never on a production appliance.`,
+        de: `Diese Anlage vertraut der öffentlichen Entwicklungs-Lizenzwurzel (${why.de}): Jeder kann Lizenzen ausstellen, die sie annimmt. Niemals auf einer Produktivanlage.`,
+      });
+    }
+    return out;
+  }
+
   status() {
     const p = this.current?.payload ?? null;
     return {
+      developmentRootTrusted: this.opts.developmentTrust ?? null,
+      warnings: this.warnings(),
       licenseId: p?.licenseId ?? null,
       edition: this.active() ? p!.edition : 'Entry',
       trial: p?.trial ?? false,

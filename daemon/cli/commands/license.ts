@@ -43,6 +43,7 @@ interface Staged {
 export function statusText(s: ApplianceStatus): string {
   const line = (k: string, v: unknown) => `${(k + ':').padEnd(22)}${v ?? '-'}`;
   return [
+    ...(s.warnings ?? []).map((w: { en: string }) => `WARNING: ${w.en}`),
     line('Mode', `${s.mode.toUpperCase()} — ${s.reason.en}`),
     line('System id', s.systemId),
     line('Edition', `${s.edition}${s.trial ? ' (trial)' : ''}${s.provisional ? ' (provisional)' : s.kind ? ' (activated)' : ''}`),
