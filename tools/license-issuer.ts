@@ -38,6 +38,8 @@ export interface CertOptions {
   /** Extended key usage OIDs of a signing certificate (default: the pbxd license signing one). */
   extKeyUsage?: string[] | null;
   keyUsage?: { digitalSignature?: boolean; keyCertSign?: boolean; cRLSign?: boolean; keyEncipherment?: boolean };
+  /** More extensions as forge takes them ({ id, critical, value: DER as a binary string }). */
+  extraExtensions?: Array<{ id: string; critical?: boolean; value: string }>;
 }
 
 /** DER of an extended key usage value (forge cannot encode OID arcs beyond 32 bits, as under 2.25). */
@@ -82,6 +84,7 @@ export function makeCert(opts: CertOptions): forge.pki.Certificate {
           { name: 'keyUsage', ...(opts.keyUsage ?? { digitalSignature: true }), critical: true },
           ...(eku ? [{ id: '2.5.29.37', value: ekuDer(eku) }] : []),
           { name: 'subjectKeyIdentifier' },
+          ...(opts.extraExtensions ?? []),
         ],
   );
   cert.sign(opts.issuerKey, forge.md[opts.hash ?? 'sha256'].create());
@@ -89,8 +92,8 @@ export function makeCert(opts: CertOptions): forge.pki.Certificate {
 }
 
 /** An RSA key pair made by OpenSSL (forge's pure-JS generation takes seconds), as forge keys. */
-export function rsaKeyPair(bits: number): { publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.rsa.PrivateKey } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537 });
+export function rsaKeyPair(bits: number, publicExponent = 65537): { publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.rsa.PrivateKey } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent });
   const priv = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string) as forge.pki.rsa.PrivateKey;
   return { privateKey: priv, publicKey: forge.pki.setRsaPublicKey(priv.n, priv.e) };
 }

@@ -123,7 +123,12 @@ const BEGIN_LINE = /^-----BEGIN ([A-Z ]+)-----$/;
 export function parseLicenseFile(text: string): ParsedLicenseFile {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new FormatError('empty', 'empty');
-  const lines = text.split('\n').map((l) => l.replace(/[ \t\r]+$/, ''));
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const l = lines[n]!;
+    const last = l.charCodeAt(l.length - 1);
+    if (last === 0x20 || last === 0x09 || last === 0x0d) lines[n] = l.replace(/[ \t\r]+$/, '');
+  }
   const blocks: Array<{ label: string; body: Buffer; lines: string[] }> = [];
   let i = 0;
   while (i < lines.length) {
@@ -135,22 +140,23 @@ export function parseLicenseFile(text: string): ParsedLicenseFile {
     const begin = BEGIN_LINE.exec(line);
     if (!begin) throw new FormatError('malformed', blocks.length === 0 ? 'it does not start with a license block' : `unexpected text on line ${i + 1}`);
     const label = begin[1]!;
-    const body: string[] = [];
-    i++;
-    while (i < lines.length && !lines[i]!.startsWith('-----')) body.push(lines[i++]!);
+    const start = ++i;
+    while (i < lines.length && !lines[i]!.startsWith('-----')) i++;
     if (i >= lines.length) throw new FormatError('truncated', `block ${label} has no end`);
     if (lines[i] !== `-----END ${label}-----`) throw new FormatError('malformed', `block ${label} ends with a wrong line`);
+    const body = lines.slice(start, i);
     i++;
     if (body.length === 0) throw new FormatError('malformed', `block ${label} is empty`);
-    body.forEach((l, n) => {
+    for (let n = 0; n < body.length; n++) {
+      const l = body[n]!;
       const last = n === body.length - 1;
-      if (!B64_LINE.test(l) || (!last && l.length !== 64) || (last && (l.length === 0 || l.length > 64)))
+      if (!B64_LINE.test(l) || (!last && (l.length !== 64 || l.charCodeAt(63) === 0x3d)) || (last && (l.length === 0 || l.length > 64 || l.length % 4 !== 0)))
         throw new FormatError('malformed', `block ${label} is not base64 in 64 columns`);
-    });
-    const joined = body.join('');
-    const bytes = Buffer.from(joined, 'base64');
-    if (bytes.toString('base64') !== joined) throw new FormatError('malformed', `block ${label} is not canonical base64`);
-    blocks.push({ label, body: bytes, lines: body });
+    }
+    // Canonical base64: only the last group of four can carry padding bits, so only it is written back and compared.
+    const tail = body[body.length - 1]!.slice(-4);
+    if (Buffer.from(tail, 'base64').toString('base64') !== tail) throw new FormatError('malformed', `block ${label} is not canonical base64`);
+    blocks.push({ label, body: Buffer.from(body.join(''), 'base64'), lines: body });
   }
   const [lic, sig, ...certs] = blocks;
   if (!lic) throw new FormatError('malformed', 'it does not contain a license block');
@@ -169,22 +175,30 @@ export function parseLicenseFile(text: string): ParsedLicenseFile {
 
 /**
  * A real UTC time as license files carry it ("2026-05-01T00:00:00Z", optional
- * fraction): parsed, then written back, so "2026-13-01T00:00:00Z" or
- * "2026-02-30T…" (which Date rolls over or turns into NaN) are not times.
+ * fraction of up to milliseconds): every field in its range, the day in its
+ * month, so "2026-13-01T00:00:00Z", "2026-02-30T…" or "…T24:00:00Z" (which
+ * Date would roll over or turn into NaN) are not times.
  */
 export function parseUtcTime(s: unknown): Date | null {
-  if (typeof s !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(s)) return null;
-  const d = new Date(s);
-  if (Number.isNaN(d.getTime())) return null;
-  const back = d.toISOString();
-  return (s.length === 20 ? back.replace(/\.\d{3}Z$/, 'Z') : back.slice(0, s.length - 1) + 'Z') === s ? d : null;
+  const m = typeof s === 'string' ? UTC_TIME.exec(s) : null;
+  if (!m) return null;
+  const [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
+  if (h > 23 || mi > 59 || se > 59 || !realDay(y, mo, d)) return null;
+  return new Date(Date.UTC(y, mo - 1, d, h, mi, se, m[7] ? Number(m[7].padEnd(3, '0')) : 0));
 }
 
-/** A real calendar date "YYYY-MM-DD" (parsed and written back). */
+const UTC_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$/;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function realDay(y: number, mo: number, d: number): boolean {
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (mo === 2 && leap ? 29 : DAYS[mo - 1]!);
+}
+
+/** A real calendar date "YYYY-MM-DD". */
 export function isCalendarDate(s: unknown): s is string {
-  if (typeof s !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
-  const d = new Date(`${s}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+  const m = typeof s === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(s) : null;
+  return !!m && realDay(Number(m[1]), Number(m[2]), Number(m[3]));
 }
 
 /**

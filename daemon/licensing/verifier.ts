@@ -223,8 +223,7 @@ export class LicenseVerifier {
     while (chain.length > 1 && this.roots.some((r) => r.cert.raw.equals(chain[chain.length - 1]!.cert.raw))) chain.pop();
     const top = chain[chain.length - 1]!;
     const root = this.roots.find((r) => top.cert.checkIssued(r.cert));
-    const issuerName = () => /(?:^|\n)CN=([^\n]*)/.exec(top.cert.issuer)?.[1] ?? 'an unknown authority';
-    if (!root) throw refuse('LIC_UNKNOWN_CA', { issuer: issuerName() });
+    if (!root) throw refuse('LIC_UNKNOWN_CA', { issuer: cnOf(top.cert.issuer) });
 
     // From the root down: each certificate is checked with a key already trusted.
     let issuer = root;
@@ -234,11 +233,8 @@ export class LicenseVerifier {
       if (weak) throw invalid(`a certificate is signed with ${weak}, which is not accepted`);
       if (!SIGNATURE_ALGORITHMS.has(c.facts.signatureAlgorithm)) throw invalid(`a certificate uses the signature algorithm ${c.facts.signatureAlgorithm}, which is not accepted`);
       if (i < chain.length - 1 && !c.cert.checkIssued(issuer.cert)) throw invalid('the certificates do not form a chain');
-      if (!c.cert.verify(issuer.cert.publicKey)) {
-        // A look-alike of a trusted root: its name, not its key.
-        if (issuer === root) throw refuse('LIC_UNKNOWN_CA', { issuer: issuerName() });
-        throw invalid('a certificate signature does not match');
-      }
+      // Altered, or issued by a look-alike of a trusted CA (its name, not its key).
+      if (!c.cert.verify(issuer.cert.publicKey)) throw invalid(`a certificate was not signed by the key of "${cnOf(issuer.cert.subject)}"`);
       if (c.facts.unknownCritical.length) throw invalid(`unknown critical extension ${c.facts.unknownCritical[0]}`);
       const keyProblem = rsaKeyProblem(c.cert.publicKey);
       if (keyProblem) throw invalid(keyProblem);
@@ -254,6 +250,10 @@ export class LicenseVerifier {
     const windows = [chain[0]!, ...chain.slice(1), root].map((c) => ({ notBefore: c.facts.notBefore, notAfter: c.facts.notAfter }));
     return { ok: true, leafKey: chain[0]!.cert.publicKey, leafSerial: chain[0]!.cert.serialNumber.toUpperCase(), windows };
   }
+}
+
+function cnOf(name: string): string {
+  return /(?:^|\n)CN=([^\n]*)/.exec(name)?.[1] ?? 'an unknown authority';
 }
 
 /** RSA 2048–4096 bits with exponent 65537: read from the key's header, before the key is ever used. */
