@@ -127,6 +127,10 @@ export class Daemon {
     bus.on('license.activated', reconcile);
     await users.reconcileSuspensions();
     await devices.load();
+    // A user's phones are released in the write that deletes the user; the pass at start
+    // repairs what an older build (or a crash before that rule) left behind.
+    users.onUserRemoved((tx, userName, by) => devices.releaseUserDevices(tx, userName, by));
+    await devices.refreshUsers();
     await this.announceInitialAdmin(core);
     this.logEvents(core);
 

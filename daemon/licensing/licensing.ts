@@ -379,9 +379,16 @@ export class Licensing {
         changes: changes.filter((c) => c.old !== c.new).map((c) => `${c.code} ${c.old}→${c.new}`),
         ...(plan.length ? { released: plan.map((p) => `${p.code}:${p.kind}:${p.id}`) } : {}),
       });
+      // In force from here on, inside this write: every later write of the same group
+      // commit checks its limits against the new license; a rollback restores the old one.
+      const before = { current: this.current, scheduled: this.scheduledLicense };
+      this.current = { rowId: stageId, payload, activatedAt: now.toISOString(), invalid: null };
+      if (this.scheduledLicense?.rowId === stageId) this.scheduledLicense = null;
+      tx.onRollback(() => {
+        this.current = before.current;
+        this.scheduledLicense = before.scheduled;
+      });
       tx.afterCommit(() => {
-        this.current = { rowId: stageId, payload, activatedAt: now.toISOString(), invalid: null };
-        if (this.scheduledLicense?.rowId === stageId) this.scheduledLicense = null;
         this.checkMode();
         this.bus.emit('license.activated', { licenseId: payload.licenseId, by });
       });

@@ -200,7 +200,8 @@ export class Store {
     const w = this.writer;
     const outcomes: Outcome[] = [];
     const beforeCommit = new Map<string, (tx: Tx) => Promise<unknown>>();
-    const undoLanded = () => outcomes.forEach((o) => o.ok && o.undo.forEach((fn) => fn()));
+    // Newest first: a write that replaced what an earlier one of the group set restores that, then the earlier one its own.
+    const undoLanded = () => [...outcomes].reverse().forEach((o) => o.ok && [...o.undo].reverse().forEach((fn) => fn()));
     try {
       await w.exec('BEGIN IMMEDIATE');
     } catch (e) {
@@ -229,7 +230,7 @@ export class Store {
       try {
         outcomes.push({ ok: true, value: await p.work(tx), after, undo });
       } catch (error) {
-        undo.forEach((fn) => fn());
+        [...undo].reverse().forEach((fn) => fn());
         if (alone) {
           await w.exec('ROLLBACK').catch(() => undefined);
           p.reject(this.storeError(error));
