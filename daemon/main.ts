@@ -10,7 +10,7 @@ import { Licensing } from './licensing/licensing.js';
 import { AdminAccounts } from './core/admins.js';
 import { Devices } from './core/devices.js';
 import { ProvisioningServer } from '../provisioning/server.js';
-import { buildInfo, ensureSystemId } from './core/system.js';
+import { bindToHost, buildInfo, hostFingerprint, resolveIdentity } from './core/system.js';
 import type { Core } from './core/core.js';
 import { LicenseVerifier, DEVELOPMENT_ROOT } from './licensing/verifier.js';
 import { createApp } from './http/app.js';
@@ -92,7 +92,15 @@ export class Daemon {
     // The trusted clock never runs back: setting the system clock back does not extend a license.
     const clock = await TrustedClock.open(store, systemTime);
     const build = buildInfo();
-    const systemId = await ensureSystemId(store);
+    // The system id is bound to this host: data restored or copied from another appliance is detected here.
+    const fingerprint = hostFingerprint(config.host);
+    const identity = await resolveIdentity(store, fingerprint);
+    const systemId = identity.systemId;
+    this.log.info('host identity', { systemId, components: identity.components.join(',') || 'none' });
+    if (identity.changed.length) this.log.notice('host components changed within the tolerance; the system id is kept', { systemId, changed: identity.changed.join(',') });
+    if (identity.adopted) this.log.notice('the database had no host binding yet (an older pbxd); it is bound to this host now', { systemId });
+    if (identity.foreign)
+      this.log.warn('this data comes from another appliance: Entry mode until a rehost license for this appliance is installed (nothing is deleted)', { dataSystemId: identity.foreign.dataSystemId, systemId });
 
     // ── domain services (pure: no HTTP, no sockets) ──
     const developmentTrust = this.loaded.developmentTrust !== undefined ? this.loaded.developmentTrust : developmentTrustOf(config, this.loaded.development);
@@ -104,6 +112,7 @@ export class Daemon {
     const verifier = (this.verifier = new LicenseVerifier({ trustedRoots: roots, systemId, buildDate: build.buildDate, maxFutureMinutes: config.license.maxFutureMinutes }));
     const audit = new AuditLog(store, clock, bus);
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays, developmentTrust });
+    if (identity.foreign) licensing.setForeignData({ dataSystemId: identity.foreign.dataSystemId, systemId, bind: (tx) => bindToHost(tx, systemId, fingerprint) });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
     const users = new UserDirectory(store, licensing, audit, bus, clock);
     const devices = new Devices(store, clock, bus, audit, licensing, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });

@@ -146,6 +146,8 @@ export interface LicenseSpec {
   labels?: LicensePayload['labels'];
   requires?: string[];
   format?: number;
+  /** A rehost license: the system id of the appliance whose data the new one carries on. */
+  rehostOf?: string;
 }
 
 const DAY = 24 * 3600_000;
@@ -168,6 +170,7 @@ export function payloadFromSpec(spec: LicenseSpec, now = new Date()): LicensePay
     perUser: spec.perUser ?? { clientbundle: 25, vap: 2 },
     ...(spec.labels ? { labels: spec.labels } : {}),
     ...(spec.requires ? { requires: spec.requires } : {}),
+    ...(spec.rehostOf ? { rehostOf: spec.rehostOf } : {}),
   };
 }
 

@@ -28,6 +28,7 @@ const USAGE = `pbx-license — issue and inspect pbxd license files (vendor side
       --valid-from ISO  --expires ISO|never  --days N (expiry N days from now)
       --update-service-until YYYY-MM-DD  --license-id ID  --issued-at ISO
       --require NAME            a requirement the appliance must know (repeatable)
+      --rehost-of ID            a rehost license: the system id whose data the appliance carries on
       --ca DIR                  sign with this CA (default: the development CA)
 
   pbx-license inspect FILE [--root PEM] [--json]
@@ -77,6 +78,7 @@ function issue(argv: string[]): void {
   if (a.get('update-service-until')) spec.updateServiceUntil = a.get('update-service-until');
   if (a.get('license-id')) spec.licenseId = a.get('license-id');
   if (a.all('require').length) spec.requires = a.all('require');
+  if (a.get('rehost-of')) spec.rehostOf = a.get('rehost-of');
   const text = issueLicense(spec, loadSigner(a.get('ca') ?? DEV_CA_DIR));
   if (a.get('out')) {
     writeFileSync(a.get('out')!, text);

@@ -141,6 +141,11 @@ export class Licensing {
   private readonly guards: ActivationGuard[] = [];
   private readonly holderSources: HolderSource[] = [];
   private lastMode: Mode | null = null;
+  /**
+   * The database was made on another appliance (restored or copied): Entry mode
+   * until a license for this host is activated, which binds the data to it.
+   */
+  private foreign: { dataSystemId: string; systemId: string; bind: (tx: Tx) => Promise<void> } | null = null;
   /** A file accepted ahead of its valid-from; the scheduler activates it on that day. */
   private scheduledLicense: { rowId: number; licenseId: string; activatesAt: string; issuedAt: string } | null = null;
 
@@ -152,6 +157,15 @@ export class Licensing {
     private readonly audit: AuditLog,
     private readonly opts: LicensingOptions,
   ) {}
+
+  /** At start: the data belongs to `dataSystemId`, this host is `systemId`; `bind` makes the data this host's (inside the activating write). */
+  setForeignData(f: { dataSystemId: string; systemId: string; bind: (tx: Tx) => Promise<void> } | null): void {
+    this.foreign = f;
+  }
+
+  foreignData(): { dataSystemId: string; systemId: string } | null {
+    return this.foreign ? { dataSystemId: this.foreign.dataSystemId, systemId: this.foreign.systemId } : null;
+  }
 
   addUsageProvider(p: UsageProvider): void {
     this.usageProviders.push(p);
@@ -233,6 +247,9 @@ export class Licensing {
 
   mode(now = this.clock.now()): ModeState {
     const none = (code: string, en: string, de: string): ModeState => ({ mode: 'entry', reason: { code, en, de }, expiresAt: null, graceEndsAt: null, graceDaysLeft: null });
+    const f = this.foreign;
+    if (f)
+      return none('MODE_FOREIGN_DATA', `This data comes from another appliance (system ${f.dataSystemId}); request a rehost license for ${f.systemId}.`, `Diese Daten stammen von einer anderen Anlage (System ${f.dataSystemId}); fordern Sie eine Rehost-Lizenz für ${f.systemId} an.`);
     if (!this.current) return none('MODE_NO_LICENSE', 'No license is installed.', 'Es ist keine Lizenz installiert.');
     const p = this.current.payload;
     if (this.current.invalid)
@@ -255,7 +272,7 @@ export class Licensing {
   /** The quantities in force now: the license's in Licensed and Grace, the Entry allowance otherwise. */
   quotas(now = this.clock.now()): { quantities: Record<string, number>; perUser: Record<string, number> } {
     const p = this.current?.payload;
-    if (!p || this.mode(now).mode === 'entry') {
+    if (!p || this.foreign || this.mode(now).mode === 'entry') {
       const perUser = codeDict(Object.keys(p?.perUser ?? {}).map((c): [string, number] => [c, 0]));
       return { quantities: codeDict(ENTRY_QUANTITIES), perUser };
     }
@@ -378,15 +395,20 @@ export class Licensing {
         kind: payload.kind,
         changes: changes.filter((c) => c.old !== c.new).map((c) => `${c.code} ${c.old}→${c.new}`),
         ...(plan.length ? { released: plan.map((p) => `${p.code}:${p.kind}:${p.id}`) } : {}),
+        ...(this.foreign ? { rehostedFrom: this.foreign.dataSystemId, rehostOf: payload.rehostOf ?? null } : {}),
       });
       // In force from here on, inside this write: every later write of the same group
       // commit checks its limits against the new license; a rollback restores the old one.
-      const before = { current: this.current, scheduled: this.scheduledLicense };
+      const before = { current: this.current, scheduled: this.scheduledLicense, foreign: this.foreign };
+      // A license for this host on data from another appliance (a rehost license names it): the data is this host's now.
+      if (this.foreign) await this.foreign.bind(tx);
       this.current = { rowId: stageId, payload, activatedAt: now.toISOString(), invalid: null };
       if (this.scheduledLicense?.rowId === stageId) this.scheduledLicense = null;
+      this.foreign = null;
       tx.onRollback(() => {
         this.current = before.current;
         this.scheduledLicense = before.scheduled;
+        this.foreign = before.foreign;
       });
       tx.afterCommit(() => {
         this.checkMode();
@@ -438,6 +460,13 @@ export class Licensing {
         de: `Diese Anlage vertraut der öffentlichen Entwicklungs-Lizenzwurzel (${why.de}): Jeder kann Lizenzen ausstellen, die sie annimmt. Niemals auf einer Produktivanlage.`,
       });
     }
+    const f = this.foreign;
+    if (f)
+      out.push({
+        code: 'FOREIGN_DATA',
+        en: `This data comes from another appliance (system ${f.dataSystemId}); request a rehost license for ${f.systemId}. Nothing was deleted.`,
+        de: `Diese Daten stammen von einer anderen Anlage (System ${f.dataSystemId}); fordern Sie eine Rehost-Lizenz für ${f.systemId} an. Es wurde nichts gelöscht.`,
+      });
     return out;
   }
 
@@ -445,6 +474,7 @@ export class Licensing {
     const p = this.current?.payload ?? null;
     return {
       developmentRootTrusted: this.opts.developmentTrust ?? null,
+      foreignData: this.foreign ? { systemId: this.foreign.dataSystemId } : null,
       warnings: this.warnings(),
       licenseId: p?.licenseId ?? null,
       edition: this.active() ? p!.edition : 'Entry',

@@ -7,6 +7,7 @@ import { restoreBackup } from '../../core/backups.js';
 import { isRefusal } from '../../kernel/refusal.js';
 import { keyFingerprint, type SignedUsageReport } from '../../licensing/usage-report.js';
 import { loadConfig } from '../../config.js';
+import { hostFingerprint } from '../../core/system.js';
 import { ApiError } from '../client.js';
 import { table, type Command } from '../command.js';
 import { changesTable } from './license.js';
@@ -39,7 +40,8 @@ const listJobs: Command = {
  */
 const restore: Command = {
   words: ['backup', 'restore'],
-  usage: 'backup restore FILE [--config F] [--data-dir D]   put a backup in place (pbxd must be stopped)',
+  usage: 'backup restore FILE [--config F] [--data-dir D] [--foreign]   put a backup in place (pbxd must be stopped); --foreign: one made on another appliance',
+  booleanFlags: ['foreign'],
   async run(_api, a) {
     const file = a.positional[0];
     if (!file) throw new Error('give the backup FILE (pbxctl backup list shows them)');
@@ -47,8 +49,11 @@ const restore: Command = {
     const dataDir = a.get('data-dir') ?? config.dataDir;
     const socket = a.get('socket') ?? config.control.socket;
     try {
-      const r = await restoreBackup({ dataDir, socket, file });
-      return { data: r, text: `restored ${r.restored} into ${dataDir}${r.previous ? `\nthe previous database is kept as ${r.previous}` : ''}\nstart pbxd again: systemctl start pbxd` };
+      const r = await restoreBackup({ dataDir, socket, file, fingerprint: hostFingerprint(config.host), foreign: a.has('foreign') });
+      const foreign = r.foreignOrigin
+        ? `\nthis data comes from another appliance (system ${r.foreignOrigin.dataSystemId}): pbxd runs in Entry mode until a rehost license for ${r.foreignOrigin.systemId} is installed`
+        : '';
+      return { data: r, text: `restored ${r.restored} into ${dataDir}${r.previous ? `\nthe previous database is kept as ${r.previous}` : ''}${foreign}\nstart pbxd again: systemctl start pbxd` };
     } catch (e) {
       // Same envelope as an API refusal, so pbxctl prints it the same way.
       if (isRefusal(e)) throw new ApiError(e.status, { error: e.toJSON() });
