@@ -62,7 +62,7 @@ export interface Config {
   /** The vendor's activation server (online check, request keys); empty url: offline appliance. */
   activation: { url: string; timeoutMs: number };
   /** Where the host fingerprint (the system id's binding to this machine) is read from; see docs/enforcement.md. */
-  host: { machineIdFile: string; productUuidFile: string; netDir: string; rootFsUuidDir: string };
+  host: { machineIdFile: string; productUuidFile: string; netDir: string; rootFsUuidFile: string };
 }
 
 export interface JobConfig {
@@ -124,7 +124,7 @@ export const schema: Record<string, KeySpec> = {
   'host.machineIdFile': { check: str, restart: true },
   'host.productUuidFile': { check: str, restart: true },
   'host.netDir': { check: str, restart: true },
-  'host.rootFsUuidDir': { check: str, restart: true },
+  'host.rootFsUuidFile': { check: str, restart: true },
   'activation.url': { check: (v) => (v === '' || (typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v)) ? null : 'must be an http(s) URL or empty'), restart: false },
   'activation.timeoutMs': { check: (v) => (Number.isInteger(v) && (v as number) >= 100 ? null : 'must be a whole number of milliseconds ≥ 100'), restart: false },
   'sessions.heartbeatSeconds': { check: atLeast(1), restart: false },
@@ -168,7 +168,7 @@ export function defaults(dataDir: string): Config {
       usagePeaks: { schedule: '5 * * * *', enabled: true },
     },
     activation: { url: '', timeoutMs: 10_000 },
-    host: { machineIdFile: '/etc/machine-id', productUuidFile: '/sys/class/dmi/id/product_uuid', netDir: '/sys/class/net', rootFsUuidDir: '/dev/disk/by-uuid' },
+    host: { machineIdFile: '/etc/machine-id', productUuidFile: '/sys/class/dmi/id/product_uuid', netDir: '/sys/class/net', rootFsUuidFile: '/run/pbxd/rootfs_uuid' },
     sessions: { heartbeatSeconds: 30, maxPerUser: 5, maxMessageBytes: 16 * 1024, helloSeconds: 5, authFailuresPerMinute: 20 },
   };
 }

@@ -13,7 +13,7 @@ function host(parts: { machineId: string; productUuid: string; mac: string }, di
   // A virtual interface (no device): never the primary NIC.
   mkdirSync(join(dir, 'net', 'br0'), { recursive: true });
   writeFileSync(join(dir, 'net', 'br0', 'address'), '02:00:00:00:00:01\n');
-  return { machineIdFile: join(dir, 'machine-id'), productUuidFile: join(dir, 'product_uuid'), netDir: join(dir, 'net'), rootFsUuidDir: join(dir, 'no-disks') };
+  return { machineIdFile: join(dir, 'machine-id'), productUuidFile: join(dir, 'product_uuid'), netDir: join(dir, 'net'), rootFsUuidFile: join(dir, 'no-rootfs-uuid') };
 }
 
 const HOST_A = { machineId: 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', productUuid: '4c4c4544-0042-3510-8051-b7c04f4a3332', mac: '52:54:00:12:34:56' };

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appRoot } from '../config.js';
 import type { Store, Tx } from '../store/store.js';
@@ -23,8 +23,8 @@ export interface HostSources {
   productUuidFile: string;
   /** The network interfaces: the first one backed by a device gives its MAC address. */
   netDir: string;
-  /** Symlinks named by file system UUID: the one that is the root file system's device gives its UUID. */
-  rootFsUuidDir: string;
+  /** The root file system's UUID (the unit writes it at start with findmnt: the sandbox hides /dev/disk). */
+  rootFsUuidFile: string;
 }
 
 /** Component name → a one-way hash of its value. The values themselves never leave the appliance, nor are they stored. */
@@ -56,16 +56,6 @@ function primaryMac(netDir: string): string | null {
   return null;
 }
 
-function rootFsUuid(dir: string): string | null {
-  try {
-    const rootDev = statSync('/').dev;
-    for (const uuid of readdirSync(dir)) if (statSync(join(dir, uuid)).rdev === rootDev) return uuid.toLowerCase();
-  } catch {
-    /* no /dev/disk (PrivateDevices, containers) */
-  }
-  return null;
-}
-
 /** The host's components, each hashed; missing ones are left out. */
 export function hostFingerprint(src: HostSources, env: NodeJS.ProcessEnv = process.env): Fingerprint {
   const credential = env.CREDENTIALS_DIRECTORY ? join(env.CREDENTIALS_DIRECTORY, 'product_uuid') : null;
@@ -73,7 +63,7 @@ export function hostFingerprint(src: HostSources, env: NodeJS.ProcessEnv = proce
     ['machine-id', readTrimmed(src.machineIdFile)],
     ['product-uuid', (credential && readTrimmed(credential)) || readTrimmed(src.productUuidFile)],
     ['nic-mac', primaryMac(src.netDir)],
-    ['rootfs-uuid', rootFsUuid(src.rootFsUuidDir)],
+    ['rootfs-uuid', readTrimmed(src.rootFsUuidFile)],
   ];
   const fp: Fingerprint = {};
   for (const [name, value] of raw) if (value) fp[name] = createHash('sha256').update(`${COMPONENT_DOMAIN}\0${name}\0${value}`).digest('hex').slice(0, 32);
