@@ -60,6 +60,7 @@ export class Daemon {
   private timers: NodeJS.Timeout[] = [];
   private offs: Array<() => void> = [];
   private verifier: LicenseVerifier | null = null;
+  private trustedClock: TrustedClock | null = null;
   private readonly systemd: SystemdNotifier;
   private phase: 'starting' | 'running' | 'stopping' = 'starting';
 
@@ -90,7 +91,8 @@ export class Daemon {
     const bus = new EventBus();
     const store = await Store.open(join(config.dataDir, 'pbxd.db'), this.log.child({ component: 'store' }));
     // The trusted clock never runs back: setting the system clock back does not extend a license.
-    const clock = await TrustedClock.open(store, systemTime);
+    const clock = (this.trustedClock = await TrustedClock.open(store, systemTime, config.dataDir));
+    await clock.persist();
     const build = buildInfo();
     // The system id is bound to this host: data restored or copied from another appliance is detected here.
     const fingerprint = hostFingerprint(config.host);
@@ -215,6 +217,7 @@ export class Daemon {
     for (const t of this.timers) clearInterval(t);
     for (const f of [...this.features].reverse()) await f.stop?.().catch((e) => this.log.error('feature stop failed', { feature: f.name, error: String(e) }));
     await Promise.all(this.listeners.map((l) => l.stop()));
+    await this.trustedClock?.persist().catch((e) => this.log.error('persisting the trusted time failed', { error: String(e) }));
     await this.core?.store.close();
     this.log.announce('stopped');
   }
