@@ -113,7 +113,7 @@ export class Daemon {
     const roots = [...(developmentTrust ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
     const verifier = (this.verifier = new LicenseVerifier({ trustedRoots: roots, systemId, buildDate: build.buildDate, maxFutureMinutes: config.license.maxFutureMinutes }));
     const audit = new AuditLog(store, clock, bus);
-    const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays, developmentTrust });
+    const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays, developmentTrust, dataDir: config.dataDir });
     if (identity.foreign) licensing.setForeignData({ dataSystemId: identity.foreign.dataSystemId, systemId, bind: (tx) => bindToHost(tx, systemId, fingerprint) });
     const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
     const users = new UserDirectory(store, licensing, audit, bus, clock);
@@ -130,6 +130,7 @@ export class Daemon {
     this.core = core;
     this.offs.push(registerCoreMetrics(core));
 
+    await licensing.loadRevocations();
     await licensing.load();
     await users.ensureSupervisor();
     // Per-user licenses follow the allowance in force: suspended beyond it, restored when covered again.

@@ -183,6 +183,21 @@ export function signPayload(payload: unknown, signer: Signer, digest: 'sha256' |
   return encodeLicenseFile({ payloadBytes: bytes, signature, certificates: signer.chain });
 }
 
+/** The vendor's revocation list: signing certificate serials (hex) and license ids no appliance may accept any more. */
+export function issueRevocationList(spec: { serials?: string[]; licenseIds?: string[]; issuedAt?: string }, signer: Signer = loadSigner(), now = new Date()): string {
+  const payload = {
+    format: 1,
+    issuedAt: spec.issuedAt ?? now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    serials: (spec.serials ?? []).map((x) => x.replace(/:/g, '').toUpperCase()),
+    licenseIds: spec.licenseIds ?? [],
+  };
+  const bytes = Buffer.from(canonicalJson(payload), 'utf8');
+  const md = forge.md.sha256.create();
+  md.update(bytes.toString('binary'));
+  const signature = Buffer.from(signer.key.sign(md), 'binary');
+  return encodeLicenseFile({ payloadBytes: bytes, signature, certificates: signer.chain }, 'revocations');
+}
+
 export function issueLicense(spec: LicenseSpec, signer: Signer = loadSigner(), now = new Date()): string {
   return signPayload(payloadFromSpec(spec, now), signer);
 }

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { parseArgs } from '../daemon/cli/args.js';
-import { createCa, DEV_CA_DIR, issueLicense, loadSigner, type LicenseSpec } from './license-issuer.js';
+import { createCa, DEV_CA_DIR, issueLicense, issueRevocationList, loadSigner, type LicenseSpec } from './license-issuer.js';
 import { parseLicenseFile } from '../daemon/licensing/format.js';
 import { DEVELOPMENT_ROOT, LicenseVerifier } from '../daemon/licensing/verifier.js';
 import { isRefusal } from '../daemon/kernel/refusal.js';
@@ -30,6 +30,11 @@ const USAGE = `pbx-license — issue and inspect pbxd license files (vendor side
       --require NAME            a requirement the appliance must know (repeatable)
       --rehost-of ID            a rehost license: the system id whose data the appliance carries on
       --ca DIR                  sign with this CA (default: the development CA)
+
+  pbx-license revoke [--serial HEX]... [--license-id ID]... [--ca DIR] [--out FILE]
+      A signed revocation list: signing certificates (by serial) and license ids appliances
+      must refuse. Append it to a license file, or put it as revocations.txt into the
+      activation server's folder (every online check hands it out). A list replaces an older one.
 
   pbx-license inspect FILE [--root PEM] [--json]
       Show what a license file contains and whether its signature and chain are genuine.
@@ -134,6 +139,14 @@ function main(argv: string[]): void {
     createCa(dir, a.get('name') ?? 'pbxd License Root CA');
     console.log(`CA created in ${dir}: root.cert.pem is the root to configure on appliances (license.trustedRoots).\nKeep ${join(dir, 'root.key.pem')} and ${join(dir, 'signing.key.pem')} secret.`);
   } else if (cmd === 'issue') issue(argv.slice(1));
+  else if (cmd === 'revoke') {
+    const a = parseArgs(argv.slice(1), new Set());
+    const text = issueRevocationList({ serials: a.all('serial'), licenseIds: a.all('license-id') }, loadSigner(a.get('ca') ?? DEV_CA_DIR));
+    if (a.get('out')) {
+      writeFileSync(a.get('out')!, text);
+      console.error(`revocation list written to ${a.get('out')}`);
+    } else process.stdout.write(text);
+  }
   else if (cmd === 'inspect') inspect(argv.slice(1));
   else if (cmd === 'verify-usage') verifyUsage(argv.slice(1));
   else {

@@ -73,9 +73,31 @@ export function labelOf(code: string, payload?: LicensePayload | null): { en: st
   return CODE_LABELS[code] ?? own ?? { en: code, de: code };
 }
 
-const BLOCK_LICENSE = 'PBXD LICENSE';
-const BLOCK_SIGNATURE = 'PBXD LICENSE SIGNATURE';
 const BLOCK_CERT = 'CERTIFICATE';
+
+/** The two kinds of signed file: a license, and the vendor's revocation list (same shape, its own labels). */
+export const SIGNED_KINDS = {
+  license: { payload: 'PBXD LICENSE', signature: 'PBXD LICENSE SIGNATURE', name: 'a license block' },
+  revocations: { payload: 'PBXD REVOCATION LIST', signature: 'PBXD REVOCATION LIST SIGNATURE', name: 'a revocation list block' },
+} as const;
+export type SignedKind = keyof typeof SIGNED_KINDS;
+
+/**
+ * A license file may carry the vendor's revocation list after its own blocks:
+ * split there (everything from the list's first line on is the list).
+ */
+export function splitRevocations(text: string): { license: string; revocations: string | null } {
+  const at = text.search(/^-----BEGIN PBXD REVOCATION LIST-----[ \t\r]*$/m);
+  return at < 0 ? { license: text, revocations: null } : { license: text.slice(0, at), revocations: text.slice(at) };
+}
+
+export interface RevocationList {
+  format: number;
+  issuedAt: string;
+  /** Signing certificate serial numbers (upper-case hex). */
+  serials: string[];
+  licenseIds: string[];
+}
 
 export interface ParsedLicenseFile {
   payloadBytes: Buffer;
@@ -103,8 +125,8 @@ export function armour(label: string, bytes: Buffer): string {
   return `-----BEGIN ${label}-----\n${wrap64(bytes.toString('base64'))}\n-----END ${label}-----\n`;
 }
 
-export function encodeLicenseFile(f: ParsedLicenseFile): string {
-  return armour(BLOCK_LICENSE, f.payloadBytes) + armour(BLOCK_SIGNATURE, f.signature) + f.certificates.map((c) => c.replace(/\r\n/g, '\n').trim() + '\n').join('');
+export function encodeLicenseFile(f: ParsedLicenseFile, kind: SignedKind = 'license'): string {
+  return armour(SIGNED_KINDS[kind].payload, f.payloadBytes) + armour(SIGNED_KINDS[kind].signature, f.signature) + f.certificates.map((c) => c.replace(/\r\n/g, '\n').trim() + '\n').join('');
 }
 
 const B64_LINE = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -120,7 +142,8 @@ const BEGIN_LINE = /^-----BEGIN ([A-Z ]+)-----$/;
  * canonical base64 in 64 columns is; any line starting with five dashes outside
  * a block must begin one, so a damaged BEGIN line cannot hide a block as "text".
  */
-export function parseLicenseFile(text: string): ParsedLicenseFile {
+export function parseLicenseFile(text: string, kind: SignedKind = 'license'): ParsedLicenseFile {
+  const labels = SIGNED_KINDS[kind];
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new FormatError('empty', 'empty');
   const lines = text.split('\n');
@@ -138,7 +161,7 @@ export function parseLicenseFile(text: string): ParsedLicenseFile {
       continue;
     }
     const begin = BEGIN_LINE.exec(line);
-    if (!begin) throw new FormatError('malformed', blocks.length === 0 ? 'it does not start with a license block' : `unexpected text on line ${i + 1}`);
+    if (!begin) throw new FormatError('malformed', blocks.length === 0 ? `it does not start with ${labels.name}` : `unexpected text on line ${i + 1}`);
     const label = begin[1]!;
     const start = ++i;
     while (i < lines.length && !lines[i]!.startsWith('-----')) i++;
@@ -159,10 +182,10 @@ export function parseLicenseFile(text: string): ParsedLicenseFile {
     blocks.push({ label, body: Buffer.from(body.join(''), 'base64'), lines: body });
   }
   const [lic, sig, ...certs] = blocks;
-  if (!lic) throw new FormatError('malformed', 'it does not contain a license block');
-  if (lic.label !== BLOCK_LICENSE) throw new FormatError('malformed', 'it does not start with a license block');
+  if (!lic) throw new FormatError('malformed', `it does not contain ${labels.name}`);
+  if (lic.label !== labels.payload) throw new FormatError('malformed', `it does not start with ${labels.name}`);
   if (!sig) throw new FormatError('truncated', 'the signature block is missing');
-  if (sig.label !== BLOCK_SIGNATURE) throw new FormatError('malformed', 'the second block is not the signature');
+  if (sig.label !== labels.signature) throw new FormatError('malformed', 'the second block is not the signature');
   if (certs.length === 0) throw new FormatError('truncated', 'the certificate block is missing');
   if (certs.some((c) => c.label !== BLOCK_CERT)) throw new FormatError('malformed', 'unexpected block after the signature');
   return {

@@ -5,7 +5,9 @@ import type { EventBus } from '../kernel/events.js';
 import type { AuditLog } from '../core/audit.js';
 import { isRefusal, refuse, type Text } from '../kernel/refusal.js';
 import type { LicenseVerifier } from './verifier.js';
-import { codeDict, labelOf, readPayload, type LicensePayload } from './format.js';
+import { codeDict, labelOf, readPayload, splitRevocations, type LicensePayload, type RevocationList } from './format.js';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 
 export type Mode = 'licensed' | 'grace' | 'entry';
 
@@ -98,6 +100,22 @@ function serverCodes(used: Record<string, number>, perUser: Set<string>, ...lice
   return new Set([...Object.keys(ENTRY_QUANTITIES), ...licensed.flatMap((q) => Object.keys(q)), ...Object.keys(used).filter((c) => !perUser.has(c))]);
 }
 
+const NOTHING_REVOKED = { serials: new Set<string>(), licenseIds: new Set<string>() };
+export const REVOCATIONS_FILE = 'revocations.txt';
+
+/** Write a small file so that a crash leaves the old one or the new one. */
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w', 0o640);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
 /** How many holders of an over-used code are listed (and the plan draws from). */
 const HOLDERS_LISTED = 200;
 
@@ -122,6 +140,8 @@ export interface StagedLicense {
 
 export interface LicensingOptions {
   graceDays: number;
+  /** The data folder: the revocation list is kept there too (a restored database does not lose it). */
+  dataDir?: string;
   /** Why the public development root is trusted ('checkout', 'config'), or null: said loudly in status. */
   developmentTrust?: 'checkout' | 'config' | null;
 }
@@ -146,6 +166,8 @@ export class Licensing {
    * until a license for this host is activated, which binds the data to it.
    */
   private foreign: { dataSystemId: string; systemId: string; bind: (tx: Tx) => Promise<void> } | null = null;
+  /** The vendor's revocation list in force (the newest seen), and its sets for the verifier. */
+  private revocations: { list: RevocationList; text: string; serials: Set<string>; licenseIds: Set<string> } | null = null;
   /** A file accepted ahead of its valid-from; the scheduler activates it on that day. */
   private scheduledLicense: { rowId: number; licenseId: string; activatesAt: string; issuedAt: string } | null = null;
 
@@ -156,7 +178,62 @@ export class Licensing {
     private readonly bus: EventBus,
     private readonly audit: AuditLog,
     private readonly opts: LicensingOptions,
-  ) {}
+  ) {
+    verifier.setRevocationSource(() => this.revocations ?? NOTHING_REVOKED);
+  }
+
+  // ── revocation list ──
+
+  private get revocationFile(): string | null {
+    return this.opts.dataDir ? join(this.opts.dataDir, REVOCATIONS_FILE) : null;
+  }
+
+  private keepRevocations(list: RevocationList, text: string): void {
+    this.revocations = { list, text, serials: new Set(list.serials.map((x) => x.toUpperCase())), licenseIds: new Set(list.licenseIds) };
+  }
+
+  /** At start: the newest of the list kept in the database and the one kept beside it. */
+  async loadRevocations(): Promise<void> {
+    const row = await this.store.get<{ value: string }>("SELECT value FROM meta WHERE key = 'revocation_list'");
+    let fileText: string | null = null;
+    try {
+      fileText = this.revocationFile ? readFileSync(this.revocationFile, 'utf8') : null;
+    } catch {
+      /* none kept */
+    }
+    for (const text of [row?.value, fileText]) {
+      if (!text) continue;
+      try {
+        const list = this.verifier.verifyRevocations(text, this.clock.now(), 'stored');
+        if (!this.revocations || list.issuedAt > this.revocations.list.issuedAt) this.keepRevocations(list, text);
+      } catch (e) {
+        if (!isRefusal(e)) throw e; // a damaged copy is ignored; the other one (or none) stands
+      }
+    }
+  }
+
+  revocationList(): { issuedAt: string; serials: number; licenseIds: number } | null {
+    const r = this.revocations;
+    return r ? { issuedAt: r.list.issuedAt, serials: r.list.serials.length, licenseIds: r.list.licenseIds.length } : null;
+  }
+
+  /**
+   * A revocation list from the vendor (with a license file or the online
+   * check): verified, kept if newer than the one in force (in the database and
+   * beside it), and the license in force is checked against it again.
+   */
+  async applyRevocations(text: string, by: string): Promise<{ applied: boolean; issuedAt: string }> {
+    const list = this.verifier.verifyRevocations(text, this.clock.now());
+    if (this.revocations && list.issuedAt <= this.revocations.list.issuedAt) return { applied: false, issuedAt: this.revocations.list.issuedAt };
+    await this.store.write(async (tx) => {
+      await tx.run("INSERT INTO meta (key, value) VALUES ('revocation_list', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [text]);
+      await this.audit.append(tx, by, 'license.revocations', list.issuedAt, { serials: list.serials.length, licenseIds: list.licenseIds.length });
+    });
+    if (this.revocationFile) writeAtomically(this.revocationFile, text);
+    this.keepRevocations(list, text);
+    await this.load();
+    return { applied: true, issuedAt: list.issuedAt };
+  }
 
   /** At start: the data belongs to `dataSystemId`, this host is `systemId`; `bind` makes the data this host's (inside the activating write). */
   setForeignData(f: { dataSystemId: string; systemId: string; bind: (tx: Tx) => Promise<void> } | null): void {
@@ -329,6 +406,20 @@ export class Licensing {
 
   /** Verify a file and keep it staged; report what would change. The license in force is untouched. */
   async stage(text: string | Buffer, by: string): Promise<StagedLicense> {
+    // A revocation list may come with the file: it is applied first, so it also judges this file.
+    const whole = typeof text === 'string' ? text : text.includes('-----BEGIN PBXD REVOCATION LIST-----') ? text.toString('utf8') : null;
+    if (whole !== null) {
+      const parts = splitRevocations(whole);
+      if (parts.revocations !== null) {
+        try {
+          await this.applyRevocations(parts.revocations, by);
+        } catch (e) {
+          if (isRefusal(e)) this.bus.emit('license.refused', { refusal: e.toJSON(), by });
+          throw e;
+        }
+        text = parts.license;
+      }
+    }
     const now = this.clock.now();
     let verified;
     try {
@@ -475,6 +566,7 @@ export class Licensing {
     return {
       developmentRootTrusted: this.opts.developmentTrust ?? null,
       foreignData: this.foreign ? { systemId: this.foreign.dataSystemId } : null,
+      revocationList: this.revocationList(),
       warnings: this.warnings(),
       licenseId: p?.licenseId ?? null,
       edition: this.active() ? p!.edition : 'Entry',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { appRoot } from '../config.js';
 import { refuse, type Refusal } from '../kernel/refusal.js';
 import { certFacts, type CertFacts } from './der.js';
-import { FORMAT_VERSION, FormatError, KNOWN_REQUIREMENTS, MAX_LICENSE_BYTES, isCalendarDate, parseLicenseFile, parseUtcTime, readPayload, type LicensePayload } from './format.js';
+import { FORMAT_VERSION, FormatError, KNOWN_REQUIREMENTS, MAX_LICENSE_BYTES, isCalendarDate, parseLicenseFile, parseUtcTime, readPayload, type LicensePayload, type RevocationList, type SignedKind } from './format.js';
 
 export const DEVELOPMENT_ROOT = join(appRoot, 'daemon', 'licensing', 'development-root.pem');
 
@@ -117,45 +117,18 @@ export class LicenseVerifier {
     });
   }
 
+  /** Where the revocation list in force comes from (licensing keeps it). */
+  setRevocationSource(revoked: VerifierOptions['revoked']): void {
+    this.opts.revoked = revoked;
+  }
+
   /** SIGHUP: the tolerated clock skew for freshly issued files can change without a restart. */
   setMaxFutureMinutes(minutes: number): void {
     this.opts.maxFutureMinutes = minutes;
   }
 
   verify(text: string | Buffer, now: Date, mode: VerifyMode = 'install'): { payload: LicensePayload; text: string } {
-    const bytes = typeof text === 'string' ? Buffer.byteLength(text) : text.length;
-    if (bytes > MAX_LICENSE_BYTES) throw refuse('LIC_TOO_LARGE', { bytes, limit: MAX_LICENSE_BYTES });
-    const str = typeof text === 'string' ? text : text.toString('utf8');
-    if (typeof text !== 'string' && !Buffer.from(str, 'utf8').equals(text)) throw refuse('LIC_MALFORMED', { reason: 'it is not text' });
-
-    let file;
-    try {
-      file = parseLicenseFile(str);
-    } catch (e) {
-      if (!(e instanceof FormatError)) throw e;
-      if (e.kind === 'empty') throw refuse('LIC_EMPTY');
-      if (e.kind === 'truncated') throw refuse('LIC_TRUNCATED');
-      throw refuse('LIC_MALFORMED', { reason: e.message });
-    }
-
-    const chain = this.chain(file.certificateDer!);
-    if (!chain.ok) throw chain.refusal;
-    if (mode === 'install') {
-      const t = now.getTime();
-      if (chain.windows.some((w) => t > w.notAfter)) throw refuse('LIC_CERT_INVALID', { reason: 'the signing certificate has expired' });
-      if (chain.windows.some((w) => t < w.notBefore)) throw refuse('LIC_CERT_INVALID', { reason: 'the signing certificate is not valid yet' });
-    }
-
-    // PKCS#1 v1.5: OpenSSL rebuilds the DigestInfo for SHA-256 and compares it
-    // whole, so a signature naming MD5 or SHA-1 (or with trailing bytes) fails.
-    let signatureOk = false;
-    try {
-      signatureOk = cryptoVerify('sha256', file.payloadBytes, { key: chain.leafKey, padding: constants.RSA_PKCS1_PADDING }, file.signature);
-    } catch {
-      signatureOk = false;
-    }
-    if (!signatureOk) throw refuse('LIC_SIGNATURE_INVALID');
-
+    const { file, chain, str } = this.verifySigned(text, now, mode, 'license');
     let raw: unknown;
     try {
       raw = JSON.parse(file.payloadBytes.toString('utf8'));
@@ -187,6 +160,63 @@ export class LicenseVerifier {
     if (payload.updateServiceUntil < this.opts.buildDate)
       throw refuse('LIC_UPDATE_SERVICE_ENDED', { updateServiceUntil: payload.updateServiceUntil, buildDate: this.opts.buildDate });
     return { payload, text: str };
+  }
+
+  /** The armour, the chain from a trusted root, the certificates' validity and the signature: what a license and a revocation list share. */
+  private verifySigned(text: string | Buffer, now: Date, mode: VerifyMode, kind: SignedKind) {
+    const bytes = typeof text === 'string' ? Buffer.byteLength(text) : text.length;
+    if (bytes > MAX_LICENSE_BYTES) throw refuse('LIC_TOO_LARGE', { bytes, limit: MAX_LICENSE_BYTES });
+    const str = typeof text === 'string' ? text : text.toString('utf8');
+    if (typeof text !== 'string' && !Buffer.from(str, 'utf8').equals(text)) throw refuse('LIC_MALFORMED', { reason: 'it is not text' });
+
+    let file;
+    try {
+      file = parseLicenseFile(str, kind);
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      if (e.kind === 'empty') throw refuse('LIC_EMPTY');
+      if (e.kind === 'truncated') throw refuse('LIC_TRUNCATED');
+      throw refuse('LIC_MALFORMED', { reason: e.message });
+    }
+
+    const chain = this.chain(file.certificateDer!);
+    if (!chain.ok) throw chain.refusal;
+    if (mode === 'install') {
+      const t = now.getTime();
+      if (chain.windows.some((w) => t > w.notAfter)) throw refuse('LIC_CERT_INVALID', { reason: 'the signing certificate has expired' });
+      if (chain.windows.some((w) => t < w.notBefore)) throw refuse('LIC_CERT_INVALID', { reason: 'the signing certificate is not valid yet' });
+    }
+
+    // PKCS#1 v1.5: OpenSSL rebuilds the DigestInfo for SHA-256 and compares it
+    // whole, so a signature naming MD5 or SHA-1 (or with trailing bytes) fails.
+    let signatureOk = false;
+    try {
+      signatureOk = cryptoVerify('sha256', file.payloadBytes, { key: chain.leafKey, padding: constants.RSA_PKCS1_PADDING }, file.signature);
+    } catch {
+      signatureOk = false;
+    }
+    if (!signatureOk) throw refuse('LIC_SIGNATURE_INVALID');
+    return { file, chain, str };
+  }
+
+  /**
+   * The vendor's revocation list (signing certificate serials and license ids),
+   * signed like a license. Its own signing certificate must not be revoked by
+   * the list in force.
+   */
+  verifyRevocations(text: string, now: Date, mode: VerifyMode = 'install'): RevocationList {
+    const { file, chain } = this.verifySigned(text, now, mode, 'revocations');
+    let o: Record<string, unknown> | null;
+    try {
+      o = JSON.parse(file.payloadBytes.toString('utf8'));
+    } catch {
+      throw refuse('LIC_MALFORMED', { reason: 'the revocation list is not JSON' });
+    }
+    const strings = (v: unknown, re: RegExp) => Array.isArray(v) && v.length <= 100_000 && v.every((x) => typeof x === 'string' && re.test(x));
+    if (!o || typeof o !== 'object' || o.format !== 1 || !parseUtcTime(o.issuedAt) || !strings(o.serials, /^[0-9A-F]{1,64}$/) || !strings(o.licenseIds, /^\S{1,100}$/))
+      throw refuse('LIC_MALFORMED', { reason: 'the revocation list does not have format 1 (issuedAt, serials, licenseIds)' });
+    if (mode === 'install' && this.opts.revoked?.().serials.has(chain.leafSerial)) throw refuse('LIC_REVOKED', { what: `signing certificate ${chain.leafSerial}` });
+    return { format: 1, issuedAt: o.issuedAt as string, serials: o.serials as string[], licenseIds: o.licenseIds as string[] };
   }
 
   /** The system id licenses must name (a rehost changes it while running). */

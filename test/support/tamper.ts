@@ -1,6 +1,6 @@
 import forge from 'node-forge';
 import { randomBytes } from 'node:crypto';
-import { canonicalJson, encodeLicenseFile, parseLicenseFile } from '../../daemon/licensing/format.js';
+import { canonicalJson, encodeLicenseFile, parseLicenseFile, type SignedKind } from '../../daemon/licensing/format.js';
 import { createCa, loadCa, loadSigner, makeCert, payloadFromSpec, rsaKeyPair, signPayload, type CertOptions, type LicenseSpec, type Signer } from '../../tools/license-issuer.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,10 +34,10 @@ export function withRandomSignature(payload: unknown, chain: string[], bytes: nu
   return encodeLicenseFile({ payloadBytes: Buffer.from(canonicalJson(payload)), signature: randomBytes(bytes), certificates: chain });
 }
 
-export function rearmour(text: string, change: (f: { payloadBytes: Buffer; signature: Buffer; certificates: string[]; certificateDer: Buffer[] }) => void): string {
-  const f = parseLicenseFile(text) as Required<ReturnType<typeof parseLicenseFile>>;
+export function rearmour(text: string, change: (f: { payloadBytes: Buffer; signature: Buffer; certificates: string[]; certificateDer: Buffer[] }) => void, kind: SignedKind = 'license'): string {
+  const f = parseLicenseFile(text, kind) as Required<ReturnType<typeof parseLicenseFile>>;
   change(f);
-  return encodeLicenseFile({ payloadBytes: f.payloadBytes, signature: f.signature, certificates: f.certificates });
+  return encodeLicenseFile({ payloadBytes: f.payloadBytes, signature: f.signature, certificates: f.certificates }, kind);
 }
 
 export const pemOf = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
