@@ -10,7 +10,7 @@ import { Licensing } from './licensing/licensing.js';
 import { AdminAccounts } from './core/admins.js';
 import { Devices } from './core/devices.js';
 import { ProvisioningServer } from '../provisioning/server.js';
-import { bindToHost, buildInfo, hostFingerprint, resolveIdentity } from './core/system.js';
+import { bindToHost, buildInfo, fingerprintDigest, hostFingerprint, resolveIdentity } from './core/system.js';
 import type { Core } from './core/core.js';
 import { LicenseVerifier, DEVELOPMENT_ROOT } from './licensing/verifier.js';
 import { createApp } from './http/app.js';
@@ -123,7 +123,7 @@ export class Daemon {
     const autoAttendants = new AutoAttendants(store, systemTime, bus, audit, licensing);
     const sipTrunks = new SipTrunks(store, clock, bus, audit, licensing);
     const jobs = new JobRegistry(bus, this.log.child({ component: 'jobs' }), () => clock.now());
-    const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, devices });
+    const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, hostFingerprint: fingerprintDigest(fingerprint), devices });
     const metrics = new MetricsRegistry();
     const health = new HealthChecks();
     const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, devices, clientSessions, autoAttendants, sipTrunks, jobs, lifecycle, metrics, health, systemId, build };

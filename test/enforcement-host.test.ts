@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestDaemon } from './support/daemon.js';
@@ -136,6 +136,23 @@ describe('enforcement: the system id is bound to the host', function () {
       expect(await userNames(b)).to.deep.equal(['anna']);
     } finally {
       await b.dispose();
+    }
+  });
+
+  it('the usage report carries one hash of the host fingerprint, never its components', async () => {
+    const d = await TestDaemon.start({ config: { host: host(HOST_A) } });
+    try {
+      const r = await d.ctl(['usage', 'report', '--json']);
+      expect(r.code, r.stderr).to.equal(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.report.systemId).to.equal(d.systemId);
+      expect(doc.report.hostFingerprint).to.match(/^[0-9a-f]{64}$/);
+      const text = r.stdout.toLowerCase();
+      for (const v of [HOST_A.machineId, HOST_A.productUuid, HOST_A.mac]) expect(text).to.not.contain(v);
+      const db = ['pbxd.db', 'pbxd.db-wal'].map((f) => (existsSync(join(d.dataDir, f)) ? readFileSync(join(d.dataDir, f)).toString('latin1') : '')).join('').toLowerCase();
+      for (const v of [HOST_A.machineId, HOST_A.productUuid, HOST_A.mac]) expect(db, 'not stored in clear either').to.not.contain(v);
+    } finally {
+      await d.dispose();
     }
   });
 });
