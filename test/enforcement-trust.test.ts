@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, TestDaemon } from './support/daemon.js';
 import { createCa, issueLicense, loadSigner } from '../tools/license-issuer.js';
+import { launchChromium, newAdminPage } from './support/browser.js';
 
 /** The license section of the configuration an appliance is installed with. */
 const applianceLicense = JSON.parse(readFileSync(join(ROOT, 'systemd', 'pbxd.json'), 'utf8')).license;
@@ -29,6 +30,15 @@ describe('enforcement: which root licenses must be signed under', function () {
       expect(s.licenseId).to.equal(null);
       expect(s.developmentRootTrusted).to.equal(null);
       expect(s.warnings).to.deep.equal([]);
+      const { browser, close } = await launchChromium();
+      try {
+        const { page, context } = await newAdminPage(browser, d);
+        await page.locator('#entry-banner').waitFor({ timeout: 10_000 });
+        expect(await page.locator('#warning-DEVELOPMENT_ROOT_TRUSTED').count(), 'no trust warning on an appliance').to.equal(0);
+        await context.close();
+      } finally {
+        await close();
+      }
       expect(await metric(d, 'pbxd_license_development_root_trusted')).to.equal('pbxd_license_development_root_trusted 0');
       expect(d.output.join('\n')).not.to.contain('DEVELOPMENT LICENSE ROOT IS TRUSTED');
     } finally {
@@ -64,6 +74,21 @@ describe('enforcement: which root licenses must be signed under', function () {
       expect(ctl.stdout.split('\n')[0]).to.match(/^WARNING: This appliance trusts the public development license root/);
       expect(await metric(d, 'pbxd_license_development_root_trusted')).to.equal('pbxd_license_development_root_trusted 1');
       expect((await d.request('POST', '/api/v1/license', { raw: d.license() })).status).to.equal(200);
+
+      // The web UI says it on every page, in the admin's language, above the mode.
+      const { browser, close } = await launchChromium();
+      try {
+        for (const [locale, text] of [['en-US', 'trusts the public development license root'], ['de-DE', 'vertraut der öffentlichen Entwicklungs-Lizenzwurzel']] as const) {
+          const { page, errors, context } = await newAdminPage(browser, d, { locale });
+          const banner = page.locator('#warning-DEVELOPMENT_ROOT_TRUSTED');
+          await banner.waitFor({ timeout: 10_000 });
+          expect(await banner.textContent()).to.contain(text);
+          expect(errors).to.deep.equal([]);
+          await context.close();
+        }
+      } finally {
+        await close();
+      }
     } finally {
       await d.dispose();
     }

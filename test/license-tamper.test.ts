@@ -230,6 +230,23 @@ describe('license tamper corpus (a dishonest admin with the repository and its d
     }
   });
 
+  it('a code named constructor or __proto__ has no effect on assignments, status, the usage report or /metrics', async () => {
+    for (const code of ['constructor', '__proto__', 'toString']) {
+      const r = await d.request('POST', '/api/v1/user-licenses', { body: { changes: [{ userName: 'supervisor', code, assigned: true }] } });
+      expect(r.status, code).to.equal(400);
+      expect(r.json.error.code).to.equal('USERLIC_UNKNOWN_CODE');
+    }
+    expect(await snapshot()).to.deep.equal(initial);
+    const ctl = await d.ctl(['status']);
+    expect(ctl.code, ctl.stderr).to.equal(0);
+    const report = await d.ctl(['usage', 'report', '--json']);
+    expect(report.code, report.stderr).to.equal(0);
+    expect(Object.keys(JSON.parse(report.stdout).report.license.perUser)).to.deep.equal(['clientbundle']);
+    const metrics = await (await fetch(`${d.apiUrl}/metrics`)).text();
+    expect(metrics).to.contain('pbxd_license_total{code="users",scope="server"} 20');
+    expect(metrics).to.not.match(/constructor|__proto__/);
+  });
+
   it('accepts a genuine file pasted into a mail: byte order mark, CRLF, trailing blanks, text around and between the blocks', async () => {
     const text = d.license({ licenseId: 'LIC-PASTED', quantities: { users: 20, 'devices.cisco': 2, 'devices.unify': 2 }, perUser: { clientbundle: 5 } });
     const mail = '\ufeffHello,\r\n\r\nhere is your license:\r\n\r\n' + text.replace('-----BEGIN PBXD LICENSE SIGNATURE-----', '\n-----BEGIN PBXD LICENSE SIGNATURE-----').replace(/\n/g, ' \t\r\n') + '\r\nKind regards\r\nThe vendor\r\n';
