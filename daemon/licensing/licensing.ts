@@ -6,7 +6,8 @@ import type { AuditLog } from '../core/audit.js';
 import { isRefusal, refuse, type Text } from '../kernel/refusal.js';
 import type { LicenseVerifier } from './verifier.js';
 import { codeDict, labelOf, readPayload, splitRevocations, type LicensePayload, type RevocationList } from './format.js';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeAtomically } from './kept-file.js';
 import { join } from 'node:path';
 
 export type Mode = 'licensed' | 'grace' | 'entry';
@@ -102,19 +103,6 @@ function serverCodes(used: Record<string, number>, perUser: Set<string>, ...lice
 
 const NOTHING_REVOKED = { serials: new Set<string>(), licenseIds: new Set<string>() };
 export const REVOCATIONS_FILE = 'revocations.txt';
-
-/** Write a small file so that a crash leaves the old one or the new one. */
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', 0o640);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
 
 /** How many holders of an over-used code are listed (and the plan draws from). */
 const HOLDERS_LISTED = 200;
@@ -238,10 +226,6 @@ export class Licensing {
   /** At start: the data belongs to `dataSystemId`, this host is `systemId`; `bind` makes the data this host's (inside the activating write). */
   setForeignData(f: { dataSystemId: string; systemId: string; bind: (tx: Tx) => Promise<void> } | null): void {
     this.foreign = f;
-  }
-
-  foreignData(): { dataSystemId: string; systemId: string } | null {
-    return this.foreign ? { dataSystemId: this.foreign.dataSystemId, systemId: this.foreign.systemId } : null;
   }
 
   addUsageProvider(p: UsageProvider): void {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeAtomically } from './kept-file.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 
@@ -105,18 +106,7 @@ export class TrustedClock implements Clock {
 
   private async persistNow(): Promise<void> {
     const at = this.now().toISOString();
-    if (this.file && readTimeFile(this.file) < Date.parse(at)) {
-      // Atomically: a crash leaves the old file or the new one, never half of one.
-      const tmp = `${this.file}.tmp`;
-      const fd = openSync(tmp, 'w', 0o640);
-      try {
-        writeSync(fd, at + '\n');
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, this.file);
-    }
+    if (this.file && readTimeFile(this.file) < Date.parse(at)) writeAtomically(this.file, at + '\n');
     await this.store.write(async (tx) => {
       await tx.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE excluded.value > meta.value', [META_KEY, at]);
     });
