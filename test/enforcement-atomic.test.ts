@@ -3,6 +3,7 @@ import sqlite3 from 'sqlite3';
 import { join } from 'node:path';
 import { TestDaemon, type Reply } from './support/daemon.js';
 import { addUser, assign, ciscoBoot, device, prov, sipPassword, used } from './support/provisioning.js';
+import { attendantBody } from './support/resources.js';
 
 function sql<T = any>(d: TestDaemon, query: string, params: unknown[] = [], write = false): Promise<T[]> {
   return new Promise((resolve, reject) => {
@@ -50,6 +51,64 @@ describe('enforcement: license changes take effect inside the write that commits
       expect(s.suspendedLicenses, 'nothing had to be suspended afterwards').to.equal(0);
       const [{ n }] = await sql<{ n: number }>(d, "SELECT COUNT(*) AS n FROM users WHERE builtin = 0 AND status = 'active'");
       expect(n).to.equal(400);
+    } finally {
+      await d.dispose();
+    }
+  });
+
+  it('auto attendants and trunk channels racing a downgrade (in the same group commit) end exactly at the new limits', async () => {
+    const d = await TestDaemon.start();
+    try {
+      await d.installLicense({ licenseId: 'LIC-BIG', quantities: { users: 1000, 'devices.cisco': 0, 'devices.unify': 0, autoattendants: 20, trunkchannels: 200 } });
+      const staged = await d.request('POST', '/api/v1/license/stage', { raw: d.license({ licenseId: 'LIC-SMALL', quantities: { users: 1000, 'devices.cisco': 0, 'devices.unify': 0, autoattendants: 2, trunkchannels: 10 } }) });
+      expect(staged.status, staged.text).to.equal(201);
+
+      // Writes already queued (registrations), so the activation commits in a group with the storm behind it.
+      const backlog = Array.from({ length: 200 }, (_, i) => d.request('POST', '/api/v1/users', { body: { userName: `busy${i}` } }));
+      const activation = d.request('POST', '/api/v1/license/activate', { body: { stageId: staged.json.stageId } });
+      const attendants = Array.from({ length: 10 }, (_, i) => d.request('POST', '/api/v1/auto-attendants', { body: attendantBody(`AA ${i}`, [`+4953112${String(i).padStart(3, '0')}`]) }));
+      const trunks = Array.from({ length: 20 }, (_, i) => d.request('POST', '/api/v1/sip-trunks', { body: { name: `T${i}`, registrar: 'sip.example', username: `u${i}`, password: `secret-password-${i}`, channels: 5 } }));
+      const act = await activation;
+      expect(count(await Promise.all(backlog), 201)).to.equal(200);
+      const aa = await Promise.all(attendants);
+      const tr = await Promise.all(trunks);
+
+      expect(act.status, act.text).to.equal(200);
+      const s = await d.status();
+      expect(used(s, 'autoattendants')).to.deep.equal({ used: 2, total: 2 });
+      expect(count(aa, 201), 'one 201 per auto attendant licensed, none beyond').to.equal(2);
+      expect(aa.filter((r) => r.status === 409).every((r) => r.json.error.code === 'AA_LIMIT_REACHED')).to.equal(true);
+      expect(used(s, 'trunkchannels')).to.deep.equal({ used: 10, total: 10 });
+      expect(count(tr, 201), 'one 201 per trunk that fits, none beyond').to.equal(2);
+      expect(tr.filter((r) => r.status === 409).every((r) => r.json.error.code === 'TRUNK_CHANNELS_EXCEEDED')).to.equal(true);
+    } finally {
+      await d.dispose();
+    }
+  });
+
+  it('phone claims racing a downgrade end exactly at the new limit: a configuration is served only with a license', async () => {
+    const d = await TestDaemon.start();
+    try {
+      await d.installLicense({ licenseId: 'LIC-BIG', quantities: { users: 100, 'devices.cisco': 50, 'devices.unify': 0 } });
+      const macs = Array.from({ length: 30 }, (_, i) => `00562B07${(0x10 + i).toString(16).toUpperCase().padStart(4, '0')}`);
+      expect((await d.request('POST', '/api/v1/users/import', { body: { users: macs.map((_, i) => ({ userName: `p${i}` })) } })).status).to.equal(200);
+      for (const [i, mac] of macs.entries()) {
+        expect((await d.request('POST', '/api/v1/devices', { body: { mac, vendor: 'cisco', model: 'CP-8845' } })).status).to.equal(201);
+        await assign(d, mac, `p${i}`);
+      }
+      const staged = await d.request('POST', '/api/v1/license/stage', { raw: d.license({ licenseId: 'LIC-SMALL', quantities: { users: 100, 'devices.cisco': 5, 'devices.unify': 0 } }) });
+      expect(staged.status, staged.text).to.equal(201);
+
+      const activation = d.request('POST', '/api/v1/license/activate', { body: { stageId: staged.json.stageId } });
+      const phones = macs.map((mac) => prov(d, `/SEP${mac}.cnf.xml`));
+      const act = await activation;
+      const served = await Promise.all(phones);
+
+      expect(act.status, act.text).to.equal(200);
+      const s = await d.status();
+      expect(used(s, 'devices.cisco'), 'support licenses end exactly at the new limit').to.deep.equal({ used: 5, total: 5 });
+      expect(served.filter((r) => r.status === 200).length, 'one configuration served per license taken').to.equal(5);
+      expect(served.filter((r) => r.status === 403 && r.headers['x-pbxd-refusal'] === 'PROV_LICENSE_REQUIRED').length).to.equal(25);
     } finally {
       await d.dispose();
     }
