@@ -5,13 +5,12 @@ import { createCa, loadCa, loadSigner, makeCert, payloadFromSpec, rsaKeyPair, si
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DAY, iso } from './daemon.js';
 
 /**
  * Hostile license files, made with the development CA's keys (which a
  * dishonest admin has: they are in the repository) and with CAs of their own.
  */
-export const DAY = 24 * 3600_000;
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** A license signing certificate under the development root, with whatever oddity `opts` asks for. */
 export function devSigner(opts: Partial<CertOptions> & { bits?: number; exponent?: number } = {}): Signer {
@@ -62,4 +61,4 @@ export function payload(systemId: string, over: Record<string, unknown> = {}): R
 }
 
 export const sign = (p: unknown, s: Signer = loadSigner(), digest: 'sha256' | 'sha1' | 'md5' = 'sha256') => signPayload(p, s, digest);
-export { iso };
+export { DAY, iso };
