@@ -31,6 +31,7 @@ export interface HostSources {
 export type Fingerprint = Record<string, string>;
 
 const COMPONENT_DOMAIN = 'pbxd host component v1';
+const SYSFS_PRODUCT_UUID = '/sys/class/dmi/id/product_uuid';
 
 function readTrimmed(file: string): string | null {
   try {
@@ -61,7 +62,8 @@ export function hostFingerprint(src: HostSources, env: NodeJS.ProcessEnv = proce
   const credential = env.CREDENTIALS_DIRECTORY ? join(env.CREDENTIALS_DIRECTORY, 'product_uuid') : null;
   const raw: Array<[string, string | null]> = [
     ['machine-id', readTrimmed(src.machineIdFile)],
-    ['product-uuid', (credential && readTrimmed(credential)) || readTrimmed(src.productUuidFile)],
+    // The copy the unit made, else sysfs itself (readable by root: pbxctl backup restore with pbxd stopped).
+    ['product-uuid', (credential && readTrimmed(credential)) || readTrimmed(src.productUuidFile) || readTrimmed(SYSFS_PRODUCT_UUID)],
     ['nic-mac', primaryMac(src.netDir)],
     ['rootfs-uuid', readTrimmed(src.rootFsUuidFile)],
   ];
