@@ -53,7 +53,12 @@ export interface Config {
     maxInFlight: number;
   };
   control: { socket: string };
-  license: { graceDays: number; trustedRoots: string[]; trustDevelopmentRoot: boolean; maxFutureMinutes: number };
+  /**
+   * trustDevelopmentRoot: null (the default) trusts the public development root
+   * only when pbxd runs from a checkout; true/false decide explicitly.
+   * loadConfig resolves it to a boolean and says why in LoadedConfig.developmentTrust.
+   */
+  license: { graceDays: number; trustedRoots: string[]; trustDevelopmentRoot: boolean | null; maxFutureMinutes: number };
   admin: {
     initialPassword: string;
     sessionHours: number;
@@ -81,6 +86,8 @@ export interface Config {
   };
   /** The vendor's activation server (online check, request keys); empty url: offline appliance. */
   activation: { url: string; timeoutMs: number };
+  /** Where the host fingerprint (the system id's binding to this machine) is read from; see docs/enforcement.md. */
+  host: { machineIdFile: string; productUuidFile: string; netDir: string; rootFsUuidFile: string };
 }
 
 export interface JobConfig {
@@ -135,7 +142,7 @@ export const schema: Record<string, KeySpec> = {
   'control.socket': { check: str, restart: true },
   'license.graceDays': { check: posInt, restart: false },
   'license.trustedRoots': { check: strList, restart: true },
-  'license.trustDevelopmentRoot': { check: bool, restart: true },
+  'license.trustDevelopmentRoot': { check: (v) => (v === null || typeof v === 'boolean' ? null : 'must be true, false or null (null: only when running from a checkout)'), restart: true },
   'license.maxFutureMinutes': { check: posInt, restart: false },
   'admin.initialPassword': { check: str, restart: true },
   'admin.sessionHours': { check: posInt, restart: false },
@@ -149,6 +156,10 @@ export const schema: Record<string, KeySpec> = {
   'jobs.clockRollback.toleranceMinutes': { check: posInt, restart: false },
   'jobs.backup.keep': { check: (v) => (Number.isInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1'), restart: false },
   'jobs.staleDevices.days': { check: (v) => (Number.isInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1'), restart: false },
+  'host.machineIdFile': { check: str, restart: true },
+  'host.productUuidFile': { check: str, restart: true },
+  'host.netDir': { check: str, restart: true },
+  'host.rootFsUuidFile': { check: str, restart: true },
   'activation.url': { check: (v) => (v === '' || (typeof v === 'string' && (/^https:\/\/[^\s]+$/.test(v) || isLoopbackHttp(v))) ? null : 'must be an https:// URL (http:// only to 127.0.0.1 or [::1], for development) or empty'), restart: false },
   'activation.timeoutMs': { check: (v) => (Number.isInteger(v) && (v as number) >= 100 ? null : 'must be a whole number of milliseconds ≥ 100'), restart: false },
   'sessions.heartbeatSeconds': { check: atLeast(1), restart: false },
@@ -183,7 +194,7 @@ export function defaults(dataDir: string): Config {
       maxBodyBytes: 65536, missesPerMinute: 120, autoRecordPerSource: 50, maxInFlight: 4000,
     },
     control: { socket: '' },
-    license: { graceDays: 14, trustedRoots: [], trustDevelopmentRoot: true, maxFutureMinutes: 5 },
+    license: { graceDays: 14, trustedRoots: [], trustDevelopmentRoot: null, maxFutureMinutes: 5 },
     admin: { initialPassword: '', sessionHours: 12, loginFailuresPerMinute: 5, loginMaxDelaySeconds: 300, tokenDays: 90 },
     log: { level: 'info' },
     metrics: { allowLoopback: true },
@@ -197,6 +208,7 @@ export function defaults(dataDir: string): Config {
       usagePeaks: { schedule: '5 * * * *', enabled: true },
     },
     activation: { url: '', timeoutMs: 10_000 },
+    host: { machineIdFile: '/etc/machine-id', productUuidFile: '/sys/class/dmi/id/product_uuid', netDir: '/sys/class/net', rootFsUuidFile: '/run/pbxd/rootfs_uuid' },
     sessions: { heartbeatSeconds: 30, maxPerUser: 5, maxMessageBytes: 16 * 1024, helloSeconds: 5, authFailuresPerMinute: 20 },
   };
 }
@@ -226,7 +238,7 @@ export function envName(path: string): string {
 function parseEnv(path: string, raw: string): Leaf {
   const sample = getPath(defaults(''), path);
   if (typeof sample === 'number') return raw.trim() === '' ? NaN : Number(raw);
-  if (typeof sample === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : (raw as unknown as boolean);
+  if (typeof sample === 'boolean' || sample === null) return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : (raw as unknown as boolean);
   if (Array.isArray(sample)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
   return raw;
 }
@@ -236,6 +248,25 @@ export interface LoadedConfig {
   /** The file it came from, or null for the built-in development defaults. */
   file: string | null;
   development: boolean;
+  /**
+   * Why the public development root is trusted: 'checkout' (pbxd runs from a
+   * source checkout and the configuration does not decide), 'config' (set
+   * explicitly), or null (not trusted).
+   */
+  developmentTrust?: DevelopmentTrust;
+}
+
+export type DevelopmentTrust = 'checkout' | 'config' | null;
+
+/** Whether (and why) the public development root is trusted under `config`. */
+export function developmentTrustOf(config: Config, development: boolean): DevelopmentTrust {
+  const v = config.license.trustDevelopmentRoot;
+  return v === true ? 'config' : v === null && (development || runningFromCheckout()) ? 'checkout' : null;
+}
+
+/** pbxd runs from a source checkout (a .git beside package.json), not from an installed copy. */
+export function runningFromCheckout(): boolean {
+  return existsSync(join(appRoot, '.git'));
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/pbxd/pbxd.json';
@@ -249,7 +280,7 @@ export const DEFAULT_CONFIG_FILE = '/etc/pbxd/pbxd.json';
 export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  const development = !opts.file && !env.PBXD_CONFIG && (existsSync(join(appRoot, '.git')) || env.PBXD_DEV === '1');
+  const development = !opts.file && !env.PBXD_CONFIG && (runningFromCheckout() || env.PBXD_DEV === '1');
   const file = opts.file ?? env.PBXD_CONFIG ?? (development ? null : DEFAULT_CONFIG_FILE);
   const config = defaults(development ? resolve(cwd, 'var') : '/var/lib/pbxd') as unknown as Record<string, unknown>;
   const problems: string[] = [];
@@ -291,7 +322,8 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; cwd?:
   c.license.trustedRoots = c.license.trustedRoots.map((p) => resolve(file ? dirname(file) : cwd, p));
   for (const k of ['certFile', 'keyFile'] as const) if (c.http[k]) c.http[k] = resolve(file ? dirname(file) : cwd, c.http[k]);
   if (!c.http.certFile !== !c.http.keyFile) throw new ConfigError(['http.certFile, http.keyFile: set both or neither']);
-  return { config: c, file, development };
+  const developmentTrust = developmentTrustOf(c, development);
+  return { config: c, file, development, developmentTrust };
 }
 
 /** The registrar address phones are told: the SIP registrar, else the first hostname, else the listening address. */

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoadedConfig } from './config.js';
+import { developmentTrustOf, type LoadedConfig } from './config.js';
 import { createLogger, type Logger } from './kernel/log.js';
 import { OffsetClock, systemClock, type Clock } from './kernel/clock.js';
 import { EventBus } from './kernel/events.js';
@@ -10,7 +10,7 @@ import { Licensing } from './licensing/licensing.js';
 import { AdminAccounts } from './core/admins.js';
 import { Devices } from './core/devices.js';
 import { ProvisioningServer } from '../provisioning/server.js';
-import { buildInfo, ensureSystemId } from './core/system.js';
+import { bindToHost, buildInfo, fingerprintDigest, hostFingerprint, resolveIdentity } from './core/system.js';
 import type { Core } from './core/core.js';
 import { LicenseVerifier, DEVELOPMENT_ROOT } from './licensing/verifier.js';
 import { createApp } from './http/app.js';
@@ -65,6 +65,7 @@ export class Daemon {
   private timers: NodeJS.Timeout[] = [];
   private offs: Array<() => void> = [];
   private verifier: LicenseVerifier | null = null;
+  private trustedClock: TrustedClock | null = null;
   private readonly systemd: SystemdNotifier;
   private phase: 'starting' | 'running' | 'stopping' = 'starting';
 
@@ -95,15 +96,30 @@ export class Daemon {
     const bus = new EventBus();
     const store = await Store.open(join(config.dataDir, 'pbxd.db'), this.log.child({ component: 'store' }));
     // The trusted clock never runs back: setting the system clock back does not extend a license.
-    const clock = await TrustedClock.open(store, systemTime);
+    const clock = (this.trustedClock = await TrustedClock.open(store, systemTime, config.dataDir));
+    await clock.persist();
     const build = buildInfo();
-    const systemId = await ensureSystemId(store);
+    // The system id is bound to this host: data restored or copied from another appliance is detected here.
+    const fingerprint = hostFingerprint(config.host);
+    const identity = await resolveIdentity(store, fingerprint);
+    const systemId = identity.systemId;
+    this.log.info('host identity', { systemId, components: identity.components.join(',') || 'none' });
+    if (identity.changed.length) this.log.notice('host components changed within the tolerance; the system id is kept', { systemId, changed: identity.changed.join(',') });
+    if (identity.adopted) this.log.notice('the database had no host binding yet (an older pbxd); it is bound to this host now', { systemId });
+    if (identity.foreign)
+      this.log.warn('this data comes from another appliance: Entry mode until a rehost license for this appliance is installed (nothing is deleted)', { dataSystemId: identity.foreign.dataSystemId, systemId });
 
     // ── domain services (pure: no HTTP, no sockets) ──
-    const roots = [...(config.license.trustDevelopmentRoot ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
+    const developmentTrust = this.loaded.developmentTrust !== undefined ? this.loaded.developmentTrust : developmentTrustOf(config, this.loaded.development);
+    if (developmentTrust)
+      this.log.warn('THE PUBLIC DEVELOPMENT LICENSE ROOT IS TRUSTED: anyone can issue licenses this pbxd accepts (never on a production appliance)', {
+        why: developmentTrust === 'checkout' ? 'running from a source checkout' : 'license.trustDevelopmentRoot is true',
+      });
+    const roots = [...(developmentTrust ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
     const verifier = (this.verifier = new LicenseVerifier({ trustedRoots: roots, systemId, buildDate: build.buildDate, maxFutureMinutes: config.license.maxFutureMinutes }));
     const audit = new AuditLog(store, clock, bus);
-    const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
+    const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays, developmentTrust, dataDir: config.dataDir });
+    if (identity.foreign) licensing.setForeignData({ dataSystemId: identity.foreign.dataSystemId, systemId, bind: (tx) => bindToHost(tx, systemId, fingerprint) });
     const admins = new AdminAccounts(store, clock, audit, config.admin);
     const users = new UserDirectory(store, licensing, audit, bus, clock);
     const devices = new Devices(store, clock, bus, audit, licensing, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });
@@ -112,7 +128,7 @@ export class Daemon {
     const autoAttendants = new AutoAttendants(store, systemTime, bus, audit, licensing);
     const sipTrunks = new SipTrunks(store, clock, bus, audit, licensing);
     const jobs = new JobRegistry(bus, this.log.child({ component: 'jobs' }), () => clock.now());
-    const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, devices });
+    const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, hostFingerprint: fingerprintDigest(fingerprint), devices });
     const metrics = new MetricsRegistry();
     const health = new HealthChecks();
     const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, devices, clientSessions, autoAttendants, sipTrunks, jobs, lifecycle, metrics, health, systemId, build };
@@ -123,6 +139,7 @@ export class Daemon {
       { labels: { kind: 'account' }, value: admins.throttle.size.accounts },
     ]);
 
+    await licensing.loadRevocations();
     await licensing.load();
     await users.ensureSupervisor();
     // Per-user licenses follow the allowance in force: suspended beyond it, restored when covered again.
@@ -131,6 +148,10 @@ export class Daemon {
     bus.on('license.activated', reconcile);
     await users.reconcileSuspensions();
     await devices.load();
+    // A user's phones are released in the write that deletes the user; the pass at start
+    // repairs what an older build (or a crash before that rule) left behind.
+    users.onUserRemoved((tx, userName, by) => devices.releaseUserDevices(tx, userName, by));
+    await devices.refreshUsers();
     await this.announceInitialAdmin(core);
     this.logEvents(core);
 
@@ -232,6 +253,7 @@ export class Daemon {
     for (const t of this.timers) clearInterval(t);
     for (const f of [...this.features].reverse()) await f.stop?.().catch((e) => this.log.error('feature stop failed', { feature: f.name, error: String(e) }));
     await Promise.all(this.listeners.map((l) => l.stop()));
+    await this.trustedClock?.persist().catch((e) => this.log.error('persisting the trusted time failed', { error: String(e) }));
     await this.core?.store.close();
     this.log.announce('stopped');
   }

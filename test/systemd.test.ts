@@ -101,7 +101,7 @@ describe('pbxd under systemd (fake notify socket)', function () {
     expect(h.status).to.equal(200);
     const r = await d.request('GET', '/readyz', { auth: false });
     expect(r.status).to.equal(200);
-    expect(r.json.checks).to.deep.equal({ database: { ok: true }, listeners: { ok: true }, startup: { ok: true } });
+    expect(r.json.checks).to.deep.equal({ 'database-file': { ok: true }, 'database-writable': { ok: true }, 'database-schema': { ok: true }, listeners: { ok: true }, startup: { ok: true } });
     const m = await d.request('GET', '/metrics', { auth: false });
     expect(m.status).to.equal(200);
     expect(m.headers.get('content-type')).to.equal('text/plain; version=0.0.4; charset=utf-8');

@@ -110,6 +110,11 @@ export const cliTexts = {
   backupWritten: (path: string, bytes: number): T => ({ en: `backup written: ${path} (${bytes} bytes)`, de: `Sicherung geschrieben: ${path} (${bytes} Bytes)` }),
   restored: (file: string, dir: string): T => ({ en: `restored ${file} into ${dir}`, de: `${file} in ${dir} zurückgespielt` }),
   restoredPrevious: (file: string): T => ({ en: `the previous database is kept as ${file}`, de: `die bisherige Datenbank bleibt als ${file} erhalten` }),
+  restoredForeign: (dataSystemId: string, systemId: string): T => ({
+    en: `this data comes from another appliance (system ${dataSystemId}): pbxd runs in Entry mode until a rehost license for ${systemId} is installed`,
+    de: `diese Daten stammen von einer anderen Anlage (System ${dataSystemId}): pbxd läuft im Entry-Modus, bis eine Rehost-Lizenz für ${systemId} installiert ist`,
+  }),
+  warning: (text: string): T => ({ en: `WARNING: ${text}`, de: `WARNUNG: ${text}` }),
   restoredStart: (): T => ({ en: 'start pbxd again: systemctl start pbxd', de: 'pbxd wieder starten: systemctl start pbxd' }),
   // auto attendants, trunks
   aaInUse: (used: number, total: number): T => ({ en: `Auto attendants: ${used} of ${total} licensed in use`, de: `Automatische Vermittlungen: ${used} von ${total} lizenzierten in Verwendung` }),

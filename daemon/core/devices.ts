@@ -476,6 +476,11 @@ export class Devices {
     return true;
   }
 
+  /** Inside the write that deletes a user: their devices lose user, line secret and support license. */
+  async releaseUserDevices(tx: Tx, userName: string, by: string): Promise<void> {
+    for (const d of await tx.all<{ mac: string }>('SELECT mac FROM devices WHERE user_name = ?', [userName])) await this.releaseIn(tx, d.mac, by, 'user deleted');
+  }
+
   /** Release: the device loses its user and its support license (the next waiting phone can take it). */
   async release(macRaw: string, by: string): Promise<DeviceView> {
     const mac = this.must(macRaw);

@@ -26,6 +26,8 @@ export interface LifecycleDeps {
   licensing: Licensing;
   jobs: JobRegistry;
   systemId: string;
+  /** One hash of the host fingerprint, for the usage report. */
+  hostFingerprint?: string;
   /** Looked up at run time: the device service may be added to the core after this is built. */
   devices: StaleDeviceReleaser;
 }
@@ -54,7 +56,7 @@ export class Lifecycle {
   }
 
   static async open(d: LifecycleDeps): Promise<Lifecycle> {
-    const usage = await UsageReports.open({ store: d.store, licensing: d.licensing, clock: d.clock, systemId: d.systemId, dataDir: d.config.dataDir });
+    const usage = await UsageReports.open({ store: d.store, licensing: d.licensing, clock: d.clock, systemId: d.systemId, dataDir: d.config.dataDir, hostFingerprint: d.hostFingerprint });
     const l = new Lifecycle(d, usage);
     l.registerJobs();
     return l;

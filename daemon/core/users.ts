@@ -192,6 +192,13 @@ export class UserDirectory {
     });
   }
 
+  /** What other features hold for a user (phones) is released inside the write that deletes the user. */
+  private readonly removalHooks: Array<(tx: Tx, userName: string, by: string) => Promise<void>> = [];
+
+  onUserRemoved(fn: (tx: Tx, userName: string, by: string) => Promise<void>): void {
+    this.removalHooks.push(fn);
+  }
+
   private perUserCodes(): string[] {
     return Object.keys(this.licensing.quotas().perUser);
   }
@@ -344,6 +351,7 @@ export class UserDirectory {
       if (cur.builtin) throw refuse('USER_BUILTIN', { userName: cur.user_name });
       const held = await tx.all<{ code: string }>('SELECT code FROM user_licenses WHERE user_id = ? AND suspended = 0', [cur.id]);
       await tx.run('DELETE FROM users WHERE id = ?', [cur.id]);
+      for (const release of this.removalHooks) await release(tx, cur.user_name, by);
       await this.audit.append(tx, by, 'user.delete', cur.user_name, { released: held.map((h) => h.code) });
       this.changed(tx, 'deleted', [cur.user_name]);
       if (held.length) tx.afterCommit(() => this.bus.emit('userLicenses.changed', { changes: held.map((h) => ({ userName: cur.user_name, code: h.code, assigned: false })), by }));

@@ -156,6 +156,9 @@ const coreRefusals = {
   LIC_NEEDS_NEWER_PBXD: entry<{ unknown: string[] }>(422,
     (d) => ({ en: `This license needs a newer pbxd (it uses ${d.unknown.join(', ')}).`, de: `Diese Lizenz benötigt eine neuere pbxd-Version (sie verwendet ${d.unknown.join(', ')}).` }),
     fixed({ en: 'Update pbxd, then install the license again.', de: 'Aktualisieren Sie pbxd und installieren Sie die Lizenz danach erneut.' })),
+  LIC_REVOKED: entry<{ what: string }>(422,
+    (d) => ({ en: `The vendor has revoked the ${d.what}.`, de: `Der Hersteller hat ${d.what.replace(/^signing certificate/, 'das Signaturzertifikat').replace(/^license/, 'die Lizenz')} widerrufen.` }),
+    fixed(contactVendor)),
   LIC_OVERUSED: entry<{ codes: Array<{ code: string; used: number; newTotal: number; toRemove: number }> }>(409,
     (d) => ({
       en: `The new license grants less than is in use: ${d.codes.map((c) => `${c.code} ${c.used} in use, ${c.newTotal} licensed (remove ${c.toRemove})`).join('; ')}.`,

@@ -53,7 +53,10 @@ export function quoteRemote(text: unknown): string {
 }
 
 /** The activation protocol, version 1 (served by tools/activation-server.ts). */
-export type CheckAnswer = { status: 'none' } | { status: 'license'; license: string };
+export type CheckAnswer = ({ status: 'none' } | { status: 'license'; license: string }) & {
+  /** The vendor's current revocation list (signed), with either answer. */
+  revocations?: string;
+};
 
 /**
  * The daemon's side of the activation protocol. It only fetches: whatever
@@ -70,8 +73,9 @@ export class ActivationClient {
   async check(q: { systemId: string; licenseId: string | null; issuedAt: string | null }): Promise<CheckAnswer> {
     const { status, json, url } = await this.post('/v1/check', q);
     if (status !== 200) throw refuse('ACT_BAD_ANSWER', { url, problem: `HTTP ${status}` });
-    if (json.status === 'none') return { status: 'none' };
-    if (json.status === 'license' && typeof json.license === 'string') return { status: 'license', license: json.license };
+    const extra = typeof json.revocations === 'string' ? { revocations: json.revocations as string } : {};
+    if (json.status === 'none') return { status: 'none', ...extra };
+    if (json.status === 'license' && typeof json.license === 'string') return { status: 'license', license: json.license, ...extra };
     throw refuse('ACT_BAD_ANSWER', { url, problem: 'neither "none" nor a license' });
   }
 

@@ -25,6 +25,8 @@ export interface UsageReport {
   months: Array<{ month: string; peaks: Record<string, number> }>;
   /** The appliance's own public key (SPKI PEM); the vendor pins it at first contact. */
   publicKey: string;
+  /** One hash of the host fingerprint (never its components): two appliances sending the same system id from different hosts show. */
+  hostFingerprint?: string;
 }
 
 export interface SignedUsageReport {
@@ -76,9 +78,10 @@ export class UsageReports {
     private readonly systemId: string,
     private readonly privateKey: KeyObject,
     readonly publicKeyPem: string,
+    private readonly hostFingerprint: string | null,
   ) {}
 
-  static async open(o: { store: Store; licensing: Licensing; clock: Clock; systemId: string; dataDir: string }): Promise<UsageReports> {
+  static async open(o: { store: Store; licensing: Licensing; clock: Clock; systemId: string; dataDir: string; hostFingerprint?: string }): Promise<UsageReports> {
     const dir = join(o.dataDir, 'keys');
     const file = join(dir, 'appliance.key');
     if (!existsSync(file)) {
@@ -89,7 +92,7 @@ export class UsageReports {
     }
     const privateKey = createPrivateKey(readFileSync(file, 'utf8'));
     const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }) as string;
-    return new UsageReports(o.store, o.licensing, o.clock, o.systemId, privateKey, publicKeyPem);
+    return new UsageReports(o.store, o.licensing, o.clock, o.systemId, privateKey, publicKeyPem, o.hostFingerprint ?? null);
   }
 
   get fingerprint(): string {
@@ -149,6 +152,7 @@ export class UsageReports {
       license: p ? { licenseId: p.licenseId, edition: p.edition, kind: p.kind, quantities: p.quantities, perUser: p.perUser } : null,
       months: [...months].map(([m, peaks]) => ({ month: m, peaks })),
       publicKey: this.publicKeyPem,
+      ...(this.hostFingerprint ? { hostFingerprint: this.hostFingerprint } : {}),
     };
     const signature = sign('sha256', Buffer.from(canonicalJson(report), 'utf8'), this.privateKey).toString('base64');
     return { report, signature };

@@ -249,12 +249,14 @@ function setLiveIndicator(s) {
 function renderBanner(s) {
   const node = document.getElementById('banner');
   if (!node) return;
+  // Warnings (e.g. the public development root is trusted) stand above the mode, on every page.
+  const warnings = (s.warnings ?? []).map((w) => el('div', { class: 'banner grace', id: `warning-${w.code}` }, el('strong', {}, tr(w))));
   if (s.mode === 'entry') {
-    replace(node, el('div', { class: 'banner entry', id: 'entry-banner' }, el('strong', {}, t('banner.entry')), ' ', modeReason(s), ' ', t('banner.entryHint')));
+    replace(node, ...warnings, el('div', { class: 'banner entry', id: 'entry-banner' }, el('strong', {}, t('banner.entry')), ' ', modeReason(s), ' ', t('banner.entryHint')));
   } else if (s.mode === 'grace') {
-    replace(node, el('div', { class: 'banner grace', id: 'grace-banner' }, el('strong', {}, t('banner.grace', { days: s.graceDaysLeft ?? '?' })), ' ', modeReason(s), ' ', t('banner.graceEnds', { date: fmtDate(s.graceEndsAt) })));
+    replace(node, ...warnings, el('div', { class: 'banner grace', id: 'grace-banner' }, el('strong', {}, t('banner.grace', { days: s.graceDaysLeft ?? '?' })), ' ', modeReason(s), ' ', t('banner.graceEnds', { date: fmtDate(s.graceEndsAt) })));
   } else {
-    replace(node);
+    replace(node, ...warnings);
   }
 }
 

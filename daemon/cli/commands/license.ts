@@ -45,6 +45,7 @@ export function statusText(s: ApplianceStatus): string {
   const width = Math.max(...(['statusUpdateService', 'statusGraceLeft'] as const).map((k) => cliText(k).length)) + 2;
   const line = (k: string, v: unknown) => `${(k + ':').padEnd(width)}${v ?? '-'}`;
   return [
+    ...(s.warnings ?? []).map((w: { en: string; de: string }) => cliText('warning', pick(w))),
     line(cliText('statusMode'), `${cliText(s.mode === 'licensed' ? 'modeLicensed' : s.mode === 'grace' ? 'modeGrace' : 'modeEntry')} — ${pick(s.reason)}`),
     line(cliText('statusSystemId'), s.systemId),
     line(cliText('statusEdition'), `${s.edition}${s.trial ? ` (${cliText('trial')})` : ''}${s.provisional ? ` (${cliText('provisional')})` : s.kind ? ` (${cliText('activated')})` : ''}`),

@@ -7,6 +7,7 @@ import { restoreBackup } from '../../core/backups.js';
 import { isRefusal } from '../../kernel/refusal.js';
 import { keyFingerprint, type SignedUsageReport } from '../../licensing/usage-report.js';
 import { controlSocket, daemonConfig } from '../target.js';
+import { hostFingerprint } from '../../core/system.js';
 import { ApiError } from '../client.js';
 import { table, type Command } from '../command.js';
 import { cliText, headings, need } from '../messages.js';
@@ -40,7 +41,8 @@ const listJobs: Command = {
  */
 const restore: Command = {
   words: ['backup', 'restore'],
-  usage: 'backup restore FILE [--config F] [--data-dir D]   put a backup in place (pbxd must be stopped)',
+  usage: 'backup restore FILE [--config F] [--data-dir D] [--foreign]   put a backup in place (pbxd must be stopped); --foreign: one made on another appliance',
+  booleanFlags: ['foreign'],
   async run(_api, a) {
     const file = a.positional[0];
     if (!file) throw need(cliText('argBackup'));
@@ -48,8 +50,9 @@ const restore: Command = {
     const dataDir = a.get('data-dir') ?? config.dataDir;
     const socket = controlSocket(a);
     try {
-      const r = await restoreBackup({ dataDir, socket, file });
-      return { data: r, text: `${cliText('restored', r.restored, dataDir)}${r.previous ? `\n${cliText('restoredPrevious', r.previous)}` : ''}\n${cliText('restoredStart')}` };
+      const r = await restoreBackup({ dataDir, socket, file, fingerprint: hostFingerprint(config.host), foreign: a.has('foreign') });
+      const foreign = r.foreignOrigin ? `\n${cliText('restoredForeign', r.foreignOrigin.dataSystemId, r.foreignOrigin.systemId)}` : '';
+      return { data: r, text: `${cliText('restored', r.restored, dataDir)}${r.previous ? `\n${cliText('restoredPrevious', r.previous)}` : ''}${foreign}\n${cliText('restoredStart')}` };
     } catch (e) {
       // Same envelope as an API refusal, so pbxctl prints it the same way.
       if (isRefusal(e)) throw new ApiError(e.status, { error: e.toJSON() });
