@@ -243,7 +243,7 @@ describe('license tamper corpus (a dishonest admin with the repository and its d
     expect(report.code, report.stderr).to.equal(0);
     expect(Object.keys(JSON.parse(report.stdout).report.license.perUser)).to.deep.equal(['clientbundle']);
     const metrics = await (await fetch(`${d.apiUrl}/metrics`)).text();
-    expect(metrics).to.contain('pbxd_license_total{code="users",scope="server"} 20');
+    expect(metrics).to.contain('pbxd_license_granted{code="users",scope="server"} 20');
     expect(metrics).to.not.match(/constructor|__proto__/);
   });
 

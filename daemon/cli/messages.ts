@@ -134,8 +134,8 @@ export const cliTexts = {
   auditIntact: (rows: number): T => ({ en: `audit log intact (${rows} rows)`, de: `Prüfprotokoll unverändert (${rows} Einträge)` }),
   auditTampered: (problem: string): T => ({ en: `AUDIT LOG TAMPERED: ${problem}`, de: `PRÜFPROTOKOLL MANIPULIERT: ${problem}` }),
   passwordSet: (name: string): T => ({ en: `password of ${name} set; its sessions and tokens were ended`, de: `Passwort von ${name} gesetzt; seine Sitzungen und Tokens wurden beendet` }),
-  pageShown: (from: number, to: number, total: number, noun: string): T => ({ en: `${from}–${to} of ${total} ${noun}`, de: `${from}–${to} von ${total} ${NOUNS[noun] ?? noun}` }),
-  pageNone: (total: number, noun: string): T => ({ en: `none of ${total} ${noun}`, de: `keine von ${total} ${NOUNS[noun] ?? noun}` }),
+  pageShown: (from: number, to: number, total: number, noun: string): T => ({ en: `${from}–${to} of ${total} ${noun}`, de: `${from}–${to} von ${total} ${NOUNS_DATIVE[noun] ?? noun}` }),
+  pageNone: (total: number, noun: string): T => ({ en: `none of ${total} ${noun}`, de: `keine von ${total} ${NOUNS_DATIVE[noun] ?? noun}` }),
   listSeen: (n: number, noun: string): T => ({ en: `${n} ${noun}`, de: `${n} ${NOUNS[noun] ?? noun}` }),
   adminActive: (): T => ({ en: 'active', de: 'aktiv' }),
   adminDisabled: (): T => ({ en: 'disabled', de: 'deaktiviert' }),
@@ -150,6 +150,10 @@ export const cliTexts = {
 /** What a paged list counts, English → German. */
 const NOUNS: Record<string, string> = {
   users: 'Benutzer', devices: 'Geräte', events: 'Ereignisse', sessions: 'Sitzungen', entries: 'Einträge', licenses: 'Lizenzen', rows: 'Zeilen',
+};
+/** The same after "von" (dative plural). */
+const NOUNS_DATIVE: Record<string, string> = {
+  users: 'Benutzern', devices: 'Geräten', events: 'Ereignissen', sessions: 'Sitzungen', entries: 'Einträgen', licenses: 'Lizenzen', rows: 'Zeilen',
 };
 
 /** Column headings, English → German. */
