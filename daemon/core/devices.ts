@@ -720,8 +720,12 @@ export class Devices {
     });
   }
 
-  /** Users named by users.changed since the last refresh; `null`: too many to name, refresh every line. */
-  private usersChanged: Set<string> | null = new Set();
+  /**
+   * Users named by users.changed since the last refresh; `null`: too many to
+   * name, refresh every line. It starts `null`: the pass at start repairs what
+   * a crash or an older build left behind (phones of users that are gone).
+   */
+  private usersChanged: Set<string> | null = null;
 
   private noteUsersChanged(data: Record<string, unknown>): void {
     const names = Array.isArray(data.userNames) ? (data.userNames as unknown[]).filter((n): n is string => typeof n === 'string') : [];
