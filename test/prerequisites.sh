@@ -38,7 +38,12 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 say "installing ${missing[*]} from Debian"
-apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 || { say "apt-get failed"; exit 1; }
+# The browser with its recommends (fonts: pages are measured as rendered); the rest without.
+browser=() others=()
+for p in "${missing[@]}"; do if [ "$p" = chromium ]; then browser+=("$p"); else others+=("$p"); fi; done
+apt-get update -q >&2 || { say "apt-get update failed"; exit 1; }
+if [ ${#browser[@]} -gt 0 ]; then apt-get install -y -q "${browser[@]}" >&2 || { say "apt-get failed"; exit 1; }; fi
+if [ ${#others[@]} -gt 0 ]; then apt-get install -y -q --no-install-recommends "${others[@]}" >&2 || { say "apt-get failed"; exit 1; }; fi
 
 ok=1
 chromium_starts || { say "$chromium still does not start (CHROMIUM_PATH=${CHROMIUM_PATH:-unset}; Debian's is /usr/bin/chromium)"; ok=0; }
