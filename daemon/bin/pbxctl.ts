@@ -15,8 +15,9 @@ import { userCommands } from '../cli/commands/users.js';
 import { resourceCommands } from '../cli/commands/resources.js';
 import { sessionCommands } from '../cli/commands/sessions.js';
 import { deviceCommands } from '../cli/commands/devices.js';
+import { provisioningCommands } from '../cli/commands/provisioning.js';
 
-const commands: Command[] = [...licenseCommands, ...userCommands, ...deviceCommands, ...lifecycleCommands, ...resourceCommands, ...sessionCommands, ...adminCommands];
+const commands: Command[] = [...licenseCommands, ...userCommands, ...deviceCommands, ...provisioningCommands, ...lifecycleCommands, ...resourceCommands, ...sessionCommands, ...adminCommands];
 
 const GLOBAL_FLAGS = `Global options:
   --json              machine-readable output
