@@ -13,6 +13,8 @@ import { ProvisioningSecurity } from './security/state.js';
 import { ProvisioningAlerts } from './security/alerts.js';
 import { ProvisioningGuard } from './security/guard.js';
 import { provisioningUrls, type VendorUrl } from './security/urls.js';
+import { VendorCas } from './security/vendor-ca.js';
+import type { Server as TlsServer } from 'node:tls';
 import { VENDOR_MODULES } from './vendors/index.js';
 
 /** How often batched last_seen/last_ip are written. */
@@ -37,19 +39,21 @@ export class ProvisioningServer implements Feature {
   private bound: Record<string, string> = {};
   readonly security: ProvisioningSecurity;
   readonly alerts: ProvisioningAlerts;
+  readonly vendorCas: VendorCas;
 
   constructor(private readonly core: Core) {
     this.devices = core.devices;
     this.pipeline = new ProvisioningPipeline(core, core.devices);
     this.security = new ProvisioningSecurity(core.store, core.clock, core.audit, core.devices, core.log);
     this.alerts = new ProvisioningAlerts(core);
-    new ProvisioningGuard(core, this.pipeline, this.security, this.alerts).install();
+    this.vendorCas = new VendorCas(core, VENDOR_MODULES);
+    new ProvisioningGuard(core, this.pipeline, this.security, this.alerts, this.vendorCas).install();
   }
 
   routes(): Router {
     const r = Router();
     r.use(devicesRoutes(this.core));
-    r.use(provisioningSecurityRoutes(this.core, { security: this.security, alerts: this.alerts, urls: () => this.urls() }));
+    r.use(provisioningSecurityRoutes(this.core, { security: this.security, alerts: this.alerts, vendorCas: this.vendorCas, urls: () => this.urls() }));
     return r;
   }
 
@@ -57,7 +61,7 @@ export class ProvisioningServer implements Feature {
   urls(): VendorUrl[] {
     const port = (name: string, fallback: number) => Number(this.bound[name]?.slice(this.bound[name]!.lastIndexOf(':') + 1)) || fallback;
     const p = this.cfg;
-    return provisioningUrls(VENDOR_MODULES, this.security.key, phoneFacingRegistrar(p), { http: port('provisioning_http', p.httpPort), https: port('provisioning_https', p.httpsPort), wpi: port('wpi', p.wpiPort) }, p);
+    return provisioningUrls(VENDOR_MODULES, this.security.key, phoneFacingRegistrar(p), { http: port('provisioning_http', p.httpPort), https: port('provisioning_https', p.httpsPort), wpi: port('wpi', p.wpiPort) }, p, (id) => this.vendorCas.has(id));
   }
 
   private get cfg() {
@@ -101,6 +105,8 @@ export class ProvisioningServer implements Feature {
     const http = new Listener('provisioning_http', this.pipeline.handle);
     const https = new Listener('provisioning_https', this.pipeline.handle, tls);
     const wpi = new Listener('wpi', this.pipeline.handle, tls);
+    this.vendorCas.load();
+    this.vendorCas.attach([https, wpi].map((l) => ({ server: l.server as unknown as TlsServer, key: tls.key, cert: tls.cert })));
     this.listeners.push(http, https, wpi);
     const bound = {
       provisioning_http: await http.listenTcp(this.cfg.host, this.cfg.httpPort),

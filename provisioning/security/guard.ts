@@ -4,6 +4,7 @@ import type { Core } from '../../daemon/core/core.js';
 import { DONE, type Exchange, type ProvisioningPipeline } from '../pipeline.js';
 import type { ProvisioningAlerts, AlertKind } from './alerts.js';
 import type { ProvisioningSecurity } from './state.js';
+import type { VendorCas } from './vendor-ca.js';
 
 /** A browser's User-Agent (a phone's own forms are read by its vendor module first). */
 const BROWSER = /\bMozilla\/5\.0\b|\b(?:Chrome|Firefox|Safari|Edg|OPR)\//;
@@ -19,7 +20,8 @@ const encrypted = (x: Exchange): boolean => (x.req.socket as TLSSocket).encrypte
  *   screen    (before look up)   Host must be one of the appliance's names; no browser asks for a phone's file
  *   guard     (before claim)     for a request that hands out credentials: over TLS where the vendor can
  *                                (credentialsOverTls), with the key where the vendor is given a URL
- *                                (requireKey), from the address the device is locked to (deviceLock)
+ *                                (requireKey), with a factory certificate naming its MAC where the vendor's
+ *                                device CA is installed, from the address the device is locked to (deviceLock)
  *   lock      (before answer)    the device is locked to the address it was just served at
  *
  * A refused request changes nothing in the device table and raises an alert.
@@ -35,6 +37,7 @@ export class ProvisioningGuard {
     private readonly pipeline: ProvisioningPipeline,
     private readonly security: ProvisioningSecurity,
     private readonly alerts: ProvisioningAlerts,
+    private readonly vendorCas: VendorCas,
   ) {}
 
   private get cfg() {
@@ -107,6 +110,11 @@ export class ProvisioningGuard {
     if (p.requireKey && sec.keyInUrl && !x.key) {
       this.refusedAttempt(x, 'no-key', `${d.mac}'s configuration asked for without the site key`);
       return this.pipeline.refuseFromStage(x, 'PROV_KEY_REQUIRED', 'no key in the path');
+    }
+    const certProblem = this.vendorCas.refusal(x.who!.module.id, x.req.socket as TLSSocket, encrypted(x), d.mac);
+    if (certProblem) {
+      this.refusedAttempt(x, 'client-cert', `${d.mac}'s configuration asked for without its factory certificate: ${certProblem}`);
+      return this.pipeline.refuseFromStage(x, 'PROV_CLIENT_CERT', certProblem);
     }
     if (decision === 'foreign-address' || decision === 'outside-subnet') {
       const l = this.security.lockOf(d.mac)!;

@@ -13,7 +13,7 @@ export interface VendorUrl {
 }
 
 /** Per vendor, the exact provisioning URL (or DHCP value) to set, with the site key in it where the vendor takes a URL. */
-export function provisioningUrls(modules: readonly VendorModule[], key: string, host: string, ports: { http: number; https: number; wpi: number }, p: Config['provisioning']): VendorUrl[] {
+export function provisioningUrls(modules: readonly VendorModule[], key: string, host: string, ports: { http: number; https: number; wpi: number }, p: Config['provisioning'], hasCa: (id: string) => boolean): VendorUrl[] {
   const h = host.includes(':') ? `[${host}]` : host;
   return modules.map((m) => {
     const s = m.security;
@@ -22,6 +22,7 @@ export function provisioningUrls(modules: readonly VendorModule[], key: string, 
     const protections = [
       ...(s.keyInUrl ? [p.requireKey ? 'site key required' : 'site key (not required: provisioning.requireKey is off)'] : []),
       ...(s.tls ? [p.credentialsOverTls ? 'credentials over TLS only' : 'TLS (plain HTTP also served: provisioning.credentialsOverTls is off)'] : ['plain HTTP (the firmware cannot fetch over TLS)']),
+      ...(hasCa(m.id) ? ['client certificate from the vendor\'s device CA, naming the MAC'] : []),
       ...(m.dialogue ? ['WPI nonce: credentials only inside a dialogue this server started'] : []),
       ...(p.deviceLock ? ['device lock and enrolment window'] : []),
     ];

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { table, type Command } from '../command.js';
 
 const enc = encodeURIComponent;
@@ -94,6 +95,34 @@ export const provisioningCommands: Command[] = [
       if (!subnet) throw new Error('give a SUBNET, or none to unpin');
       const r = await api.request<LockReply>('PUT', `/devices/${enc(needMac(a.positional[0]))}/address`, { subnet: subnet === 'none' ? '' : subnet });
       return { data: r, text: lockText(r) };
+    },
+  },
+  {
+    words: ['provisioning', 'vendor-ca', 'list'],
+    usage: 'provisioning vendor-ca list       installed vendor device CAs (factory certificates)',
+    async run(api) {
+      const r = await api.request<{ vendorCas: Array<{ module: string; subject: string; fingerprint: string }> }>('GET', '/provisioning/vendor-cas');
+      return { data: r, text: r.vendorCas.length ? table(['vendor', 'subject', 'sha-256'], r.vendorCas.map((c) => [c.module, c.subject, c.fingerprint])) : 'no vendor device CA installed' };
+    },
+  },
+  {
+    words: ['provisioning', 'vendor-ca', 'install'],
+    usage: 'provisioning vendor-ca install MODULE FILE   the vendor\'s phones must then present a factory certificate',
+    async run(api, a) {
+      const [module, file] = a.positional;
+      if (!module || !file) throw new Error('give the vendor MODULE (as in provisioning urls) and the PEM FILE');
+      const r = await api.request<{ module: string; subject: string }>('PUT', `/provisioning/vendor-cas/${enc(module)}`, { pem: readFileSync(file, 'utf8') });
+      return { data: r, text: `${r.module}: device CA ${r.subject} installed` };
+    },
+  },
+  {
+    words: ['provisioning', 'vendor-ca', 'remove'],
+    usage: 'provisioning vendor-ca remove MODULE         no client certificate asked of that vendor any more',
+    async run(api, a) {
+      const module = a.positional[0];
+      if (!module) throw new Error('give the vendor MODULE');
+      await api.request('DELETE', `/provisioning/vendor-cas/${enc(module)}`);
+      return { data: { removed: module }, text: `${module}: device CA removed` };
     },
   },
   {

@@ -3,9 +3,10 @@ import type { Core } from '../../core/core.js';
 import type { ProvisioningSecurity } from '../../../provisioning/security/state.js';
 import type { ProvisioningAlerts } from '../../../provisioning/security/alerts.js';
 import type { VendorUrl } from '../../../provisioning/security/urls.js';
+import type { VendorCas } from '../../../provisioning/security/vendor-ca.js';
 import { actor, requireAdmin } from '../auth.js';
 import { describe } from '../openapi.js';
-import { body, optInt, optString } from '../validate.js';
+import { body, optInt, optString, reqString } from '../validate.js';
 
 describe([
   ['get', '/provisioning/urls', 'Per vendor, the provisioning URL or DHCP value to set (with the site key) and the protections that apply', { tag: 'devices' }],
@@ -17,12 +18,16 @@ describe([
   ['get', '/devices/{mac}/lock', 'Where the device may fetch its credentials from', { tag: 'devices' }],
   ['post', '/devices/{mac}/address/allow', 'Allow the refused new address: the device is locked there', { tag: 'devices' }],
   ['post', '/devices/{mac}/address/block', 'Keep refusing the new address; the badge goes', { tag: 'devices' }],
+  ['get', '/provisioning/vendor-cas', 'Installed vendor device CAs (factory certificates): module, subject, fingerprint', { tag: 'devices' }],
+  ['put', '/provisioning/vendor-cas/{module}', 'Install a vendor\'s device CA {pem}: its HTTPS/WPI credentials then need a client certificate naming the MAC', { body: 'json', tag: 'devices' }],
+  ['delete', '/provisioning/vendor-cas/{module}', 'Remove a vendor\'s device CA', { tag: 'devices' }],
   ['put', '/devices/{mac}/address', 'Pin the device to a subnet {subnet} (empty: unpin)', { body: 'json', tag: 'devices' }],
 ]);
 
 export interface SecurityApi {
   security: ProvisioningSecurity;
   alerts: ProvisioningAlerts;
+  vendorCas: VendorCas;
   urls(): VendorUrl[];
 }
 
@@ -63,6 +68,14 @@ export function provisioningSecurityRoutes(core: Core, s: SecurityApi): Router {
   r.post('/devices/:mac/address/block', admin, async (req, res) => res.json(await s.security.blockPending(String(req.params.mac), actor(req))));
   r.put('/devices/:mac/address', admin, express.json(), async (req, res) => {
     res.json(await s.security.pin(String(req.params.mac), optString(body(req), 'subnet', 60) ?? null, actor(req)));
+  });
+  r.get('/provisioning/vendor-cas', admin, (_req, res) => res.json({ vendorCas: s.vendorCas.list() }));
+  r.put('/provisioning/vendor-cas/:module', admin, express.json(), async (req, res) => {
+    res.json(await s.vendorCas.install(String(req.params.module), reqString(body(req), 'pem', 20_000), actor(req)));
+  });
+  r.delete('/provisioning/vendor-cas/:module', admin, async (req, res) => {
+    await s.vendorCas.remove(String(req.params.module), actor(req));
+    res.status(204).end();
   });
   return r;
 }
