@@ -38,6 +38,8 @@ export interface Config {
     requireKey: boolean;
     /** Hours a rotated-out site key keeps working. */
     keyOverlapHours: number;
+    /** HTTP digest authentication with the site's provisioning credentials, for vendors whose firmware supports it. */
+    digest: boolean;
     /** Credential-bearing files only over HTTPS/WPI for vendors that fetch over TLS (appliance: on). */
     credentialsOverTls: boolean;
     /** Lock a device to the address of its first credential fetch. */
@@ -114,6 +116,7 @@ export const schema: Record<string, KeySpec> = {
   'provisioning.requireKey': { check: bool, restart: false },
   'provisioning.keyOverlapHours': { check: posInt, restart: false },
   'provisioning.credentialsOverTls': { check: bool, restart: false },
+  'provisioning.digest': { check: bool, restart: false },
   'provisioning.deviceLock': { check: bool, restart: false },
   'provisioning.enrolmentMinutes': { check: atLeast(1), restart: false },
   'provisioning.foreignMacsPerMinute': { check: atLeast(1), restart: false },
@@ -160,7 +163,7 @@ export function defaults(dataDir: string): Config {
       sipRegistrar: '', sipPort: 5060, timeZone: 'Europe/Berlin', ntpServer: '', language: 'de',
       maxBodyBytes: 65536, missesPerMinute: 120, autoRecordPerSource: 50, maxInFlight: 4000,
       // Development: phones may fetch without the key and over HTTP; the appliance config turns both on.
-      requireKey: false, keyOverlapHours: 168, credentialsOverTls: false, deviceLock: true, enrolmentMinutes: 60, foreignMacsPerMinute: 10,
+      requireKey: false, keyOverlapHours: 168, credentialsOverTls: false, digest: false, deviceLock: true, enrolmentMinutes: 60, foreignMacsPerMinute: 10,
     },
     control: { socket: '' },
     license: { graceDays: 14, trustedRoots: [], trustDevelopmentRoot: true, maxFutureMinutes: 5 },

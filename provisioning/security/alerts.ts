@@ -2,7 +2,7 @@ import type { Core } from '../../daemon/core/core.js';
 import type { Counter } from '../../daemon/kernel/metrics.js';
 
 /** Why a request for a device's credentials was not served. */
-export type AlertKind = 'no-key' | 'client-cert' | 'plain-http' | 'foreign-address' | 'outside-subnet' | 'browser' | 'no-agent' | 'host' | 'enumeration' | 'wpi-forged';
+export type AlertKind = 'no-key' | 'digest' | 'client-cert' | 'plain-http' | 'foreign-address' | 'outside-subnet' | 'browser' | 'no-agent' | 'host' | 'enumeration' | 'wpi-forged';
 
 export interface ProvisioningAlert {
   kind: AlertKind;

@@ -5,6 +5,7 @@ import { DONE, type Exchange, type ProvisioningPipeline } from '../pipeline.js';
 import type { ProvisioningAlerts, AlertKind } from './alerts.js';
 import type { ProvisioningSecurity } from './state.js';
 import type { VendorCas } from './vendor-ca.js';
+import { DigestAuth, digestPassword } from './digest.js';
 
 /** A browser's User-Agent (a phone's own forms are read by its vendor module first). */
 const BROWSER = /\bMozilla\/5\.0\b|\b(?:Chrome|Firefox|Safari|Edg|OPR)\//;
@@ -31,6 +32,7 @@ export class ProvisioningGuard {
   private foreign = new Map<string, Set<string>>();
   private foreignWindow = 0;
   private readonly limited = new Set<string>();
+  private readonly digest = new DigestAuth();
 
   constructor(
     private readonly core: Core,
@@ -110,6 +112,14 @@ export class ProvisioningGuard {
     if (p.requireKey && sec.keyInUrl && !x.key) {
       this.refusedAttempt(x, 'no-key', `${d.mac}'s configuration asked for without the site key`);
       return this.pipeline.refuseFromStage(x, 'PROV_KEY_REQUIRED', 'no key in the path');
+    }
+    if (p.digest && sec.digest && !x.turn) {
+      const auth = this.digest.check(x.req.headers.authorization, x.req.method ?? 'GET', x.req.url ?? '', this.security.validKeys().map(digestPassword));
+      if (auth !== 'ok') {
+        // The first request of every phone comes without credentials: only wrong ones are an attempt.
+        if (auth === 'wrong') this.refusedAttempt(x, 'digest', `${d.mac}'s configuration asked for with wrong provisioning credentials`);
+        return this.pipeline.refuseFromStage(x, 'PROV_AUTH_REQUIRED', auth === 'wrong' ? 'wrong user or password' : 'digest authentication', { 'www-authenticate': this.digest.challenge(auth === 'stale') });
+      }
     }
     const certProblem = this.vendorCas.refusal(x.who!.module.id, x.req.socket as TLSSocket, encrypted(x), d.mac);
     if (certProblem) {

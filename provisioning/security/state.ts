@@ -148,6 +148,12 @@ export class ProvisioningSecurity {
     return this.keys.slice(1).filter((k) => k.expiresAt > now).map((k) => ({ expiresAt: new Date(k.expiresAt).toISOString() }));
   }
 
+  /** The keys that are valid now (the current one first). */
+  validKeys(): string[] {
+    const now = this.clock.now().getTime();
+    return this.keys.filter((k, i) => i === 0 || k.expiresAt > now).map((k) => k.key);
+  }
+
   /** Which key a path segment is: the current one, a rotated-out one still in its overlap, or none. */
   matchKey(segment: string): 'current' | 'previous' | null {
     const given = Buffer.from(segment);

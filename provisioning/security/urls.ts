@@ -1,5 +1,6 @@
 import type { Config } from '../../daemon/config.js';
 import type { VendorModule } from '../vendors/vendor.js';
+import { DIGEST_USER, digestPassword } from './digest.js';
 
 export interface VendorUrl {
   /** The vendor module, e.g. "cisco-mpp". */
@@ -10,6 +11,8 @@ export interface VendorUrl {
   value: string;
   /** The protections that apply to this vendor's credentials with the current settings. */
   protections: string[];
+  /** The provisioning user and password to set on the phone (HTTP digest), when required. */
+  credentials: { user: string; password: string } | null;
 }
 
 /** Per vendor, the exact provisioning URL (or DHCP value) to set, with the site key in it where the vendor takes a URL. */
@@ -22,10 +25,12 @@ export function provisioningUrls(modules: readonly VendorModule[], key: string, 
     const protections = [
       ...(s.keyInUrl ? [p.requireKey ? 'site key required' : 'site key (not required: provisioning.requireKey is off)'] : []),
       ...(s.tls ? [p.credentialsOverTls ? 'credentials over TLS only' : 'TLS (plain HTTP also served: provisioning.credentialsOverTls is off)'] : ['plain HTTP (the firmware cannot fetch over TLS)']),
+      ...(s.digest && p.digest ? ['HTTP digest with the provisioning user and password'] : []),
       ...(hasCa(m.id) ? ['client certificate from the vendor\'s device CA, naming the MAC'] : []),
       ...(m.dialogue ? ['WPI nonce: credentials only inside a dialogue this server started'] : []),
       ...(p.deviceLock ? ['device lock and enrolment window'] : []),
     ];
-    return { module: m.id, vendor: m.vendor, where: set.where, value: set.value, protections };
+    const credentials = s.digest && p.digest ? { user: DIGEST_USER, password: digestPassword(key) } : null;
+    return { module: m.id, vendor: m.vendor, where: set.where, value: set.value, protections, credentials };
   });
 }

@@ -135,6 +135,8 @@ export interface VendorSecurity {
   keyInUrl: boolean;
   /** The phone can fetch its configuration over TLS (HTTPS or WPI). */
   tls: boolean;
+  /** The firmware answers an HTTP digest challenge with provisioning credentials the admin sets. */
+  digest: boolean;
   /** What the admin sets on the phone (or in DHCP), and the value. */
   setting(u: ProvisioningUrls): { where: string; value: string };
 }

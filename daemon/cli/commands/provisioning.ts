@@ -4,7 +4,7 @@ import { table, type Command } from '../command.js';
 const enc = encodeURIComponent;
 
 interface UrlsReply {
-  urls: Array<{ module: string; vendor: string; where: string; value: string; protections: string[] }>;
+  urls: Array<{ module: string; vendor: string; where: string; value: string; protections: string[]; credentials: { user: string; password: string } | null }>;
   previousKeys: Array<{ expiresAt: string }>;
   enrolmentUntil: string | null;
 }
@@ -20,7 +20,7 @@ interface LockReply {
 
 function urlsText(r: UrlsReply): string {
   const lines = [table(['vendor', 'set', 'value'], r.urls.map((u) => [u.module, u.where, u.value]))];
-  for (const u of r.urls) lines.push(`${u.module}: ${u.protections.join('; ')}`);
+  for (const u of r.urls) lines.push(`${u.module}: ${u.protections.join('; ')}${u.credentials ? `; provisioning user ${u.credentials.user}, password ${u.credentials.password}` : ''}`);
   for (const k of r.previousKeys) lines.push(`the previous key keeps working until ${k.expiresAt}`);
   if (r.enrolmentUntil) lines.push(`enrolment window open for all devices until ${r.enrolmentUntil}`);
   return lines.join('\n');
