@@ -1,6 +1,7 @@
 // Devices: vendor, model, MAC, user, license state, last seen; release, block,
 // assign; and a live feed of notable provisioning outcomes.
 import { api, ApiError, debounce, el, fmtDate, refusalView, replace, t } from '../lib.js';
+import { securityPanel } from '../provisioning-security.js';
 
 const FEED_MAX = 100;
 
@@ -10,6 +11,7 @@ export function mount(main) {
   const message = el('div', { id: 'devices-message', 'aria-live': 'polite' });
   const feed = el('ol', { id: 'prov-feed', class: 'feed', 'aria-live': 'polite', 'aria-relevant': 'additions' });
   let available = true;
+  const security = securityPanel({ onChange: () => load() });
 
   replace(main,
     el('div', { class: 'toolbar' }, el('h1', {}, t('devices.title'))),
@@ -18,7 +20,8 @@ export function mount(main) {
       el('div', { class: 'filter' }, el('label', { for: 'devices-filter' }, t('common.filter')), filter),
       message, box),
     el('section', { class: 'card', 'aria-labelledby': 'feed-title' },
-      el('h2', { id: 'feed-title' }, t('devices.feed')), feed));
+      el('h2', { id: 'feed-title' }, t('devices.feed')), feed),
+    security.el);
 
   async function act(mac, what, body) {
     replace(message);
@@ -59,6 +62,7 @@ export function mount(main) {
             d.licenseState === 'blocked'
               ? el('button', { type: 'button', onclick: () => act(d.mac, 'unblock') }, t('devices.unblock'))
               : el('button', { type: 'button', onclick: () => act(d.mac, 'block') }, t('devices.block'))))))));
+      security.decorate(box.querySelector('#devices-table'));
     } catch (e) {
       if (e instanceof ApiError && e.status === 404 && e.code === 'REQ_NOT_FOUND') {
         available = false;
@@ -85,12 +89,13 @@ export function mount(main) {
 
   filter.addEventListener('input', debounce(load, 200));
   const reload = debounce(load, 150);
-  load().then(() => available && loadFeed());
+  load().then(() => available && (loadFeed(), security.refresh()));
 
   return {
     onEvent(name, events) {
       if (!available) return;
       if (name === 'devices.changed') reload();
+      if (name === 'provisioning.alert') security.refresh();
       if (name === 'provisioning.event') {
         for (const e of events) feed.prepend(feedItem({ at: e.at, ...e.data }));
         while (feed.children.length > FEED_MAX) feed.lastElementChild.remove();
