@@ -39,6 +39,8 @@ export interface Exchange {
   key: 'current' | 'previous' | null;
   /** Set by the security stages: where files that name other files point (keeps the key and the scheme). */
   baseUrl: string | null;
+  /** Set by the security stages: answer, but do not note the device as seen (an address it is not locked to). */
+  quiet: boolean;
 }
 
 /** A stage answers the request (returns DONE), passes it on (undefined), or does either later. */
@@ -148,7 +150,7 @@ export class ProvisioningPipeline {
   }
 
   readonly handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const x: Exchange = { req, res, t0: performance.now(), ip: req.socket.remoteAddress ?? '', path: '', macParam: null, who: null, turn: null, device: null, eligibility: null, newly: false, file: null, key: null, baseUrl: null };
+    const x: Exchange = { req, res, t0: performance.now(), ip: req.socket.remoteAddress ?? '', path: '', macParam: null, who: null, turn: null, device: null, eligibility: null, newly: false, file: null, key: null, baseUrl: null, quiet: false };
     this.inFlight++;
     this.run(x, 0);
   };
@@ -322,7 +324,7 @@ export class ProvisioningPipeline {
     const d = x.device!;
     const who = x.who!;
     // Only a request that is answered in full may change what the table shows of the device.
-    this.devices.touch(d.mac, x.ip, who.model, who.firmware);
+    if (!x.quiet) this.devices.touch(d.mac, x.ip, who.model, who.firmware);
     this.reply(x, 'served', 200, x.file!, x.turn?.headers);
     if (x.turn ? x.turn.configures : who.kind === 'config') this.noteServed(x);
     return DONE;

@@ -130,6 +130,11 @@ describe('provisioning security: credentials only for the phone they belong to',
     const r = await ask({ path: '/snomM900.htm', ua: snom.ua(snom.mac), from: '127.0.0.4' });
     expect(r.status, r.text).to.equal(200);
     expect(r.text).to.match(new RegExp(`url="https://${REGISTRAR}:\\d+/${key}/${snom.mac}\\.xml"`));
+    // The index has no secret: another address gets it, but does not become the device's last address.
+    const before = await device(d, snom.mac);
+    expect((await ask({ path: `/snomM900-${snom.mac}.htm`, ua: snom.ua(snom.mac), from: ATTACKER })).status).to.equal(200);
+    expect(await device(d, snom.mac)).to.include({ lastIp: before.lastIp });
+    expect(before.lastIp).to.equal('127.0.0.4');
   });
 
   it('Cisco enterprise (plain HTTP, no key): the lock is what protects it; another address gets no secret and raises an alert', async () => {

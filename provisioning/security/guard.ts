@@ -98,9 +98,15 @@ export class ProvisioningGuard {
   }
 
   private guard(x: Exchange): typeof DONE | undefined {
-    if (!this.pipeline.handsOut(x)) return undefined;
     const p = this.cfg;
     const d = x.device!;
+    if (!this.pipeline.handsOut(x)) {
+      // A file without secrets (an index, a dialogue's first step) from an address the device is not locked to
+      // is answered, but does not move what the device table shows of it.
+      const c = p.deviceLock ? this.security.check(d.mac, x.ip) : 'same';
+      x.quiet = c === 'foreign-address' || c === 'outside-subnet';
+      return undefined;
+    }
     const sec = x.who!.module.security;
     const decision = p.deviceLock ? this.security.check(d.mac, x.ip) : 'same';
     const entitled = decision === 'same' || decision === 'in-subnet';

@@ -97,6 +97,8 @@ export class ProvisioningSecurity {
   private readonly locks = new Map<string, DeviceLock>();
   private windowUntil = 0;
   private readonly dirty = new Set<string>();
+  /** Devices with a refused new address (the badges), so listing them does not walk every lock. */
+  private readonly pendingMacs = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -121,14 +123,17 @@ export class ProvisioningSecurity {
     this.locks.clear();
     for (let after = ''; ; ) {
       const rows = await this.store.all<LockRow>('SELECT * FROM device_locks WHERE mac > ? ORDER BY mac LIMIT ?', [after, LOAD_PAGE]);
-      for (const r of rows) this.locks.set(r.mac, fromRow(r));
+      for (const r of rows) {
+        this.locks.set(r.mac, fromRow(r));
+        if (r.pending_ip) this.pendingMacs.add(r.mac);
+      }
       if (rows.length < LOAD_PAGE) break;
       after = rows[rows.length - 1]!.mac;
     }
     this.windowUntil = ms((await this.store.get<{ until: string }>('SELECT until FROM enrolment_window WHERE id = 1'))?.until ?? null);
     // A device that is deleted loses its lock (the row goes by ON DELETE CASCADE); one newly assigned may enrol.
     this.devices.onChange((macs, action) => {
-      if (action === 'deleted') for (const m of macs) this.locks.delete(m);
+      if (action === 'deleted') for (const m of macs) this.locks.delete(m), this.pendingMacs.delete(m);
     });
   }
 
@@ -229,6 +234,8 @@ export class ProvisioningSecurity {
 
   private markDirty(mac: string): void {
     this.dirty.add(mac);
+    if (this.locks.get(mac)?.pendingIp) this.pendingMacs.add(mac);
+    else this.pendingMacs.delete(mac);
     if (!this.flushTimer) this.flushTimer = setTimeout(() => void this.flush(), LOCK_FLUSH_MS);
   }
 
@@ -262,6 +269,8 @@ export class ProvisioningSecurity {
   private async save(mac: string, by: string, action: string, details: Record<string, unknown>): Promise<LockView> {
     await this.flush();
     const l = this.locks.get(mac)!;
+    if (l.pendingIp) this.pendingMacs.add(mac);
+    else this.pendingMacs.delete(mac);
     await this.store.write(async (tx) => {
       await upsertLocks(tx, [toRow(l)]);
       await this.audit.append(tx, by, action, mac, details);
@@ -362,9 +371,7 @@ export class ProvisioningSecurity {
 
   /** Devices with a refused new address (the badges), oldest first, a page after `after` (mac). */
   pending(limit: number, after = ''): LockView[] {
-    const out: LockView[] = [];
-    for (const l of this.locks.values()) if (l.pendingIp && l.mac > after) out.push(this.view(l.mac)!);
-    return out.sort((a, b) => (a.mac < b.mac ? -1 : 1)).slice(0, limit);
+    return [...this.pendingMacs].filter((m) => m > after).sort().slice(0, limit).map((m) => this.view(m)!);
   }
 }
 
