@@ -3,7 +3,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { TestDaemon } from './support/daemon.js';
-import { addDevice, addUser, assign, device, prov, sipPassword, type PhoneReply } from './support/provisioning.js';
+import { addDevice, addUser, assign, device, prov, sipPassword, siteKey, type PhoneReply } from './support/provisioning.js';
 
 /**
  * What the admin does with the provisioning security: pbxctl and the API
@@ -15,7 +15,7 @@ const GIGASET_UA = (mac: string) => `Gigaset N870 IP PRO/83.V2.11.0+build.a546b9
 describe('provisioning security: the admin side', function () {
   this.timeout(120_000);
   let d: TestDaemon;
-  const keyOf = async () => /\/([0-9a-f]{32})\//.exec((await d.request('GET', '/api/v1/provisioning/urls')).json.urls.find((u: any) => u.module === 'gigaset').value)![1]!;
+  const keyOf = () => siteKey(d);
   const gigaset = async (mac: string, from: string, key: string | null = null) => prov(d, `${key ? `/${key}` : ''}/${mac}.xml`, { 'user-agent': GIGASET_UA(mac) }, 'GET', from);
 
   before(async () => {

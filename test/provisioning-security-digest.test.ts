@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { TestDaemon } from './support/daemon.js';
-import { addDevice, addUser, assign, prov, sipPassword } from './support/provisioning.js';
+import { addDevice, addUser, assign, keyInUrls, prov, sipPassword } from './support/provisioning.js';
 
 /** HTTP digest with the site's provisioning credentials, on top of the key, as a Yealink base answers the challenge. */
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
@@ -30,7 +30,7 @@ describe('provisioning security: HTTP digest credentials', function () {
     const yealink = (await d.request('GET', '/api/v1/provisioning/urls')).json.urls.find((u: any) => u.module === 'yealink');
     expect(yealink.protections).to.include('HTTP digest with the provisioning user and password');
     const { user, password } = yealink.credentials;
-    const key = /\/([0-9a-f]{32})\//.exec(yealink.value)![1]!;
+    const key = keyInUrls([yealink]);
     const uri = `/${key}/${mac}.cfg`;
     const ua = { 'user-agent': `Yealink W70B 146.85.0.20 ${mac.match(/../g)!.join(':')}` };
 

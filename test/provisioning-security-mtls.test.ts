@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import https from 'node:https';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { TestDaemon } from './support/daemon.js';
-import { addDevice, addUser, applianceCa, assign, dls, sipPassword, unifyItems, workpoint, type PhoneReply } from './support/provisioning.js';
+import { addDevice, addUser, applianceCa, assign, dls, phoneRequest, sipPassword, unifyItems, workpoint, type PhoneReply } from './support/provisioning.js';
 
 /**
  * Mutual TLS with a vendor's factory certificates: a CA of the test's own
@@ -43,21 +42,12 @@ describe('provisioning security: factory certificates (mutual TLS)', function ()
   const OTHER_YEALINK = '805ec0123a22';
   const UA = (mac: string) => `Yealink W70B 146.85.0.20 ${mac.match(/../g)!.join(':')}`;
 
-  const ask = (o: { path: string; ua?: string; client?: Pair; from?: string; method?: string; body?: string; headers?: Record<string, string>; port?: string }): Promise<PhoneReply> => {
-    const [host, port] = (o.port ?? d.listeners.provisioning_https!).split(':');
-    return new Promise((resolve, reject) => {
-      const req = https.request({
-        host, port: Number(port), path: o.path, method: o.method ?? 'GET', ca, servername: 'localhost', agent: false, localAddress: o.from ?? '127.0.0.2',
-        headers: { connection: 'close', ...(o.ua ? { 'user-agent': o.ua } : {}), ...o.headers }, ...(o.client ? { cert: o.client.cert, key: o.client.key } : {}),
-      }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-      });
-      req.on('error', reject);
-      req.end(o.body);
+  /** A phone's HTTPS request from 127.0.0.2, with its client certificate when it has one. */
+  const ask = (o: { path: string; ua?: string; client?: Pair; method?: string; body?: string; headers?: Record<string, string>; port?: string }): Promise<PhoneReply> =>
+    phoneRequest(o.port ?? d.listeners.provisioning_https!, {
+      path: o.path, method: o.method ?? 'GET', body: o.body, from: '127.0.0.2', headers: { ...(o.ua ? { 'user-agent': o.ua } : {}), ...o.headers },
+      tls: { ca, ...(o.client ? { cert: o.client.cert, key: o.client.key } : {}) },
     });
-  };
 
   before(async () => {
     d = await TestDaemon.start({ config: { provisioning: { host: '127.0.0.1', httpPort: 0, httpsPort: 0, wpiPort: 0, requireKey: false, credentialsOverTls: true } } });

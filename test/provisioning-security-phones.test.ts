@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TestDaemon } from './support/daemon.js';
-import { addDevice, addUser, applianceCa, assign, device, dls, phoneRequest, sipPassword, unifyItems, workpoint, type PhoneReply } from './support/provisioning.js';
+import { addDevice, addUser, applianceCa, assign, device, dls, keyInUrls, phoneRequest, sipPassword, siteKey, unifyItems, workpoint, type PhoneReply } from './support/provisioning.js';
 
 /**
  * A line's credentials reach only the phone they belong to, for every vendor,
@@ -71,8 +71,7 @@ describe('provisioning security: credentials only for the phone they belong to',
     await d.installLicense({ quantities: { users: 50, 'devices.cisco': 5, 'devices.unify': 2 } });
     for (const u of ['mia', 'gus', 'yvo', 'sam', 'carl', 'uwe', 'rita', 'enum']) await addUser(d, u, u, 'Test');
     ca = applianceCa(d);
-    const urls = (await d.request('GET', '/api/v1/provisioning/urls')).json.urls;
-    key = /\/([0-9a-f]{32})\//.exec(urls.find((u: any) => u.module === 'yealink').value)![1]!;
+    key = await siteKey(d);
   });
   after(async () => d.dispose());
 
@@ -219,7 +218,7 @@ describe('provisioning security: credentials only for the phone they belong to',
     expect((await ask({ path: `/${mac.toLowerCase()}.xml`, ua, from: PHONE, key: old })).text).to.include(pw);
     const r = await d.request('POST', '/api/v1/provisioning/key/rotate', { body: { overlapHours: 1 } });
     expect(r.status, r.text).to.equal(200);
-    const fresh = /\/([0-9a-f]{32})\//.exec(r.json.urls.find((u: any) => u.module === 'gigaset').value)![1]!;
+    const fresh = keyInUrls(r.json.urls, 'gigaset');
     expect(fresh).to.not.equal(old);
     expect(r.json.previousKeys).to.have.length(1);
     expect((await ask({ path: `/${mac.toLowerCase()}.xml`, ua, from: PHONE, key: old })).text, 'old key inside the overlap').to.include(pw);

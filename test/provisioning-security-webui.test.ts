@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { TestDaemon } from './support/daemon.js';
 import { launchChromium, newAdminPage, screenshot } from './support/browser.js';
-import { addDevice, addUser, assign, prov, sipPassword } from './support/provisioning.js';
+import { addDevice, addUser, assign, keyInUrls, prov, sipPassword } from './support/provisioning.js';
 
 /** The Devices page in headless Chromium: the URLs to set, and the badge of a refused new address. */
 const see = (page: Page, selector: string, hasText?: string | RegExp) => page.locator(selector, hasText === undefined ? {} : { hasText }).first().waitFor({ timeout: 10_000 });
@@ -29,7 +29,7 @@ describe('provisioning security in the web UI', function () {
     const pw = await sipPassword(d, mac);
     const urls = (await d.request('GET', '/api/v1/provisioning/urls')).json.urls;
     const value = urls.find((u: any) => u.module === 'gigaset').value;
-    const key = /\/([0-9a-f]{32})\//.exec(value)![1]!;
+    const key = keyInUrls(urls, 'gigaset');
     const get = (from: string) => prov(d, `/${key}/${mac}.xml`, { 'user-agent': `Gigaset N870 IP PRO/83.V2.11.0+build.a546b91;${mac.toUpperCase()}` }, 'GET', from);
     expect((await get('127.0.0.2')).text).to.include(pw);
     await d.request('POST', '/api/v1/provisioning/enrolment/close', { body: { mac } });
