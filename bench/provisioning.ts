@@ -265,16 +265,17 @@ async function verify(address: string, phones: Phone[], tls = false): Promise<{ 
   return { bodies, wrong };
 }
 
-/** The ceiling of the platform: a bare node:http server answering the same bytes from memory. */
-async function startBareNode(dir: string, bodies: Map<string, Buffer>): Promise<{ address: string; child: ChildProcess }> {
-  const file = join(dir, 'bodies.json');
+/** The ceiling of the platform: a bare node:http (or node:https, same certificate) server answering the same bytes from memory. */
+async function startBareNode(dir: string, bodies: Map<string, Buffer>, tls?: { cert: string; key: string }): Promise<{ address: string; child: ChildProcess }> {
+  const file = join(dir, tls ? 'bodies-tls.json' : 'bodies.json');
   writeFileSync(file, JSON.stringify([...bodies].map(([p, b]) => [p, b.toString('base64')])));
   const port = await freePort();
   const code = `
-    const http = require('node:http');
+    const http = require(${JSON.stringify(tls ? 'node:https' : 'node:http')});
+    const tls = ${JSON.stringify(tls ?? null)};
     const files = new Map(JSON.parse(require('node:fs').readFileSync(${JSON.stringify(file)}, 'utf8')).map(([p, b]) => [p, Buffer.from(b, 'base64').toString()]));
     const missing = 'not found';
-    http.createServer((req, res) => {
+    (tls ? (h) => http.createServer({ cert: require('node:fs').readFileSync(tls.cert), key: require('node:fs').readFileSync(tls.key) }, h) : (h) => http.createServer(h))((req, res) => {
       const body = files.get(req.url) ?? missing;
       res.writeHead(body === missing ? 404 : 200, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body) });
       res.end(body);
@@ -453,6 +454,14 @@ export const bench: Bench = async () => {
     } finally {
       bare.child.kill();
     }
+    // The HTTPS ceiling of one Node process: TLS handshakes take one core; nginx uses every core.
+    const bareTls = await startBareNode(work, checkedTls.bodies, tls);
+    let ceilingTls: Summary;
+    try {
+      ceilingTls = await storm(work, bareTls.address, phones, concurrency, bareTls.child.pid, true, 'https');
+    } finally {
+      bareTls.child.kill();
+    }
 
     const notes = `${n} phones, ${mine.requests} requests, concurrency ${concurrency}, new connection per request (wrk), each server warmed up with the same 3,000 MAC-less requests; ${licensed}/${ciscoPhones} Cisco licenses claimed during the storm; site key required, device lock on; daemon CPU ${mine.cpuUs.toFixed(0)} µs per request`;
     const noNginx = 'nginx NOT installed: no reference';
@@ -461,6 +470,10 @@ export const bench: Bench = async () => {
         name: 'provisioning HTTPS boot storm throughput', value: Math.round(mineTls.rps), unit: 'req/s', ...(refTls ? { reference: { name: 'nginx HTTPS, same certificate', value: Math.round(refTls.rps) } } : {}),
         ...(refTls ? { ratio: +(mineTls.rps / refTls.rps).toFixed(2), target: '≥ 0.5× nginx', met: mineTls.rps / refTls.rps >= 0.5 } : {}),
         notes: `${mineTls.requests} requests, a new TLS connection per request (the appliance's RSA certificate), every phone licensed and locked (a reboot); p50 ${mineTls.p50.toFixed(1)} ms, p99 ${mineTls.p99.toFixed(1)} ms; daemon CPU ${mineTls.cpuUs.toFixed(0)} µs per request${refTls ? `; nginx p50 ${refTls.p50.toFixed(1)} ms, p99 ${refTls.p99.toFixed(1)} ms` : `; ${noNginx}`}`,
+      },
+      {
+        name: 'bare node:https from memory (platform ceiling)', value: Math.round(ceilingTls.rps), unit: 'req/s', ...(refTls ? { reference: { name: 'nginx HTTPS', value: Math.round(refTls.rps) }, ratio: +(ceilingTls.rps / refTls.rps).toFixed(2) } : {}),
+        notes: `same requests, bytes and certificate, one Node process: p50 ${ceilingTls.p50.toFixed(1)} ms, p99 ${ceilingTls.p99.toFixed(1)} ms, CPU ${ceilingTls.cpuUs.toFixed(0)} µs per request; the daemon reaches ${((mineTls.rps / ceilingTls.rps) * 100).toFixed(0)}% of it`,
       },
       {
         name: 'provisioning HTTPS boot storm errors', value: mineTls.errors + checkedTls.wrong, unit: 'requests', ...(refTls ? { reference: { name: 'nginx HTTPS', value: refTls.errors } } : {}),
