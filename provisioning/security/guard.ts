@@ -33,6 +33,9 @@ export class ProvisioningGuard {
   private foreignWindow = 0;
   private readonly limited = new Set<string>();
   private readonly digest = new DigestAuth();
+  /** Host headers already judged (phones send the same few): header → known. Cleared on reload and when full. */
+  private readonly hosts = new Map<string, boolean>();
+  private hostsFor: [unknown, string] = [null, ''];
 
   constructor(
     private readonly core: Core,
@@ -89,6 +92,14 @@ export class ProvisioningGuard {
 
   /** An IP literal (no rebinding possible), or a name the appliance has. */
   private knownHost(header: string): boolean {
+    const p = this.cfg;
+    if (this.hostsFor[0] !== p.hostnames || this.hostsFor[1] !== p.sipRegistrar || this.hosts.size > 256) this.hosts.clear(), (this.hostsFor = [p.hostnames, p.sipRegistrar]);
+    let known = this.hosts.get(header);
+    if (known === undefined) this.hosts.set(header, (known = this.judgeHost(header)));
+    return known;
+  }
+
+  private judgeHost(header: string): boolean {
     let h = header.trim().toLowerCase();
     if (h.startsWith('[')) h = h.slice(1, h.indexOf(']'));
     else if (h.indexOf(':') === h.lastIndexOf(':')) h = h.replace(/:\d*$/, '');

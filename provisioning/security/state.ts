@@ -93,7 +93,7 @@ export function inSubnet(ip: string, subnet: string): boolean {
  * Knows nothing of HTTP.
  */
 export class ProvisioningSecurity {
-  private keys: Array<{ key: string; expiresAt: number }> = [];
+  private keys: Array<{ key: string; bytes: Buffer; expiresAt: number }> = [];
   private readonly locks = new Map<string, DeviceLock>();
   private windowUntil = 0;
   private readonly dirty = new Set<string>();
@@ -139,7 +139,7 @@ export class ProvisioningSecurity {
 
   private async loadKeys(): Promise<void> {
     const rows = await this.store.all<{ key: string; expires_at: string | null }>('SELECT key, expires_at FROM provisioning_keys ORDER BY expires_at IS NOT NULL, expires_at DESC');
-    this.keys = rows.map((r) => ({ key: r.key, expiresAt: r.expires_at ? ms(r.expires_at) : Infinity }));
+    this.keys = rows.map((r) => ({ key: r.key, bytes: Buffer.from(r.key, 'latin1'), expiresAt: r.expires_at ? ms(r.expires_at) : Infinity }));
   }
 
   /** The current site key. */
@@ -161,12 +161,10 @@ export class ProvisioningSecurity {
 
   /** Which key a path segment is: the current one, a rotated-out one still in its overlap, or none. */
   matchKey(segment: string): 'current' | 'previous' | null {
-    const given = Buffer.from(segment);
-    const now = this.clock.now().getTime();
+    const given = Buffer.from(segment, 'latin1');
     for (let i = 0; i < this.keys.length; i++) {
       const k = this.keys[i]!;
-      const want = Buffer.from(k.key);
-      if (want.length === given.length && timingSafeEqual(want, given)) return i === 0 ? 'current' : k.expiresAt > now ? 'previous' : null;
+      if (k.bytes.length === given.length && timingSafeEqual(k.bytes, given)) return i === 0 ? 'current' : k.expiresAt > this.clock.now().getTime() ? 'previous' : null;
     }
     return null;
   }
