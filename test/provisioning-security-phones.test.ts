@@ -124,6 +124,19 @@ describe('provisioning security: credentials only for the phone they belong to',
     });
   }
 
+  it('a browser or a foreign Host asking for an unknown MAC records nothing', async () => {
+    const mac = '805ec0123f01';
+    const before = (await d.request('GET', '/api/v1/devices')).json.devices.length;
+    const browser = await ask({ path: `/${mac}.cfg`, ua: BROWSER, from: ATTACKER });
+    expect(browser.headers['x-pbxd-refusal'], 'no vendor names itself: a miss').to.equal('PROV_NOT_FOUND');
+    const rebound = await ask({ path: `/${mac}.cfg`, ua: `Yealink W70B 146.85.0.20 ${colons(mac)}`, from: ATTACKER, host: 'rebind.attacker.example' });
+    expect(rebound.headers['x-pbxd-refusal']).to.equal('PROV_HOST_UNKNOWN');
+    expect((await d.request('GET', '/api/v1/devices')).json.devices.length).to.equal(before);
+    // The same request as the phone makes it is recorded (so the two above were refused before anything was recorded).
+    await ask({ path: `/${mac}.cfg`, ua: `Yealink W70B 146.85.0.20 ${colons(mac)}`, from: ATTACKER });
+    expect(await device(d, mac)).to.include({ vendor: 'yealink', licenseState: 'unassigned' });
+  });
+
   it('Snom: the files it names carry the key and the scheme they were fetched with', async () => {
     const snom = KEYED.find((v) => v.vendor === 'snom')!;
     const r = await ask({ path: '/snomM900.htm', ua: snom.ua(snom.mac), from: '127.0.0.4' });
