@@ -7,14 +7,21 @@
  *
  * The phones are assigned but hold no license yet, so each Cisco phone's
  * first configuration request also claims its support license (a write).
+ * The daemon runs with the site key required and the device lock on: phones
+ * given a URL fetch under /<key>/, and each is locked at its first fetch.
+ *
+ * Then the same boot over HTTPS (a new TLS connection per request, the
+ * appliance's certificate), against nginx serving the same bytes with the same
+ * certificate and key.
  *
  * Run alone: `node dist/bench/provisioning.js`.
  */
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sqlite3 from 'sqlite3';
@@ -34,8 +41,9 @@ interface Phone {
   steps: Step[];
 }
 
-/** The phones of the storm: mostly Cisco enterprise desk phones, some Cisco MPP and DECT bases. */
-function makePhones(n: number): Phone[] {
+/** The phones of the storm: mostly Cisco enterprise desk phones, some Cisco MPP and DECT bases; those given a URL fetch under /<key>/. */
+function makePhones(n: number, key = ''): Phone[] {
+  const k = key ? `/${key}` : '';
   const phones: Phone[] = [];
   for (let i = 0; i < n; i++) {
     const suffix = i.toString(16).padStart(6, '0');
@@ -57,20 +65,20 @@ function makePhones(n: number): Phone[] {
       });
     } else if (kind === 6) {
       const mac = `00562c${suffix}`;
-      phones.push({ mac, vendor: 'cisco', model: 'CP-8841-3PCC', steps: [{ path: `/${mac}.xml`, headers: { 'user-agent': `Cisco-CP-8841-3PCC/11.3.7_1234 (${mac})` }, expect: 200 }] });
+      phones.push({ mac, vendor: 'cisco', model: 'CP-8841-3PCC', steps: [{ path: `${k}/${mac}.xml`, headers: { 'user-agent': `Cisco-CP-8841-3PCC/11.3.7_1234 (${mac})` }, expect: 200 }] });
     } else if (kind === 7) {
       const mac = `7C2F80${suffix}`.toUpperCase();
-      phones.push({ mac, vendor: 'gigaset', model: 'N870 IP PRO', steps: [{ path: `/${mac.toLowerCase()}.xml`, headers: { 'user-agent': `Gigaset N870 IP PRO/83.V2.11.0+build.a546b91;${mac}` }, expect: 200 }] });
+      phones.push({ mac, vendor: 'gigaset', model: 'N870 IP PRO', steps: [{ path: `${k}/${mac.toLowerCase()}.xml`, headers: { 'user-agent': `Gigaset N870 IP PRO/83.V2.11.0+build.a546b91;${mac}` }, expect: 200 }] });
     } else if (kind === 8) {
       const mac = `805ec0${suffix}`;
       const ua = `Yealink W70B 146.85.0.20 ${mac.match(/../g)!.join(':')}`;
-      phones.push({ mac, vendor: 'yealink', model: 'W70B', steps: [{ path: '/y000000000146.cfg', headers: { 'user-agent': ua }, expect: 200 }, { path: `/${mac}.cfg`, headers: { 'user-agent': ua }, expect: 200 }] });
+      phones.push({ mac, vendor: 'yealink', model: 'W70B', steps: [{ path: `${k}/y000000000146.cfg`, headers: { 'user-agent': ua }, expect: 200 }, { path: `${k}/${mac}.cfg`, headers: { 'user-agent': ua }, expect: 200 }] });
     } else {
       const mac = `000413${suffix}`.toUpperCase();
       const ua = { 'user-agent': `Mozilla/4.0 (compatible; Snom M900 05.20.0001 ${mac.toLowerCase()})` };
       phones.push({
         mac, vendor: 'snom', model: 'M900',
-        steps: [{ path: '/snomM900.htm', headers: ua, expect: 200 }, { path: `/snomM900-${mac}.htm`, headers: ua, expect: 200 }, { path: `/${mac}.xml`, headers: ua, expect: 200 }],
+        steps: [{ path: `${k}/snomM900.htm`, headers: ua, expect: 200 }, { path: `${k}/snomM900-${mac}.htm`, headers: ua, expect: 200 }, { path: `${k}/${mac}.xml`, headers: ua, expect: 200 }],
       });
     }
   }
@@ -193,8 +201,8 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-async function storm(dir: string, address: string, phones: Phone[], concurrency: number, pid?: number, warmUp = true): Promise<Summary> {
-  if (warmUp) await storm(dir, address, WARM_UP, concurrency, undefined, false);
+async function storm(dir: string, address: string, phones: Phone[], concurrency: number, pid?: number, warmUp = true, scheme: 'http' | 'https' = 'http'): Promise<Summary> {
+  if (warmUp) await storm(dir, address, WARM_UP, concurrency, undefined, false, scheme);
   const cpu0 = cpuSeconds(pid);
   const list = join(dir, 'requests.tsv');
   const script = join(dir, 'storm.lua');
@@ -207,7 +215,7 @@ async function storm(dir: string, address: string, phones: Phone[], concurrency:
   // SIGINT (once every thread said THREAD_DONE) ends that sleep and it reports at once.
   const seconds = Number(process.env.BENCH_WRK_SECONDS ?? 120);
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(wrkBinary(), ['-t', String(threads), '-c', String(concurrency), '-d', `${seconds}s`, '--timeout', '10s', '-s', script, `http://${address}/`, '--', list, String(threads)]);
+    const child = spawn(wrkBinary(), ['-t', String(threads), '-c', String(concurrency), '-d', `${seconds}s`, '--timeout', '10s', '-s', script, `${scheme}://${address}/`, '--', list, String(threads)]);
     let text = '';
     child.stdout.on('data', (c) => {
       text += c;
@@ -232,7 +240,7 @@ async function storm(dir: string, address: string, phones: Phone[], concurrency:
  * After the storm, every step once more: each must get the status its step
  * expects; the 200 bodies are kept (nginx serves the very same bytes).
  */
-async function verify(address: string, phones: Phone[]): Promise<{ bodies: Map<string, Buffer>; wrong: number }> {
+async function verify(address: string, phones: Phone[], tls = false): Promise<{ bodies: Map<string, Buffer>; wrong: number }> {
   const i = address.lastIndexOf(':');
   const [host, port] = [address.slice(0, i), Number(address.slice(i + 1))];
   const steps = phones.flatMap((p) => p.steps);
@@ -243,7 +251,7 @@ async function verify(address: string, phones: Phone[]): Promise<{ bodies: Map<s
     while (next < steps.length) {
       const step = steps[next++]!;
       const r = await new Promise<{ status: number; body: Buffer }>((resolve) => {
-        http.get({ host, port, path: step.path, headers: step.headers }, (res) => {
+        (tls ? https : http).get({ host, port, path: step.path, headers: step.headers, ...(tls ? { rejectUnauthorized: false } : {}) }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
@@ -257,16 +265,17 @@ async function verify(address: string, phones: Phone[]): Promise<{ bodies: Map<s
   return { bodies, wrong };
 }
 
-/** The ceiling of the platform: a bare node:http server answering the same bytes from memory. */
-async function startBareNode(dir: string, bodies: Map<string, Buffer>): Promise<{ address: string; child: ChildProcess }> {
-  const file = join(dir, 'bodies.json');
+/** The ceiling of the platform: a bare node:http (or node:https, same certificate) server answering the same bytes from memory. */
+async function startBareNode(dir: string, bodies: Map<string, Buffer>, tls?: { cert: string; key: string }): Promise<{ address: string; child: ChildProcess }> {
+  const file = join(dir, tls ? 'bodies-tls.json' : 'bodies.json');
   writeFileSync(file, JSON.stringify([...bodies].map(([p, b]) => [p, b.toString('base64')])));
   const port = await freePort();
   const code = `
-    const http = require('node:http');
+    const http = require(${JSON.stringify(tls ? 'node:https' : 'node:http')});
+    const tls = ${JSON.stringify(tls ?? null)};
     const files = new Map(JSON.parse(require('node:fs').readFileSync(${JSON.stringify(file)}, 'utf8')).map(([p, b]) => [p, Buffer.from(b, 'base64').toString()]));
     const missing = 'not found';
-    http.createServer((req, res) => {
+    (tls ? (h) => http.createServer({ cert: require('node:fs').readFileSync(tls.cert), key: require('node:fs').readFileSync(tls.key) }, h) : (h) => http.createServer(h))((req, res) => {
       const body = files.get(req.url) ?? missing;
       res.writeHead(body === missing ? 404 : 200, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body) });
       res.end(body);
@@ -325,10 +334,10 @@ function nginxBinary(): string | null {
   return existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : null;
 }
 
-/** nginx on a loopback port with its own prefix, serving `bodies` as files. */
-async function startNginx(bin: string, dir: string, bodies: Map<string, Buffer>): Promise<{ address: string; child: ChildProcess }> {
-  const www = join(dir, 'www');
-  dir = join(dir, 'nginx');
+/** nginx on a loopback port with its own prefix, serving `bodies` as files (over TLS with `tls`: the daemon's certificate and key). */
+async function startNginx(bin: string, dir: string, bodies: Map<string, Buffer>, tls?: { cert: string; key: string }): Promise<{ address: string; child: ChildProcess }> {
+  const www = join(dir, tls ? 'www-tls' : 'www');
+  dir = join(dir, tls ? 'nginx-tls' : 'nginx');
   mkdirSync(dir, { recursive: true });
   for (const [path, body] of bodies) {
     mkdirSync(dirname(join(www, path)), { recursive: true });
@@ -351,7 +360,7 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen 127.0.0.1:${port} backlog=4096${tls ? ` ssl;\n    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key}` : ''};
     root ${www};
     autoindex off;
   }
@@ -381,8 +390,8 @@ function profiler(work: string, dir: string): string {
 export const bench: Bench = async () => {
   const n = Number(process.env.BENCH_PHONES ?? 2000);
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 200);
-  const phones = makePhones(n);
-  const ports = { host: '127.0.0.1', httpPort: 0, httpsPort: 0, wpiPort: 0, missesPerMinute: 1000, autoRecordPerSource: 50 };
+  // The site key and the device lock on (the appliance's settings); credentials over TLS off so the HTTP storm is served.
+  const ports = { host: '127.0.0.1', httpPort: 0, httpsPort: 0, wpiPort: 0, missesPerMinute: 1000, autoRecordPerSource: 50, requireKey: true, deviceLock: true };
   const config = { provisioning: ports, log: { level: 'notice' }, dev: { clockControl: false } };
   const work = mkdtempSync(join(tmpdir(), 'pbxd-bench-prov-'));
   chmodSync(work, 0o755); // nginx workers run as an unprivileged user and read www/ in here
@@ -390,6 +399,9 @@ export const bench: Bench = async () => {
   try {
     let d = await TestDaemon.start({ config });
     const dataDir = d.dataDir;
+    const urls = (await d.request('GET', '/api/v1/provisioning/urls')).json.urls as Array<{ module: string; value: string }>;
+    const key = /\/([0-9a-f]{32})\//.exec(urls.find((u) => u.module === 'yealink')!.value)![1]!;
+    const phones = makePhones(n, key);
     const ciscoPhones = phones.filter((p) => p.vendor === 'cisco').length;
     await d.installLicense({ quantities: { users: n + 10, 'devices.cisco': ciscoPhones, 'devices.unify': 10 } });
     await d.stop();
@@ -398,25 +410,40 @@ export const bench: Bench = async () => {
     let mine: Summary;
     let licensed: number;
     let checked: { bodies: Map<string, Buffer>; wrong: number };
+    let mineTls: Summary;
+    let checkedTls: { bodies: Map<string, Buffer>; wrong: number };
+    let locked: number;
+    const tls = { cert: join(work, 'server.crt'), key: join(work, 'server.key') };
     try {
       mine = await storm(work, d.listeners.provisioning_http!, phones, concurrency, d['child'].pid);
       licensed = (await d.status()).codes.find((c: { code: string }) => c.code === 'devices.cisco').used;
       if (process.env.BENCH_DEBUG) console.log('second storm (all licensed)', await storm(work, d.listeners.provisioning_http!, phones, concurrency, d['child'].pid));
       checked = await verify(d.listeners.provisioning_http!, phones);
+      // The same boot over HTTPS: every phone already licensed and locked (a reboot after a power cut).
+      mineTls = await storm(work, d.listeners.provisioning_https!, phones, concurrency, d['child'].pid, true, 'https');
+      checkedTls = await verify(d.listeners.provisioning_https!, phones, true);
+      locked = (await Promise.all(phones.filter((_, i) => i % 50 === 0).map(async (p) => (await d.request('GET', `/api/v1/devices/${p.mac}/lock`)).json.ip === '127.0.0.1'))).filter(Boolean).length;
+      copyFileSync(join(dataDir, 'tls', 'server.crt'), tls.cert);
+      copyFileSync(join(dataDir, 'tls', 'server.key'), tls.key);
     } finally {
       await d.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
 
     const bin = nginxBinary();
+    if (!bin) console.warn('bench provisioning: nginx is NOT installed (apt-get install -y nginx) and could not be installed: the storms run WITHOUT their nginx reference, no ratio is checked');
     let ref: Summary | null = null;
+    let refTls: Summary | null = null;
     if (bin) {
-      const ng = await startNginx(bin, work, checked.bodies);
-      try {
-        ref = await storm(work, ng.address, phones, concurrency);
-      } finally {
-        ng.child.kill('SIGQUIT');
-        await new Promise((r) => ng.child.on('exit', r));
+      for (const withTls of [false, true]) {
+        const ng = await startNginx(bin, work, withTls ? checkedTls.bodies : checked.bodies, withTls ? tls : undefined);
+        try {
+          if (withTls) refTls = await storm(work, ng.address, phones, concurrency, undefined, true, 'https');
+          else ref = await storm(work, ng.address, phones, concurrency);
+        } finally {
+          ng.child.kill('SIGQUIT');
+          await new Promise((r) => ng.child.on('exit', r));
+        }
       }
     }
 
@@ -427,14 +454,38 @@ export const bench: Bench = async () => {
     } finally {
       bare.child.kill();
     }
+    // The HTTPS ceiling of one Node process: TLS handshakes take one core; nginx uses every core.
+    const bareTls = await startBareNode(work, checkedTls.bodies, tls);
+    let ceilingTls: Summary;
+    try {
+      ceilingTls = await storm(work, bareTls.address, phones, concurrency, bareTls.child.pid, true, 'https');
+    } finally {
+      bareTls.child.kill();
+    }
 
-    const notes = `${n} phones, ${mine.requests} requests, concurrency ${concurrency}, new connection per request (wrk), each server warmed up with the same 3,000 MAC-less requests; ${licensed}/${ciscoPhones} Cisco licenses claimed during the storm; daemon CPU ${mine.cpuUs.toFixed(0)} µs per request`;
+    const notes = `${n} phones, ${mine.requests} requests, concurrency ${concurrency}, new connection per request (wrk), each server warmed up with the same 3,000 MAC-less requests; ${licensed}/${ciscoPhones} Cisco licenses claimed during the storm; site key required, device lock on; daemon CPU ${mine.cpuUs.toFixed(0)} µs per request`;
+    const noNginx = 'nginx NOT installed: no reference';
+    const tlsRows: BenchRow[] = [
+      {
+        name: 'provisioning HTTPS boot storm throughput', value: Math.round(mineTls.rps), unit: 'req/s', ...(refTls ? { reference: { name: 'nginx HTTPS, same certificate', value: Math.round(refTls.rps) } } : {}),
+        ...(refTls ? { ratio: +(mineTls.rps / refTls.rps).toFixed(2), target: '≥ 0.5× nginx', met: mineTls.rps / refTls.rps >= 0.5 } : {}),
+        notes: `${mineTls.requests} requests, a new TLS connection per request (the appliance's RSA certificate), every phone licensed and locked (a reboot); p50 ${mineTls.p50.toFixed(1)} ms, p99 ${mineTls.p99.toFixed(1)} ms; daemon CPU ${mineTls.cpuUs.toFixed(0)} µs per request${refTls ? `; nginx p50 ${refTls.p50.toFixed(1)} ms, p99 ${refTls.p99.toFixed(1)} ms` : `; ${noNginx}`}`,
+      },
+      {
+        name: 'bare node:https from memory (platform ceiling)', value: Math.round(ceilingTls.rps), unit: 'req/s', ...(refTls ? { reference: { name: 'nginx HTTPS', value: Math.round(refTls.rps) }, ratio: +(ceilingTls.rps / refTls.rps).toFixed(2) } : {}),
+        notes: `same requests, bytes and certificate, one Node process: p50 ${ceilingTls.p50.toFixed(1)} ms, p99 ${ceilingTls.p99.toFixed(1)} ms, CPU ${ceilingTls.cpuUs.toFixed(0)} µs per request; the daemon reaches ${((mineTls.rps / ceilingTls.rps) * 100).toFixed(0)}% of it`,
+      },
+      {
+        name: 'provisioning HTTPS boot storm errors', value: mineTls.errors + checkedTls.wrong, unit: 'requests', ...(refTls ? { reference: { name: 'nginx HTTPS', value: refTls.errors } } : {}),
+        target: '0', met: mineTls.errors + checkedTls.wrong === 0, notes: `${checkedTls.wrong} steps answered with another status than expected; ${locked}/${Math.ceil(phones.length / 50)} sampled phones locked to their address`,
+      },
+    ];
     const vs = (value: number) => (ref ? { reference: { name: 'nginx static files', value } } : {});
     return [
       {
         name: 'provisioning boot storm throughput', value: Math.round(mine.rps), unit: 'req/s', ...vs(Math.round(ref?.rps ?? 0)),
         ...(ref ? { ratio: +(mine.rps / ref.rps).toFixed(2), target: '≥ 0.3× nginx', met: mine.rps / ref.rps >= 0.3 } : {}),
-        notes: ref ? notes : `${notes}; nginx not available: no reference`,
+        notes: ref ? notes : `${notes}; ${noNginx}`,
       },
       { name: 'provisioning boot storm p50 latency', value: +mine.p50.toFixed(1), unit: 'ms', ...vs(+(ref?.p50 ?? 0).toFixed(1)), ...(ref ? { ratio: +(ref.p50 / mine.p50).toFixed(2) } : {}) },
       { name: 'provisioning boot storm p99 latency', value: +mine.p99.toFixed(1), unit: 'ms', ...vs(+(ref?.p99 ?? 0).toFixed(1)), ...(ref ? { ratio: +(ref.p99 / mine.p99).toFixed(2) } : {}), target: '≤ 60 ms', met: mine.p99 <= 60 },
@@ -449,6 +500,7 @@ export const bench: Bench = async () => {
         ratio: +(mine.rps / ceiling.rps).toFixed(2), target: '≥ 0.7× bare node:http (aim)', met: mine.rps / ceiling.rps >= 0.7,
         notes: `CPU per request: daemon ${mine.cpuUs.toFixed(0)} µs, bare node:http ${ceiling.cpuUs.toFixed(0)} µs`,
       },
+      ...tlsRows,
     ] satisfies BenchRow[];
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -51,6 +51,20 @@ export interface Config {
     autoRecordPerSource: number;
     /** Requests in progress beyond which new ones get 503 with Retry-After. */
     maxInFlight: number;
+    /** Credential-bearing files only under /<site key>/ for vendors given a provisioning URL (appliance: on). */
+    requireKey: boolean;
+    /** Hours a rotated-out site key keeps working. */
+    keyOverlapHours: number;
+    /** HTTP digest authentication with the site's provisioning credentials, for vendors whose firmware supports it. */
+    digest: boolean;
+    /** Credential-bearing files only over HTTPS/WPI for vendors that fetch over TLS (appliance: on). */
+    credentialsOverTls: boolean;
+    /** Lock a device to the address of its first credential fetch. */
+    deviceLock: boolean;
+    /** Minutes a device may move to a new address after it is assigned or a window is opened. */
+    enrolmentMinutes: number;
+    /** Distinct known MACs a source may ask for per minute without being entitled before it is limited. */
+    foreignMacsPerMinute: number;
   };
   control: { socket: string };
   /**
@@ -139,6 +153,13 @@ export const schema: Record<string, KeySpec> = {
   'provisioning.missesPerMinute': { check: posInt, restart: false },
   'provisioning.autoRecordPerSource': { check: posInt, restart: false },
   'provisioning.maxInFlight': { check: posInt, restart: false },
+  'provisioning.requireKey': { check: bool, restart: false },
+  'provisioning.keyOverlapHours': { check: posInt, restart: false },
+  'provisioning.credentialsOverTls': { check: bool, restart: false },
+  'provisioning.digest': { check: bool, restart: false },
+  'provisioning.deviceLock': { check: bool, restart: false },
+  'provisioning.enrolmentMinutes': { check: atLeast(1), restart: false },
+  'provisioning.foreignMacsPerMinute': { check: atLeast(1), restart: false },
   'control.socket': { check: str, restart: true },
   'license.graceDays': { check: posInt, restart: false },
   'license.trustedRoots': { check: strList, restart: true },
@@ -192,6 +213,8 @@ export function defaults(dataDir: string): Config {
       host: '0.0.0.0', httpPort: 6970, httpsPort: 6971, wpiPort: 18443, hostnames: ['localhost'],
       sipRegistrar: '', sipPort: 5060, timeZone: 'Europe/Berlin', ntpServer: '', language: 'de',
       maxBodyBytes: 65536, missesPerMinute: 120, autoRecordPerSource: 50, maxInFlight: 4000,
+      // Development: phones may fetch without the key and over HTTP; the appliance config turns both on.
+      requireKey: false, keyOverlapHours: 168, credentialsOverTls: false, digest: false, deviceLock: true, enrolmentMinutes: 60, foreignMacsPerMinute: 10,
     },
     control: { socket: '' },
     license: { graceDays: 14, trustedRoots: [], trustDevelopmentRoot: null, maxFutureMinutes: 5 },

@@ -35,6 +35,12 @@ export interface Exchange {
   newly: boolean;
   /** Set by "render". */
   file: Rendered | null;
+  /** Set by the security stages: the site key the path carried ("current" or a rotated-out one still valid). */
+  key: 'current' | 'previous' | null;
+  /** Set by the security stages: where files that name other files point (keeps the key and the scheme). */
+  baseUrl: string | null;
+  /** Set by the security stages: answer, but do not note the device as seen (an address it is not locked to). */
+  quiet: boolean;
 }
 
 /** A stage answers the request (returns DONE), passes it on (undefined), or does either later. */
@@ -70,6 +76,7 @@ export class ProvisioningPipeline {
   private misses = new Map<string, number>();
   private missWindow = 0;
   private readonly servedNoted = new Map<string, number>();
+  private readonly rejectListeners: Array<(x: Exchange, r: Rejection) => void> = [];
   private readonly recorders = new Map<string, Map<RequestOutcome, (ms: number) => void>>();
   private inFlight = 0;
 
@@ -101,6 +108,27 @@ export class ProvisioningPipeline {
     return this.core.config.provisioning;
   }
 
+  /** The settings that go into configurations now. */
+  get current(): ProvisioningSettings {
+    return this.settings;
+  }
+
+  /** Called for every request refused as bad input (after the refusal is sent), e.g. to raise an alert. */
+  onReject(fn: (x: Exchange, r: Rejection) => void): void {
+    this.rejectListeners.push(fn);
+  }
+
+  /** Whether this request hands out the device's configuration (its line's credentials). */
+  handsOut(x: Exchange): boolean {
+    return x.turn ? x.turn.configures : x.who?.kind === 'config';
+  }
+
+  /** Refuse from a stage outside the pipeline: with the vendor's polite end in a dialogue, else a refusal by code. */
+  refuseFromStage(x: Exchange, code: ProvCode, detail: string, headers?: Record<string, string>): typeof DONE {
+    if (x.turn) return this.reply(x, 'rejected', 200, x.turn.answer(false, null, this.settings), x.turn.headers);
+    return this.refuse(x, 'rejected', code, detail, headers);
+  }
+
   /** The settings that go into configurations changed: everything is rendered again, on demand. */
   configure(s: ProvisioningSettings): void {
     this.settings = s;
@@ -122,7 +150,7 @@ export class ProvisioningPipeline {
   }
 
   readonly handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const x: Exchange = { req, res, t0: performance.now(), ip: req.socket.remoteAddress ?? '', path: '', macParam: null, who: null, turn: null, device: null, eligibility: null, newly: false, file: null };
+    const x: Exchange = { req, res, t0: performance.now(), ip: req.socket.remoteAddress ?? '', path: '', macParam: null, who: null, turn: null, device: null, eligibility: null, newly: false, file: null, key: null, baseUrl: null, quiet: false };
     this.inFlight++;
     this.run(x, 0);
   };
@@ -243,7 +271,9 @@ export class ProvisioningPipeline {
     if (who.kind === 'config' && who.module.configNeedsAgent && !who.byAgent) {
       const detail = `suspicious: ${d.mac}'s configuration asked for without the phone's User-Agent (${String(x.req.headers['user-agent'] ?? 'none').slice(0, 60)})`;
       this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome: 'rejected', detail, ip: x.ip });
-      return this.refuse(x, 'rejected', 'PROV_SUSPICIOUS', 'the configuration goes only to the phone itself');
+      const done: typeof DONE = this.refuse(x, 'rejected', 'PROV_SUSPICIOUS', 'the configuration goes only to the phone itself');
+      for (const fn of this.rejectListeners) fn(x, { status: 403, code: 'PROV_SUSPICIOUS', detail, miss: false });
+      return done;
     }
     return undefined;
   }
@@ -260,7 +290,7 @@ export class ProvisioningPipeline {
 
   /** The support license is taken when the configuration is handed out, not before. */
   private claim(x: Exchange): StageResult {
-    const handsOut = x.turn ? x.turn.configures : x.who!.kind === 'config';
+    const handsOut = this.handsOut(x);
     if (x.eligibility !== 'needs-license' || !handsOut) return undefined;
     const mac = x.device!.mac;
     return this.devices.claim(mac).then(
@@ -284,7 +314,7 @@ export class ProvisioningPipeline {
       const eligible = !x.turn.needsDevice || x.eligibility === 'licensed' || (x.eligibility === 'needs-license' && !x.turn.configures);
       x.file = x.turn.answer(eligible, x.turn.configures && eligible ? lineValues(d) : null, this.settings);
     } else if (kind === 'index') {
-      x.file = module.renderIndex?.(name, d.mac, this.settings) ?? null;
+      x.file = module.renderIndex?.(name, d.mac, x.baseUrl ? { ...this.settings, baseUrl: x.baseUrl } : this.settings) ?? null;
     } else x.file = this.configFor(module, d);
     if (!x.file) return this.refuse(x, 'rejected', 'PROV_NOT_FOUND', `no such ${module.vendor} file`);
     return undefined;
@@ -294,7 +324,7 @@ export class ProvisioningPipeline {
     const d = x.device!;
     const who = x.who!;
     // Only a request that is answered in full may change what the table shows of the device.
-    this.devices.touch(d.mac, x.ip, who.model, who.firmware);
+    if (!x.quiet) this.devices.touch(d.mac, x.ip, who.model, who.firmware);
     this.reply(x, 'served', 200, x.file!, x.turn?.headers);
     if (x.turn ? x.turn.configures : who.kind === 'config') this.noteServed(x);
     return DONE;
@@ -378,7 +408,9 @@ export class ProvisioningPipeline {
     if (!this.allowMiss(x.ip)) return this.rateLimited(x);
     const vendor = x.who?.module.vendor ?? null;
     if (note) this.devices.note({ mac: x.who?.mac ?? null, vendor, model: null, outcome: r.code === 'PROV_NOT_FOUND' ? 'unknown' : 'rejected', detail: `${r.code}: ${r.detail}`, ip: x.ip });
-    return this.refuse(x, 'rejected', r.code as ProvCode, r.detail);
+    const done: typeof DONE = this.refuse(x, 'rejected', r.code as ProvCode, r.detail);
+    for (const fn of this.rejectListeners) fn(x, r);
+    return done;
   }
 
   private storeFailed(x: Exchange, e: unknown): typeof DONE {

@@ -1,4 +1,3 @@
-import type { Router } from 'express';
 import type { Core } from '../daemon/core/core.js';
 import { phoneFacingRegistrar } from '../daemon/config.js';
 import type { Feature } from '../daemon/feature.js';
@@ -8,6 +7,15 @@ import type { Devices } from '../daemon/core/devices.js';
 import { ProvisioningPipeline } from './pipeline.js';
 import { zoneRule } from './time-zone.js';
 import { loadOrCreateTls } from './tls.js';
+import { Router } from 'express';
+import { provisioningSecurityRoutes } from '../daemon/http/routes/provisioning-security.js';
+import { ProvisioningSecurity } from './security/state.js';
+import { ProvisioningAlerts } from './security/alerts.js';
+import { ProvisioningGuard } from './security/guard.js';
+import { provisioningUrls, type VendorUrl } from './security/urls.js';
+import { VendorCas } from './security/vendor-ca.js';
+import type { Server as TlsServer } from 'node:tls';
+import { VENDOR_MODULES } from './vendors/index.js';
 
 /** How often batched last_seen/last_ip are written. */
 const SEEN_FLUSH_MS = 5000;
@@ -28,14 +36,32 @@ export class ProvisioningServer implements Feature {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly devices: Devices;
   private httpAddress = '';
+  private bound: Record<string, string> = {};
+  readonly security: ProvisioningSecurity;
+  readonly alerts: ProvisioningAlerts;
+  readonly vendorCas: VendorCas;
 
   constructor(private readonly core: Core) {
     this.devices = core.devices;
     this.pipeline = new ProvisioningPipeline(core, core.devices);
+    this.security = new ProvisioningSecurity(core.store, core.clock, core.audit, core.devices, core.log);
+    this.alerts = new ProvisioningAlerts(core);
+    this.vendorCas = new VendorCas(core, VENDOR_MODULES);
+    new ProvisioningGuard(core, this.pipeline, this.security, this.alerts, this.vendorCas).install();
   }
 
   routes(): Router {
-    return devicesRoutes(this.core);
+    const r = Router();
+    r.use(devicesRoutes(this.core));
+    r.use(provisioningSecurityRoutes(this.core, { security: this.security, alerts: this.alerts, vendorCas: this.vendorCas, urls: () => this.urls() }));
+    return r;
+  }
+
+  /** Per vendor, what the admin sets on the phone, for the ports as bound. */
+  urls(): VendorUrl[] {
+    const port = (name: string, fallback: number) => Number(this.bound[name]?.slice(this.bound[name]!.lastIndexOf(':') + 1)) || fallback;
+    const p = this.cfg;
+    return provisioningUrls(VENDOR_MODULES, this.security.key, phoneFacingRegistrar(p), { http: port('provisioning_http', p.httpPort), https: port('provisioning_https', p.httpsPort), wpi: port('wpi', p.wpiPort) }, p, (id) => this.vendorCas.has(id));
   }
 
   private get cfg() {
@@ -54,7 +80,10 @@ export class ProvisioningServer implements Feature {
 
   async start(): Promise<Record<string, string>> {
     this.configurePipeline();
+    await this.security.load();
     this.devices.onChange((macs, action) => {
+      // A device given to a user may enrol, or move, for the configured minutes.
+      if (action === 'assigned') for (const mac of macs) this.security.enrolOnAssign(mac, this.cfg.enrolmentMinutes);
       if (action === 'licensed' || action === 'waiting') return; // the configuration itself is unchanged
       for (const mac of macs) this.pipeline.forget(mac);
     });
@@ -76,6 +105,8 @@ export class ProvisioningServer implements Feature {
     const http = new Listener('provisioning_http', this.pipeline.handle);
     const https = new Listener('provisioning_https', this.pipeline.handle, tls);
     const wpi = new Listener('wpi', this.pipeline.handle, tls);
+    this.vendorCas.load();
+    this.vendorCas.attach([https, wpi].map((l) => ({ server: l.server as unknown as TlsServer, key: tls.key, cert: tls.cert })));
     this.listeners.push(http, https, wpi);
     const bound = {
       provisioning_http: await http.listenTcp(this.cfg.host, this.cfg.httpPort),
@@ -83,6 +114,7 @@ export class ProvisioningServer implements Feature {
       wpi: await wpi.listenTcp(this.cfg.host, this.cfg.wpiPort),
     };
     this.httpAddress = bound.provisioning_http;
+    this.bound = bound;
     this.configurePipeline(); // files that name other files carry the bound port
     this.timers.push(setInterval(() => void this.flush(), SEEN_FLUSH_MS).unref());
     this.core.log.info('provisioning listening', { ...bound, registrar: phoneFacingRegistrar(this.cfg), certificate: tls.origin, devices: this.devices.size });
@@ -112,5 +144,6 @@ export class ProvisioningServer implements Feature {
     this.core.metrics.remove('pbxd_devices');
     await Promise.all(this.listeners.map((l) => l.stop()));
     await this.flush();
+    await this.security.flush();
   }
 }

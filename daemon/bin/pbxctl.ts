@@ -17,8 +17,9 @@ import { userCommands } from '../cli/commands/users.js';
 import { resourceCommands } from '../cli/commands/resources.js';
 import { sessionCommands } from '../cli/commands/sessions.js';
 import { deviceCommands } from '../cli/commands/devices.js';
+import { provisioningCommands } from '../cli/commands/provisioning.js';
 
-const commands: Command[] = [...licenseCommands, ...userCommands, ...deviceCommands, ...lifecycleCommands, ...resourceCommands, ...sessionCommands, ...adminCommands, ...adminAccountCommands];
+const commands: Command[] = [...licenseCommands, ...userCommands, ...deviceCommands, ...provisioningCommands, ...lifecycleCommands, ...resourceCommands, ...sessionCommands, ...adminCommands, ...adminAccountCommands];
 
 /** The help: each command's syntax and what it does, in the language of this run. */
 function usage(): string {

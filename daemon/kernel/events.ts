@@ -20,6 +20,8 @@ export interface EventMap {
   'clock.rollback': { systemTime: string; trustedTime: string; behindMinutes: number };
   'job.finished': { name: string; ok: boolean; result: string; ms: number };
   'device.staleReleased': { mac: string; days: number };
+  /** A provisioning request that asked for a device's credentials and was not entitled to them. */
+  'provisioning.alert': { kind: string; mac: string | null; vendor: string | null; ip: string; detail: string; at: string };
   [other: `${string}.${string}`]: Record<string, unknown>;
 }
 

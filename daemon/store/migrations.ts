@@ -408,4 +408,35 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 18,
+    name: 'provisioning keys, device locks and enrolment windows',
+    sql: `
+      -- The site provisioning key phones fetch under (/<key>/...). One row has no expiry (the current key);
+      -- a rotated-out key keeps working until its expires_at.
+      CREATE TABLE provisioning_keys (
+        key TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        expires_at TEXT
+      );
+      -- Where a device may fetch its credentials from: locked to the address of its first successful
+      -- credential fetch, or pinned to a subnet. pending_ip: another address was refused (the badge).
+      CREATE TABLE device_locks (
+        mac TEXT PRIMARY KEY REFERENCES devices(mac) ON DELETE CASCADE,
+        ip TEXT,
+        subnet TEXT,
+        locked_at TEXT,
+        enrol_until TEXT,
+        pending_ip TEXT,
+        pending_at TEXT,
+        pending_count INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX device_locks_pending ON device_locks(pending_at) WHERE pending_ip IS NOT NULL;
+      -- The enrolment window for all devices (one row, id 1): locked devices may move until "until".
+      CREATE TABLE enrolment_window (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        until TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -58,4 +58,7 @@ function recognise(req: { file: string }, ua: AgentFacts | null): Recognised | n
   return m ? { kind: 'config', mac: m[1]!, name: '', shared: ua === null } : null;
 }
 
-export const gigaset: VendorModule = { id: 'gigaset', vendor: 'gigaset', license: null, agent, recognise, render };
+export const gigaset: VendorModule = {
+  id: 'gigaset', vendor: 'gigaset', license: null, agent, recognise, render,
+  security: { keyInUrl: true, tls: true, digest: true, setting: (u) => ({ where: 'Provisioning server (Settings → System → Provisioning and configuration)', value: `${u.https}/` }) },
+};

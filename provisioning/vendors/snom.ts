@@ -86,4 +86,7 @@ function recognise(req: { file: string; lower: string; macParam: string | null }
   return null;
 }
 
-export const snom: VendorModule = { id: 'snom', vendor: 'snom', license: null, agent, recognise, render, renderIndex };
+export const snom: VendorModule = {
+  id: 'snom', vendor: 'snom', license: null, agent, recognise, render, renderIndex,
+  security: { keyInUrl: true, tls: true, digest: true, setting: (u) => ({ where: 'Setting server (web UI), or DHCP option 66', value: `${u.https}/snom{model}.htm` }) },
+};

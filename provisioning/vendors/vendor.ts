@@ -119,10 +119,33 @@ export interface Recognised {
 /** A device's eligibility for its configuration, answered once per request. */
 export type Eligibility = 'blocked' | 'unassigned' | 'needs-license' | 'licensed';
 
+/** Where the phone is told to fetch from (see `VendorSecurity.setting`). */
+export interface ProvisioningUrls {
+  /** The appliance's address or name as phones reach it. */
+  host: string;
+  /** http://host:6970/<key> and https://host:6971/<key> (no trailing slash). */
+  http: string;
+  https: string;
+  wpiPort: number;
+}
+
+/** Which protections the family's firmware allows (provisioning/security). */
+export interface VendorSecurity {
+  /** The admin gives the phone a provisioning URL, so it can carry the site key. */
+  keyInUrl: boolean;
+  /** The phone can fetch its configuration over TLS (HTTPS or WPI). */
+  tls: boolean;
+  /** The firmware answers an HTTP digest challenge with provisioning credentials the admin sets. */
+  digest: boolean;
+  /** What the admin sets on the phone (or in DHCP), and the value. */
+  setting(u: ProvisioningUrls): { where: string; value: string };
+}
+
 export interface VendorModule {
   /** Stable id, e.g. "cisco-mpp"; the metrics label and the template key. */
   id: string;
   vendor: Vendor;
+  security: VendorSecurity;
   /** The support license code a device takes on its first configuration, or null (DECT bases). */
   license: string | null;
   /** For a family with several modules: whether a recorded device of the family is this module's. */

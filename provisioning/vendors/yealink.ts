@@ -75,4 +75,7 @@ function commonFiles(s: ProvisioningSettings): Map<string, Rendered> {
   return new Map(['146', '103'].map((n) => [`y000000000${n}.cfg`, f]));
 }
 
-export const yealink: VendorModule = { id: 'yealink', vendor: 'yealink', license: null, agent, recognise, render, commonFiles };
+export const yealink: VendorModule = {
+  id: 'yealink', vendor: 'yealink', license: null, agent, recognise, render, commonFiles,
+  security: { keyInUrl: true, tls: true, digest: true, setting: (u) => ({ where: 'Auto provision server URL, or DHCP option 66', value: `${u.https}/` }) },
+};

@@ -18,13 +18,13 @@ export interface PhoneReply {
  */
 export function phoneRequest(
   address: string,
-  opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer; tls?: { ca: string }; from?: string },
+  opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer; tls?: { ca: string; cert?: string; key?: string }; from?: string },
 ): Promise<PhoneReply> {
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
   const mod = opts.tls ? https : http;
   return new Promise((resolve, reject) => {
     const req = mod.request(
-      { host, port, method: opts.method ?? 'GET', path: opts.path, headers: { connection: 'close', ...opts.headers }, agent: false, ...(opts.from ? { localAddress: opts.from } : {}), ...(opts.tls ? { ca: opts.tls.ca, servername: 'localhost' } : {}) },
+      { host, port, method: opts.method ?? 'GET', path: opts.path, headers: { connection: 'close', ...opts.headers }, agent: false, ...(opts.from ? { localAddress: opts.from } : {}), ...(opts.tls ? { ...opts.tls, servername: 'localhost' } : {}) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -40,6 +40,13 @@ export function phoneRequest(
 /** The HTTP provisioning port (Cisco, DECT). */
 export const prov = (d: TestDaemon, path: string, headers: Record<string, string> = {}, method = 'GET', from?: string) =>
   phoneRequest(d.listeners.provisioning_http!, { path, headers, method, from });
+
+/** The site provisioning key, as it appears in the URLs an admin sets (GET /provisioning/urls answers the URLs). */
+export const keyInUrls = (urls: Array<{ module: string; value: string }>, module = 'yealink'): string => /\/([0-9a-f]{32})\//.exec(urls.find((u) => u.module === module)!.value)![1]!;
+
+export async function siteKey(d: TestDaemon): Promise<string> {
+  return keyInUrls((await d.request('GET', '/api/v1/provisioning/urls')).json.urls);
+}
 
 /** The appliance CA the phones are given (created at first start). */
 export const applianceCa = (d: TestDaemon) => readFileSync(join(d.dataDir, 'tls', 'ca.crt'), 'utf8');

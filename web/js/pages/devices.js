@@ -3,6 +3,7 @@
 // and a live feed of notable provisioning outcomes, worded from their codes.
 import { api, ApiError, codeLabel, confirmAction, debounce, el, fmtDate, fmtMac, lang, refusalView, replace, t, vendorName } from '../lib.js';
 import { pager, sortableHead } from '../table.js';
+import { securityPanel } from '../provisioning-security.js';
 
 const FEED_MAX = 100;
 const PAGE_SIZE = 50;
@@ -30,6 +31,7 @@ export function mount(main) {
   const sort = { key: 'mac', order: 'asc' };
   const pages = pager('devices', PAGE_SIZE, () => load());
   let available = true;
+  const security = securityPanel({ onChange: () => load() });
 
   replace(main,
     el('div', { class: 'toolbar' }, el('h1', {}, t('devices.title'))),
@@ -41,7 +43,8 @@ export function mount(main) {
         el('div', { class: 'filter' }, el('label', { for: 'devices-vendor' }, t('device.vendor')), vendorFilter)),
       message, box, pages.node, userOptions),
     el('section', { class: 'card', 'aria-labelledby': 'feed-title' },
-      el('h2', { id: 'feed-title' }, t('devices.feed')), feed));
+      el('h2', { id: 'feed-title' }, t('devices.feed')), feed),
+    security.el);
 
   async function act(d, what, body) {
     replace(message);
@@ -105,6 +108,7 @@ export function mount(main) {
             d.licenseState === 'blocked'
               ? el('button', { type: 'button', onclick: () => act(d, 'unblock') }, t('devices.unblock'))
               : el('button', { type: 'button', onclick: () => confirmed(d, 'block') }, t('devices.block'))))))));
+      security.decorate(box.querySelector('#devices-table'));
     } catch (e) {
       if (e instanceof ApiError && e.status === 404 && e.code === 'REQ_NOT_FOUND') {
         available = false;
@@ -137,12 +141,13 @@ export function mount(main) {
   stateFilter.addEventListener('change', firstPage);
   vendorFilter.addEventListener('change', firstPage);
   const reload = debounce(load, 150);
-  load().then(() => available && loadFeed());
+  load().then(() => available && (loadFeed(), security.refresh()));
 
   return {
     onEvent(name, events) {
       if (!available) return;
       if (name === 'devices.changed') reload();
+      if (name === 'provisioning.alert') security.refresh();
       if (name === 'provisioning.event') {
         for (const e of events) feed.prepend(feedItem({ at: e.at, ...e.data }));
         while (feed.children.length > FEED_MAX) feed.lastElementChild.remove();
