@@ -22,7 +22,7 @@ export const sessionKey = (token: string) => createHash('sha256').update(token).
 const NOT_FORWARDED = new Set(['provisioning.request', 'admin.login', 'admin.logout']);
 
 /** Events that cannot change what `status` shows; any other event sends a fresh status after the batch. */
-const STATUS_UNCHANGED = new Set(['audit.appended', 'provisioning.event', 'license.staged', 'license.refused']);
+const STATUS_UNCHANGED = new Set(['audit.appended', 'provisioning.event', 'provisioning.alert', 'license.staged', 'license.refused']);
 
 /** A status snapshot is reused for at most this long (its `now` and grace countdown age). */
 const SNAPSHOT_MAX_AGE_MS = 2000;
