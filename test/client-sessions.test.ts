@@ -128,7 +128,7 @@ describe('client sessions over WebSocket', function () {
   });
 
   it('lets exactly sessions.maxPerUser of 20 concurrent hellos of one user through', async () => {
-    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => hello('carl', (['desktop', 'app', 'tapi'] as const)[i % 3])));
+    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => hello('carl', (['desktop', 'app', 'tapi'] as const)[i % 3]!)));
     expect(all.filter((c) => c.welcome)).to.have.length(2);
     const refused = await Promise.all(all.filter((c) => !c.welcome).map((c) => c.closed));
     expect(refused.every((x) => x.code === 4008)).to.equal(true);
@@ -280,7 +280,7 @@ describe('client sessions follow the user\'s licenses', function () {
     const racers = Array.from({ length: 20 }, (_, i) => `racer${i}`);
     await addUsers(d, racers.map((userName) => ({ userName, codes: ['clientbundle'] })));
     for (const u of racers) tokens[u] = await issueToken(d, u);
-    const hellos = racers.flatMap((u) => Array.from({ length: 5 }, (_, i) => hello(u, (['desktop', 'app', 'tapi'] as const)[i % 3])));
+    const hellos = racers.flatMap((u) => Array.from({ length: 5 }, (_, i) => hello(u, (['desktop', 'app', 'tapi'] as const)[i % 3]!)));
     // the removal goes out while the hellos are being checked
     await assign(d, racers.map((userName) => ({ userName, code: 'clientbundle', assigned: false })));
     const clients = await Promise.all(hellos);
