@@ -11,7 +11,7 @@ const SEATS = 6000;
 const ROUNDS = 5;
 const CODES = Array.from({ length: ROUNDS }, (_, r) => `c${r}`);
 
-describe('reliability: SIGKILL during batch writes', function () {
+describe('reliability: SIGKILL during batch writes @slow', function () {
   this.timeout(60_000);
   const seed = seedOf('crash');
   let dataDir = '';

@@ -22,7 +22,7 @@ async function burst(rnd: Random, requests: Array<() => Promise<number | 'gone'>
   return Promise.all(out);
 }
 
-describe('reliability: races for the last seat, device license and per-user license', function () {
+describe('reliability: races for the last seat, device license and per-user license @slow', function () {
   this.timeout(60_000);
   const seed = seedOf('races');
   let d: TestDaemon;

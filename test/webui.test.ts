@@ -20,7 +20,7 @@ function phoneGet(d: TestDaemon, path: string): Promise<{ status: number }> {
   });
 }
 
-describe('web UI in a real browser', function () {
+describe('web UI in a real browser @slow', function () {
   this.timeout(60_000);
   let d: TestDaemon;
   let browser: Browser;
