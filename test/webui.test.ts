@@ -152,7 +152,7 @@ describe('web UI in a real browser @slow', function () {
     await markDocument(page);
 
     cut = true;
-    expect(routed.length, "the page opened its socket through the route").to.be.greaterThan(0);
+    expect(routed.length, 'the page opened its socket through the route').to.be.greaterThan(0);
     for (const ws of routed.splice(0)) await ws.close();
     await see(page, '#live[data-state=off]');
     await d.installLicense({ edition: 'Professional', quantities: { users: 77 } });

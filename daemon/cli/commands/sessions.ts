@@ -12,7 +12,6 @@ interface SessionRow {
   via: string;
 }
 
-
 export const sessionCommands: Command[] = [
   {
     words: ['sessions', 'list'],
