@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { TestDaemon, sleep } from './support/daemon.js';
+import { eventually } from './support/eventually.js';
 import { addUsers, assign, ClientSocket, installClientLicense, issueToken } from './support/sessions.js';
 
 describe('client sessions over WebSocket', function () {
@@ -30,7 +31,7 @@ describe('client sessions over WebSocket', function () {
   afterEach(async () => {
     for (const c of open.splice(0)) c.close();
     // wait until the daemon has seen the closes, so per-user limits start fresh
-    for (let i = 0; i < 50 && (await sessions()).total > 0; i++) await sleep(20);
+    await eventually(async () => expect((await sessions()).total).to.equal(0), 5000, 20);
   });
   after(async () => d.dispose());
 
@@ -167,8 +168,11 @@ describe('client sessions over WebSocket', function () {
   it('ends the sessions of a revoked client token with 4001; a new token (pbxctl users token) works', async () => {
     const before = await hello('carl', 'desktop');
     // last use is recorded just after the welcome
-    let list = (await d.request('GET', '/api/v1/users/carl/client-tokens')).json.tokens;
-    for (let i = 0; i < 50 && !list[0].lastUsedAt; i++) await sleep(20), (list = (await d.request('GET', '/api/v1/users/carl/client-tokens')).json.tokens);
+    const list = await eventually(async () => {
+      const tokens = (await d.request('GET', '/api/v1/users/carl/client-tokens')).json.tokens;
+      expect(tokens[0].lastUsedAt).to.be.a('string');
+      return tokens;
+    }, 5000, 20);
     expect(list[0]).to.not.have.property('token');
     expect(list[0].lastUsedAt).to.be.a('string');
     const r = await d.request('DELETE', `/api/v1/client-tokens/${list[0].id}`);
@@ -224,7 +228,7 @@ describe('client sessions over WebSocket', function () {
     await installClientLicense(d, { users: 4 });
     // pbxd restores the suspended assignments just after the activation
     const holds = async () => (await d.request('GET', '/api/v1/user-licenses?q=anna')).json.users.find((u: any) => u.userName === 'anna')?.licenses.clientbundle;
-    for (let i = 0; i < 50 && !(await holds()); i++) await sleep(20);
+    await eventually(async () => expect(await holds()).to.be.ok, 5000, 20);
     const back = await hello('anna', 'desktop');
     expect(back.welcome, `reconnects once a license grants clientbundle again: ${JSON.stringify(back.messages[0])}`).to.be.an('object');
   });

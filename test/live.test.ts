@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { expect } from 'chai';
 import { TestDaemon } from './support/daemon.js';
+import { eventually } from './support/eventually.js';
 import { browserSession, LiveClient } from './support/live.js';
 
 describe('live channel (socket.io)', function () {
@@ -123,11 +124,9 @@ describe('live channel (socket.io)', function () {
     const a = connect({ token: await d.adminToken() });
     const b = connect({ token: await d.adminToken() });
     await Promise.all([a.connected(), b.connected()]);
-    for (let i = 0; i < 50 && (await gauge()) !== 2; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await gauge()).to.equal(2);
+    await eventually(async () => expect(await gauge()).to.equal(2));
     b.close();
-    for (let i = 0; i < 50 && (await gauge()) !== 1; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await gauge()).to.equal(1);
+    await eventually(async () => expect(await gauge()).to.equal(1));
   });
 
   it("closes a browser session's sockets when it logs out, and refuses it afterwards", async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { activationHandler, type RequestKeyEntry } from '../../tools/activation-server.js';
 import { encodeLicenseFile, parseLicenseFile } from '../../daemon/licensing/format.js';
 import type { TestDaemon } from './daemon.js';
+import { eventually } from './eventually.js';
 
 export { DAY, iso } from './daemon.js';
 
@@ -79,13 +80,15 @@ export function tamper(text: string): string {
 
 /** Wait until a log line matches (log lines arrive over a pipe, a moment after the answer). */
 export async function waitForLine(d: TestDaemon, re: RegExp, ms = 3000): Promise<string> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const hit = d.output.find((l) => re.test(l));
-    if (hit) return hit;
-    if (Date.now() > until) throw new Error(`no log line matching ${re} within ${ms} ms; last lines:\n${d.output.slice(-15).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  return eventually(
+    () => {
+      const hit = d.output.find((l) => re.test(l));
+      if (!hit) throw new Error(`no log line matching ${re} within ${ms} ms; last lines:\n${d.output.slice(-15).join('\n')}`);
+      return hit;
+    },
+    ms,
+    25,
+  );
 }
 
 export async function runJob(d: TestDaemon, name: string): Promise<any> {
