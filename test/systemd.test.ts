@@ -84,7 +84,8 @@ describe('pbxd under systemd (fake notify socket)', function () {
     expect(ready!.fields.STATUS).to.match(/^entry: No license is installed/);
     expect(notify.records.indexOf(ready!), 'READY is the first message').to.equal(notify.records.findIndex((r) => !r.fields.BARRIER));
     expect(d.listeners).to.include({ api: apiAddress, control: controlSocket }); // features add their own listeners (provisioning)
-    await sleep(200);
+    // The watchdog runs only once start-up is over: its first ping is the barrier for a second READY.
+    await notify.waitFor('WATCHDOG');
     expect(notify.with('READY')).to.have.length(1);
   });
 

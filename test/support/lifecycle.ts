@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,6 +90,21 @@ export async function waitForLine(d: TestDaemon, re: RegExp, ms = 3000): Promise
     ms,
     25,
   );
+}
+
+let barriers = 0;
+
+/**
+ * A barrier in the daemon's log: once it returns, every line the daemon wrote
+ * before the call has arrived. It asks for a user that does not exist and
+ * waits for the "request refused" line naming it, which the daemon writes after
+ * anything it wrote before (stdout and stderr are pipes, written in order and
+ * both read before this line is found).
+ */
+export async function logBarrier(d: TestDaemon): Promise<void> {
+  const mark = `log-barrier-${++barriers}`;
+  expect((await d.request('GET', `/api/v1/users/${mark}`)).status).to.equal(404);
+  await waitForLine(d, new RegExp(`request refused .*${mark}`));
 }
 
 export async function runJob(d: TestDaemon, name: string): Promise<any> {
