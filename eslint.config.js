@@ -47,6 +47,30 @@ export default tseslint.config(
     },
   },
   {
+    // The charter: no skipped or exclusive tests.
+    files: ['test/**/*.ts'],
+    rules: {
+      'no-restricted-properties': ['error', ...['it', 'describe', 'context', 'specify'].flatMap((object) => ['only', 'skip'].map((property) => ({ object, property, message: 'no skipped or exclusive tests' })))],
+      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.object.type='ThisExpression'][callee.property.name='skip']", message: 'no skipped tests' }],
+    },
+  },
+  {
+    // npm run test:unit stays in-process: no daemon, browser or child process behind a unit test.
+    files: ['test/unit-*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: './support/daemon.js', importNames: ['TestDaemon'], message: 'a unit test runs in-process, without a daemon' },
+            { name: './support/browser.js', message: 'a unit test runs in-process, without a browser' },
+            { name: 'node:child_process', message: 'a unit test runs in-process' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['web/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },
   },
