@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_PASSWORD, PBXD_ENV, PBXD_NODE_FLAGS, ROOT, sleep, TestDaemon } from './support/daemon.js';
 import { eventually } from './support/eventually.js';
+import { waitForLine } from './support/lifecycle.js';
 import { FakeNotifySocket, freePort } from './support/systemd.js';
 import { Daemon } from '../daemon/main.js';
 import { defaults } from '../daemon/config.js';
@@ -169,16 +170,7 @@ describe('SIGHUP reload', function () {
     change(c);
     writeFileSync(d.configFile, JSON.stringify(c));
   };
-  const waitLine = (re: RegExp, from: number) =>
-    eventually(
-      () => {
-        const hit = d.output.slice(from).find((l) => re.test(l));
-        if (!hit) throw new Error(`no line ${re} in:\n${d.output.slice(from).join('\n')}`);
-        return hit;
-      },
-      5000,
-      20,
-    );
+  const waitLine = (re: RegExp, from: number) => waitForLine(d, re, 5000, from);
 
   it('applies a changed log level at once and names what needs a restart', async () => {
     await d.request('GET', '/api/v1/status');

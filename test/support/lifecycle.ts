@@ -79,12 +79,12 @@ export function tamper(text: string): string {
   return encodeLicenseFile({ ...f, payloadBytes: Buffer.from(JSON.stringify(p), 'utf8') });
 }
 
-/** Wait until a log line matches (log lines arrive over a pipe, a moment after the answer). */
-export async function waitForLine(d: TestDaemon, re: RegExp, ms = 3000): Promise<string> {
+/** Wait until a log line matches, from line `from` on (log lines arrive over a pipe, a moment after the answer). */
+export async function waitForLine(d: TestDaemon, re: RegExp, ms = 3000, from = 0): Promise<string> {
   return eventually(
     () => {
-      const hit = d.output.find((l) => re.test(l));
-      if (!hit) throw new Error(`no log line matching ${re} within ${ms} ms; last lines:\n${d.output.slice(-15).join('\n')}`);
+      const hit = d.output.slice(from).find((l) => re.test(l));
+      if (!hit) throw new Error(`no log line matching ${re} within ${ms} ms; last lines:\n${d.output.slice(Math.max(from, d.output.length - 15)).join('\n')}`);
       return hit;
     },
     ms,
