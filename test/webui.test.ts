@@ -156,7 +156,8 @@ describe('web UI in a real browser @slow', function () {
     for (const ws of routed.splice(0)) await ws.close();
     await see(page, '#live[data-state=off]');
     await d.installLicense({ edition: 'Professional', quantities: { users: 77 } });
-    await new Promise((r) => setTimeout(r, 300));
+    // A second page with its line intact shows the news: it has gone out, and the cut page missed it.
+    await see((await open()).page, '#status-edition', 'Professional');
     expect(await page.locator('#status-edition').textContent(), 'no news while the line is cut').to.not.equal('Professional');
 
     cut = false;
