@@ -19,7 +19,7 @@ async function bareLoop(n: number): Promise<number> {
   const db = await sqliteOpen(join(dir, 'bare.db'));
   await exec(db, 'PRAGMA journal_mode=WAL');
   await exec(db, 'PRAGMA synchronous=FULL');
-  await exec(db, "CREATE TABLE users (id INTEGER PRIMARY KEY, user_name TEXT UNIQUE, status TEXT)");
+  await exec(db, 'CREATE TABLE users (id INTEGER PRIMARY KEY, user_name TEXT UNIQUE, status TEXT)');
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     await exec(db, 'BEGIN IMMEDIATE');

@@ -94,9 +94,9 @@ export class SystemdNotifier {
       if (this.pinging) return;
       this.pinging = true;
       healthy()
-        .then((problem) => {
+        .then(async (problem) => {
           if (problem) this.log.warn('watchdog ping withheld: not healthy', { problem });
-          else return this.notify({ WATCHDOG: '1' });
+          else await this.notify({ WATCHDOG: '1' });
         })
         .catch((e) => this.log.warn('watchdog health check failed', { error: String(e) }))
         .finally(() => (this.pinging = false));

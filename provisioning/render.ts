@@ -6,7 +6,7 @@ type LineSource = Pick<LineValues, 'line' | 'displayName' | 'sipUser' | 'sipPass
 /** The fields of a line that differ between configurations of the same module and line number. */
 const SLOTS = ['displayName', 'sipUser', 'sipPassword', 'accessCode'] as const;
 type Slot = (typeof SLOTS)[number];
-const SLOT_MARK = /PBXDSLOT(displayName|sipUser|sipPassword|accessCode)PBXDSLOT/;
+const SLOT_MARK = new RegExp(`PBXDSLOT(${SLOTS.join('|')})PBXDSLOT`);
 const mark = (s: Slot) => `PBXDSLOT${s}PBXDSLOT`;
 
 /** A value the renderers write as it is (nothing to escape, no line break, not empty), so it can fill a template. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ADMIN_PASSWORD, DAY, TestDaemon } from './support/daemon.js';
-import { eventually } from './support/resources.js';
+import { eventually } from './support/eventually.js';
 
 describe('admin management: policy, re-authentication, last admin, tokens', function () {
   this.timeout(60_000);

@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { ADMIN_PASSWORD, TestDaemon } from './support/daemon.js';
 import { launchChromium, newAdminPage, screenshot } from './support/browser.js';
 
-describe('web UI: admins and API tokens', function () {
+describe('web UI: admins and API tokens @slow', function () {
   this.timeout(90_000);
   let d: TestDaemon;
   let browser: Browser;

@@ -4,7 +4,7 @@ import { TestDaemon } from './support/daemon.js';
 import { launchChromium, newAdminPage, screenshot } from './support/browser.js';
 import { addUsers, assign, ClientSocket, installClientLicense, issueToken } from './support/sessions.js';
 
-describe('client sessions in the web UI', function () {
+describe('client sessions in the web UI @slow', function () {
   this.timeout(60_000);
   let d: TestDaemon;
   let browser: Browser;

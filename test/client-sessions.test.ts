@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { TestDaemon, sleep } from './support/daemon.js';
+import { eventually } from './support/eventually.js';
 import { addUsers, assign, ClientSocket, installClientLicense, issueToken } from './support/sessions.js';
 
 describe('client sessions over WebSocket', function () {
@@ -30,7 +31,7 @@ describe('client sessions over WebSocket', function () {
   afterEach(async () => {
     for (const c of open.splice(0)) c.close();
     // wait until the daemon has seen the closes, so per-user limits start fresh
-    for (let i = 0; i < 50 && (await sessions()).total > 0; i++) await sleep(20);
+    await eventually(async () => expect((await sessions()).total).to.equal(0), 5000, 20);
   });
   after(async () => d.dispose());
 
@@ -128,7 +129,7 @@ describe('client sessions over WebSocket', function () {
   });
 
   it('lets exactly sessions.maxPerUser of 20 concurrent hellos of one user through', async () => {
-    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => hello('carl', (['desktop', 'app', 'tapi'] as const)[i % 3])));
+    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => hello('carl', (['desktop', 'app', 'tapi'] as const)[i % 3]!)));
     expect(all.filter((c) => c.welcome)).to.have.length(2);
     const refused = await Promise.all(all.filter((c) => !c.welcome).map((c) => c.closed));
     expect(refused.every((x) => x.code === 4008)).to.equal(true);
@@ -167,8 +168,11 @@ describe('client sessions over WebSocket', function () {
   it('ends the sessions of a revoked client token with 4001; a new token (pbxctl users token) works', async () => {
     const before = await hello('carl', 'desktop');
     // last use is recorded just after the welcome
-    let list = (await d.request('GET', '/api/v1/users/carl/client-tokens')).json.tokens;
-    for (let i = 0; i < 50 && !list[0].lastUsedAt; i++) await sleep(20), (list = (await d.request('GET', '/api/v1/users/carl/client-tokens')).json.tokens);
+    const list = await eventually(async () => {
+      const tokens = (await d.request('GET', '/api/v1/users/carl/client-tokens')).json.tokens;
+      expect(tokens[0].lastUsedAt).to.be.a('string');
+      return tokens;
+    }, 5000, 20);
     expect(list[0]).to.not.have.property('token');
     expect(list[0].lastUsedAt).to.be.a('string');
     const r = await d.request('DELETE', `/api/v1/client-tokens/${list[0].id}`);
@@ -224,7 +228,7 @@ describe('client sessions over WebSocket', function () {
     await installClientLicense(d, { users: 4 });
     // pbxd restores the suspended assignments just after the activation
     const holds = async () => (await d.request('GET', '/api/v1/user-licenses?q=anna')).json.users.find((u: any) => u.userName === 'anna')?.licenses.clientbundle;
-    for (let i = 0; i < 50 && !(await holds()); i++) await sleep(20);
+    await eventually(async () => expect(await holds()).to.be.ok, 5000, 20);
     const back = await hello('anna', 'desktop');
     expect(back.welcome, `reconnects once a license grants clientbundle again: ${JSON.stringify(back.messages[0])}`).to.be.an('object');
   });
@@ -280,7 +284,7 @@ describe('client sessions follow the user\'s licenses', function () {
     const racers = Array.from({ length: 20 }, (_, i) => `racer${i}`);
     await addUsers(d, racers.map((userName) => ({ userName, codes: ['clientbundle'] })));
     for (const u of racers) tokens[u] = await issueToken(d, u);
-    const hellos = racers.flatMap((u) => Array.from({ length: 5 }, (_, i) => hello(u, (['desktop', 'app', 'tapi'] as const)[i % 3])));
+    const hellos = racers.flatMap((u) => Array.from({ length: 5 }, (_, i) => hello(u, (['desktop', 'app', 'tapi'] as const)[i % 3]!)));
     // the removal goes out while the hellos are being checked
     await assign(d, racers.map((userName) => ({ userName, code: 'clientbundle', assigned: false })));
     const clients = await Promise.all(hellos);
@@ -330,8 +334,12 @@ describe('client sessions follow the user\'s licenses', function () {
     for (const [u, c] of byUser) {
       if (released.has(u)) expect((await c.closeWithin(1000)).code, u).to.equal(4010);
     }
-    await sleep(100);
-    for (const [u, c] of byUser) if (!released.has(u)) expect(c.ws.readyState, `${u} keeps clientbundle`).to.equal(c.ws.OPEN);
+    // A pong on each kept session comes after any close pbxd sent it for this activation.
+    for (const [u, c] of byUser) {
+      if (released.has(u)) continue;
+      await Promise.race([new Promise((pong) => (c.ws.once('pong', pong), c.ws.ping())), c.closed]);
+      expect(c.ws.readyState, `${u} keeps clientbundle`).to.equal(c.ws.OPEN);
+    }
     expect([...byUser.keys()].some((u) => !released.has(u)), 'at least one of them keeps it').to.equal(true);
   });
 });

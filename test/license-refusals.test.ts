@@ -7,7 +7,6 @@ import { createCa, issueLicense, loadSigner, payloadFromSpec, signPayload } from
 import { DEVELOPMENT_ROOT, LicenseVerifier } from '../daemon/licensing/verifier.js';
 import { isRefusal } from '../daemon/kernel/refusal.js';
 
-
 describe('license file verification', function () {
   this.timeout(60_000);
   let d: TestDaemon;

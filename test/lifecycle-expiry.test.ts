@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { rmSync } from 'node:fs';
-import { TestDaemon, sleep } from './support/daemon.js';
-import { DAY, iso, runJob, waitForLine } from './support/lifecycle.js';
+import { TestDaemon } from './support/daemon.js';
+import { DAY, iso, logBarrier, runJob, waitForLine } from './support/lifecycle.js';
 
 const count = (d: TestDaemon, re: RegExp) => d.output.filter((l) => re.test(l)).length;
 
@@ -39,7 +39,7 @@ describe('license lifecycle: warnings, grace, Entry and renewal on the daemon cl
     await runJob(d, 'expiryWatch');
     await waitForLine(d, /^<4>license expires soon .*kind=expiry daysLeft=1 /);
     await runJob(d, 'expiryWatch');
-    await sleep(100);
+    await logBarrier(d);
     expect(count(d, /license expires soon/), 'one line per threshold, never repeated').to.equal(3);
     expect((await d.status()).mode).to.equal('licensed');
   });
@@ -62,7 +62,7 @@ describe('license lifecycle: warnings, grace, Entry and renewal on the daemon cl
     expect(s.mode).to.equal('grace');
     expect(new Date(s.now).getTime(), 'the trusted time from before the restart').to.be.at.least(T0 + 40 * DAY - 1500);
     await runJob(d, 'expiryWatch');
-    await sleep(100);
+    await logBarrier(d);
     expect(count(d, /grace period running/)).to.equal(0);
   });
 

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, TestDaemon } from './support/daemon.js';
+import { eventually } from './support/eventually.js';
 import { runJob, waitForLine } from './support/lifecycle.js';
 import { JobRegistry } from '../daemon/core/jobs.js';
 import { EventBus } from '../daemon/kernel/events.js';
@@ -93,14 +94,11 @@ describe('scheduled jobs', function () {
   });
 
   it('records the month\'s peak as usage rises, and keeps it when usage falls again', async () => {
-    const peaksRun = async (text: string) => {
-      for (let i = 0; i < 100; i++) {
+    const peaksRun = (text: string) =>
+      eventually(async () => {
         const job = (await d.request('GET', '/api/v1/jobs')).json.jobs.find((j: any) => j.name === 'usagePeaks');
-        if (job.lastRun?.trigger === 'event' && job.lastRun.result.includes(text)) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`usagePeaks never ran with ${text}`);
-    };
+        if (!(job.lastRun?.trigger === 'event' && job.lastRun.result.includes(text))) throw new Error(`usagePeaks never ran with ${text}`);
+      });
     const before = (await d.status()).codes.find((c: any) => c.code === 'users').used;
     for (const u of ['peak1', 'peak2', 'peak3']) expect((await d.request('POST', '/api/v1/users', { body: { userName: u } })).status).to.equal(201);
     await peaksRun(`users ${before + 3}`);

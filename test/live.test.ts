@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { expect } from 'chai';
 import { TestDaemon } from './support/daemon.js';
+import { eventually } from './support/eventually.js';
 import { browserSession, LiveClient } from './support/live.js';
 
 describe('live channel (socket.io)', function () {
@@ -92,14 +93,17 @@ describe('live channel (socket.io)', function () {
     }
     const address = d.listeners.provisioning_http!;
     const i = address.lastIndexOf(':');
-    const status = await new Promise<number>((resolve, reject) =>
-      http.get({ host: address.slice(0, i), port: Number(address.slice(i + 1)), path: '/SEP00562B0436F1.cnf.xml', agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject),
-    );
-    expect(status).to.equal(404); // unknown phone: recorded, not served
+    const ask = (mac: string) =>
+      new Promise<number>((resolve, reject) =>
+        http.get({ host: address.slice(0, i), port: Number(address.slice(i + 1)), path: `/SEP${mac}.cnf.xml`, agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject),
+      );
+    expect(await ask('00562B0436F1')).to.equal(404); // unknown phone: recorded, not served
     await c.until(() => c.events('devices.changed').length > 0 && c.events('provisioning.event').length > 0, 'devices.changed and provisioning.event');
     expect(c.events('devices.changed')[0].macs).to.include('00562b0436f1');
     expect(c.events('provisioning.event')[0]).to.include({ mac: '00562b0436f1', outcome: 'unknown' });
-    await new Promise((r) => setTimeout(r, 200)); // a batch later: still no metrics events
+    // A second phone's events arrive after anything the first request sent: by then no metrics events.
+    expect(await ask('00562B0436F2')).to.equal(404);
+    await c.until(() => c.events('provisioning.event').some((e) => e.mac === '00562b0436f2'), 'the second phone\'s provisioning.event');
     expect(c.received.map((m) => m.name)).to.not.include('provisioning.request');
   });
 
@@ -123,11 +127,9 @@ describe('live channel (socket.io)', function () {
     const a = connect({ token: await d.adminToken() });
     const b = connect({ token: await d.adminToken() });
     await Promise.all([a.connected(), b.connected()]);
-    for (let i = 0; i < 50 && (await gauge()) !== 2; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await gauge()).to.equal(2);
+    await eventually(async () => expect(await gauge()).to.equal(2));
     b.close();
-    for (let i = 0; i < 50 && (await gauge()) !== 1; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await gauge()).to.equal(1);
+    await eventually(async () => expect(await gauge()).to.equal(1));
   });
 
   it("closes a browser session's sockets when it logs out, and refuses it afterwards", async () => {

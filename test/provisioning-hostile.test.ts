@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { TestDaemon } from './support/daemon.js';
+import { eventually } from './support/eventually.js';
 import { addUser, assign, devices, prov, sipPassword, unifyItems, wpi, workpoint } from './support/provisioning.js';
 
 const KNOWN = '00562B0436D4';
@@ -166,12 +167,13 @@ describe('provisioning: overload', function () {
     const slow = net.connect(Number(addr.slice(i + 1)), addr.slice(0, i));
     await new Promise((r) => slow.on('connect', r));
     slow.write('POST /DeploymentService/LoginService HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 500\r\n\r\n<Workpoint');
-    await new Promise((r) => setTimeout(r, 100));
-    const busy = await prov(d, '/dialplan.xml');
-    expect(busy.status).to.equal(503);
+    const busy = await eventually(async () => {
+      const r = await prov(d, '/dialplan.xml');
+      expect(r.status, 'once the slow message holds the slot').to.equal(503);
+      return r;
+    });
     expect(busy.headers['retry-after']).to.equal('5');
     slow.destroy();
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await prov(d, '/dialplan.xml')).status).to.equal(200);
+    await eventually(async () => expect((await prov(d, '/dialplan.xml')).status, 'once the slot is free again').to.equal(200));
   });
 });

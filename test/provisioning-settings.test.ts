@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { BIN, ROOT, TestDaemon, sleep } from './support/daemon.js';
+import { BIN, ROOT, TestDaemon } from './support/daemon.js';
+import { eventually } from './support/eventually.js';
 import { ConfigError, loadConfig } from '../daemon/config.js';
 import { addUser, assign, phoneRequest, prov, unifyItems, workpoint } from './support/provisioning.js';
 
@@ -69,19 +70,9 @@ describe('provisioning: certificate and settings', function () {
       await assign(d, '00562B0436F6', 'paula');
       expect((await prov(d, '/SEP00562B0436F6.cnf.xml')).text).to.include('<displayName>Paula Alt</displayName>');
       expect((await d.request('PATCH', '/api/v1/users/paula', { body: { lastName: 'Neu' } })).status).to.equal(200);
-      let text = '';
-      for (let i = 0; i < 30 && !text.includes('Paula Neu'); i++) {
-        await sleep(100);
-        text = (await prov(d, '/SEP00562B0436F6.cnf.xml')).text;
-      }
-      expect(text).to.include('<displayName>Paula Neu</displayName>');
+      await eventually(async () => expect((await prov(d, '/SEP00562B0436F6.cnf.xml')).text).to.include('<displayName>Paula Neu</displayName>'), 3000, 100);
       expect((await d.request('DELETE', '/api/v1/users/paula')).status).to.be.oneOf([200, 204]);
-      let status = 200;
-      for (let i = 0; i < 30 && status === 200; i++) {
-        await sleep(100);
-        status = (await prov(d, '/SEP00562B0436F6.cnf.xml')).status;
-      }
-      expect(status).to.equal(404);
+      await eventually(async () => expect((await prov(d, '/SEP00562B0436F6.cnf.xml')).status).to.equal(404), 3000, 100);
       expect((await d.status()).codes.find((c: any) => c.code === 'devices.cisco').used).to.equal(0);
     } finally {
       await d.dispose();
@@ -100,12 +91,7 @@ describe('provisioning: certificate and settings', function () {
       cfg.provisioning.sipRegistrar = 'new.example.test';
       writeFileSync(d.configFile, JSON.stringify(cfg));
       process.kill(d.pid, 'SIGHUP');
-      let text = '';
-      for (let i = 0; i < 50 && !text.includes('new.example.test'); i++) {
-        await sleep(100);
-        text = (await prov(d, '/SEP00562B0436E5.cnf.xml')).text;
-      }
-      expect(text).to.include('<processNodeName>new.example.test</processNodeName>');
+      await eventually(async () => expect((await prov(d, '/SEP00562B0436E5.cnf.xml')).text).to.include('<processNodeName>new.example.test</processNodeName>'), 5000, 100);
     } finally {
       await d.dispose();
     }

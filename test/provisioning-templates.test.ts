@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { TestDaemon } from './support/daemon.js';
+import { eventually } from './support/eventually.js';
 import { addDevice, addUser, prov } from './support/provisioning.js';
 import { VENDOR_MODULES } from '../provisioning/vendors/index.js';
 import { lineValues, type ProvisioningSettings } from '../provisioning/vendors/vendor.js';
@@ -73,11 +74,11 @@ describe('provisioning: configurations from templates', function () {
     const { path, ua } = PHONES[2]!.request(mac);
     const r = await d.request('PATCH', '/api/v1/users/anna', { body: { lastName: 'Berg-Öz & Co' } });
     expect(r.status, r.text).to.equal(200);
-    let served = '';
-    for (let i = 0; i < 50 && !served.includes('Berg-Öz &amp; Co'); i++) {
-      await new Promise((res) => setTimeout(res, 50));
-      served = (await prov(d, path, { 'user-agent': ua! })).text;
-    }
+    const served = await eventually(async () => {
+      const text = (await prov(d, path, { 'user-agent': ua! })).text;
+      expect(text).to.include('Berg-Öz &amp; Co');
+      return text;
+    });
     expect(served).to.equal(renderDevice(await deviceRow(d, mac), SETTINGS, 'gigaset').body).and.include('Anna Berg-Öz &amp; Co');
     expect((await d.request('POST', `/api/v1/devices/${mac}/release`)).status).to.equal(200);
     const after = await prov(d, path, { 'user-agent': ua! });

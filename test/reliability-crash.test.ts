@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestDaemon, sleep } from './support/daemon.js';
-import { countsInDb, int, integrityCheck, mulberry32, post, queryDb, seedOf } from './support/reliability.js';
+import { countInDb, countsInDb, int, integrityCheck, mulberry32, post, seedOf } from './support/reliability.js';
 
 const BASE_USERS = 3000;
 const IMPORT_USERS = 2000;
@@ -11,7 +11,7 @@ const SEATS = 6000;
 const ROUNDS = 5;
 const CODES = Array.from({ length: ROUNDS }, (_, r) => `c${r}`);
 
-describe('reliability: SIGKILL during batch writes', function () {
+describe('reliability: SIGKILL during batch writes @slow', function () {
   this.timeout(60_000);
   const seed = seedOf('crash');
   let dataDir = '';
@@ -51,9 +51,9 @@ describe('reliability: SIGKILL during batch writes', function () {
       expect(await integrityCheck(dataDir), `round ${round}: integrity_check`).to.equal('ok');
       d = await TestDaemon.start({ dataDir, config: { log: { level: 'warn' } } });
 
-      const [{ n: assigned }] = await queryDb<{ n: number }>(dataDir, 'SELECT COUNT(*) AS n FROM user_licenses WHERE code = ?', [code]);
-      const [{ n: imported }] = await queryDb<{ n: number }>(dataDir, 'SELECT COUNT(*) AS n FROM users WHERE user_name LIKE ?', [`r${round}u%`]);
-      const [{ n: active }] = await queryDb<{ n: number }>(dataDir, "SELECT COUNT(*) AS n FROM licenses WHERE state = 'active'");
+      const assigned = await countInDb(dataDir, 'SELECT COUNT(*) AS n FROM user_licenses WHERE code = ?', [code]);
+      const imported = await countInDb(dataDir, 'SELECT COUNT(*) AS n FROM users WHERE user_name LIKE ?', [`r${round}u%`]);
+      const active = await countInDb(dataDir, "SELECT COUNT(*) AS n FROM licenses WHERE state = 'active'");
       expect([0, BASE_USERS], `round ${round}: batch assignment all or nothing`).to.include(assigned);
       expect([0, IMPORT_USERS], `round ${round}: import all or nothing`).to.include(imported);
       expect(active, `round ${round}: exactly one license in force`).to.equal(1);

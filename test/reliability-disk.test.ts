@@ -12,7 +12,7 @@ function expectStoreUnavailable(r: { status: number; json: any }, what: string) 
   expect(r.json.error.message, what).to.be.a('string').and.not.empty;
 }
 
-describe('reliability: full disk and read-only data folder', function () {
+describe('reliability: full disk and read-only data folder @slow', function () {
   this.timeout(60_000);
 
   it('refuses writes on a full disk with STORE_UNAVAILABLE, keeps serving reads, and writes again once space is back', async () => {

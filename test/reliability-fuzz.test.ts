@@ -47,7 +47,7 @@ async function snapshot(d: TestDaemon) {
   };
 }
 
-describe('reliability: hostile input', function () {
+describe('reliability: hostile input @slow', function () {
   this.timeout(90_000);
   const seed = seedOf('fuzz');
   let d: TestDaemon;
@@ -104,7 +104,7 @@ const PROVISIONING = [
   '/:mac.cfg', '/:mac.xml', '/y000000000146.cfg', '/snom:model-:mac.htm', '/DeploymentService/LoginService', '/contact_dls.html/ContactDLS', '/:name',
 ];
 
-describe('reliability: hostile input to the provisioning and WPI ports', function () {
+describe('reliability: hostile input to the provisioning and WPI ports @slow', function () {
   this.timeout(90_000);
   const seed = seedOf('fuzz-provisioning');
   let d: TestDaemon;
@@ -155,7 +155,7 @@ describe('reliability: hostile input to the provisioning and WPI ports', functio
   });
 });
 
-describe('reliability: client mistakes the router and body parser catch', function () {
+describe('reliability: client mistakes the router and body parser catch @slow', function () {
   this.timeout(20_000);
   let d: TestDaemon;
   before(async () => {
@@ -180,7 +180,7 @@ describe('reliability: client mistakes the router and body parser catch', functi
   });
 });
 
-describe('reliability: a directory sync that changes nothing', function () {
+describe('reliability: a directory sync that changes nothing @slow', function () {
   this.timeout(20_000);
   let d: TestDaemon;
   before(async () => {

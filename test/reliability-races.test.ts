@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { DAY, TestDaemon, iso, sleep } from './support/daemon.js';
+import { eventually } from './support/eventually.js';
 import { countsInDb, int, mulberry32, post, queryDb, seedOf, usage, type Random } from './support/reliability.js';
 import { addDevice, assign, prov } from './support/provisioning.js';
 
@@ -22,7 +23,7 @@ async function burst(rnd: Random, requests: Array<() => Promise<number | 'gone'>
   return Promise.all(out);
 }
 
-describe('reliability: races for the last seat, device license and per-user license', function () {
+describe('reliability: races for the last seat, device license and per-user license @slow', function () {
   this.timeout(60_000);
   const seed = seedOf('races');
   let d: TestDaemon;
@@ -94,12 +95,11 @@ describe('reliability: races for the last seat, device license and per-user lice
     expect((await d.status()).mode).to.equal('entry');
 
     // After the move into Entry nothing more is granted, and what was held beyond the allowance (0) is suspended.
-    let counts = await countsInDb(d.dataDir);
-    for (let i = 0; i < 50 && (counts.held.clientbundle ?? 0) > 0; i++) {
-      await sleep(50);
-      counts = await countsInDb(d.dataDir);
-    }
-    expect(counts.held.clientbundle ?? 0, 'per-user licenses held in Entry').to.equal(0);
+    let counts = await eventually(async () => {
+      const now = await countsInDb(d.dataDir);
+      expect(now.held.clientbundle ?? 0, 'per-user licenses held in Entry').to.equal(0);
+      return now;
+    });
     const activeAtExpiry = counts.activeUsers;
     const after = await Promise.all([
       post(d, token, '/api/v1/users', { userName: 'afterexpiry' }),

@@ -4,7 +4,7 @@ import { TestDaemon } from './support/daemon.js';
 import { launchChromium, newAdminPage, screenshot } from './support/browser.js';
 import { attendantBody, RESOURCES_LICENSE } from './support/resources.js';
 
-describe('web UI: auto attendants and SIP trunks', function () {
+describe('web UI: auto attendants and SIP trunks @slow', function () {
   this.timeout(60_000);
   let d: TestDaemon;
   let browser: Browser;

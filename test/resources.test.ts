@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { TestDaemon, type Reply } from './support/daemon.js';
-import { attendantBody, auditActions, eventually, RESOURCES_LICENSE } from './support/resources.js';
+import { eventually } from './support/eventually.js';
+import { attendantBody, auditActions, RESOURCES_LICENSE } from './support/resources.js';
 import { evaluate, parseSchedule } from '../daemon/core/auto-attendants.js';
 
 const PASSWORDS = ['Trunk-Pa55word-Alpha', 'Trunk-Pa55word-Beta', 'Trunk-Pa55word-Changed', 'Trunk-Pa55word-Cli'];

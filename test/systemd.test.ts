@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_PASSWORD, PBXD_ENV, PBXD_NODE_FLAGS, ROOT, sleep, TestDaemon } from './support/daemon.js';
+import { eventually } from './support/eventually.js';
+import { waitForLine } from './support/lifecycle.js';
 import { FakeNotifySocket, freePort } from './support/systemd.js';
 import { Daemon } from '../daemon/main.js';
 import { defaults } from '../daemon/config.js';
@@ -83,7 +85,8 @@ describe('pbxd under systemd (fake notify socket)', function () {
     expect(ready!.fields.STATUS).to.match(/^entry: No license is installed/);
     expect(notify.records.indexOf(ready!), 'READY is the first message').to.equal(notify.records.findIndex((r) => !r.fields.BARRIER));
     expect(d.listeners).to.include({ api: apiAddress, control: controlSocket }); // features add their own listeners (provisioning)
-    await sleep(200);
+    // The watchdog runs only once start-up is over: its first ping is the barrier for a second READY.
+    await notify.waitFor('WATCHDOG');
     expect(notify.with('READY')).to.have.length(1);
   });
 
@@ -167,14 +170,7 @@ describe('SIGHUP reload', function () {
     change(c);
     writeFileSync(d.configFile, JSON.stringify(c));
   };
-  const waitLine = async (re: RegExp, from: number) => {
-    for (let i = 0; i < 250; i++) {
-      const hit = d.output.slice(from).find((l) => re.test(l));
-      if (hit) return hit;
-      await sleep(20);
-    }
-    throw new Error(`no line ${re} in:\n${d.output.slice(from).join('\n')}`);
-  };
+  const waitLine = (re: RegExp, from: number) => waitForLine(d, re, 5000, from);
 
   it('applies a changed log level at once and names what needs a restart', async () => {
     await d.request('GET', '/api/v1/status');
@@ -255,11 +251,11 @@ describe('SIGTERM under load', function () {
       ),
     );
     // SIGTERM once the daemon has taken on all 25 (requests arriving after it are answered 503 by design).
-    let seen = await dispatched();
-    while (seen.total < 25) {
-      await sleep(10);
-      seen = await dispatched();
-    }
+    const seen = await eventually(async () => {
+      const now = await dispatched();
+      expect(now.total).to.be.at.least(25);
+      return now;
+    }, 15_000, 10);
     expect(seen.inFlight, 'the slow uploads are still in flight').to.be.at.least(5);
     const exit = d.stop();
     const answers = await Promise.all([...slow, ...logins]);

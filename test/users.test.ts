@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { TestDaemon } from './support/daemon.js';
+import { eventually } from './support/eventually.js';
 import { queryDb } from './support/reliability.js';
 
 const DAY = 86400_000;
@@ -253,10 +254,7 @@ describe('users, seats and per-user licenses', function () {
 });
 
 async function waitFor(check: () => Promise<boolean>, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not reached in time');
+  await eventually(async () => {
+    if (!(await check())) throw new Error('condition not reached in time');
+  }, ms);
 }

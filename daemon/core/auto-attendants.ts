@@ -333,7 +333,6 @@ const SELECT_ATTENDANTS = `
   SELECT a.*, (SELECT json_group_array(number) FROM (SELECT number FROM auto_attendant_numbers WHERE attendant_id = a.id ORDER BY position)) AS numbers
   FROM auto_attendants a`;
 
-
 export interface Switch {
   name: string;
   state: AttendantState;

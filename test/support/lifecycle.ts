@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,7 @@ import { join } from 'node:path';
 import { activationHandler, type RequestKeyEntry } from '../../tools/activation-server.js';
 import { encodeLicenseFile, parseLicenseFile } from '../../daemon/licensing/format.js';
 import type { TestDaemon } from './daemon.js';
+import { eventually } from './eventually.js';
 
 export { DAY, iso } from './daemon.js';
 
@@ -77,15 +79,32 @@ export function tamper(text: string): string {
   return encodeLicenseFile({ ...f, payloadBytes: Buffer.from(JSON.stringify(p), 'utf8') });
 }
 
-/** Wait until a log line matches (log lines arrive over a pipe, a moment after the answer). */
-export async function waitForLine(d: TestDaemon, re: RegExp, ms = 3000): Promise<string> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const hit = d.output.find((l) => re.test(l));
-    if (hit) return hit;
-    if (Date.now() > until) throw new Error(`no log line matching ${re} within ${ms} ms; last lines:\n${d.output.slice(-15).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Wait until a log line matches, from line `from` on (log lines arrive over a pipe, a moment after the answer). */
+export async function waitForLine(d: TestDaemon, re: RegExp, ms = 3000, from = 0): Promise<string> {
+  return eventually(
+    () => {
+      const hit = d.output.slice(from).find((l) => re.test(l));
+      if (!hit) throw new Error(`no log line matching ${re} within ${ms} ms; last lines:\n${d.output.slice(Math.max(from, d.output.length - 15)).join('\n')}`);
+      return hit;
+    },
+    ms,
+    25,
+  );
+}
+
+let barriers = 0;
+
+/**
+ * A barrier in the daemon's log: once it returns, every line the daemon wrote
+ * before the call has arrived. It asks for a user that does not exist and
+ * waits for the "request refused" line naming it, which the daemon writes after
+ * anything it wrote before (stdout and stderr are pipes, written in order and
+ * both read before this line is found).
+ */
+export async function logBarrier(d: TestDaemon): Promise<void> {
+  const mark = `log-barrier-${++barriers}`;
+  expect((await d.request('GET', `/api/v1/users/${mark}`)).status).to.equal(404);
+  await waitForLine(d, new RegExp(`request refused .*${mark}`));
 }
 
 export async function runJob(d: TestDaemon, name: string): Promise<any> {

@@ -43,6 +43,13 @@ export function queryDb<T = Record<string, unknown>>(dataDir: string, sql: strin
   });
 }
 
+/** The one number a `SELECT COUNT(*) AS n ...` answers. */
+export async function countInDb(dataDir: string, sql: string, params: unknown[] = []): Promise<number> {
+  const [row] = await queryDb<{ n: number }>(dataDir, sql, params);
+  if (!row) throw new Error(`no row from: ${sql}`);
+  return row.n;
+}
+
 export async function integrityCheck(dataDir: string): Promise<string> {
   const rows = await queryDb<{ integrity_check: string }>(dataDir, 'PRAGMA integrity_check');
   return rows.map((r) => r.integrity_check).join('; ');
@@ -56,7 +63,7 @@ export async function usage(d: TestDaemon): Promise<Record<string, { used: numbe
 
 /** Held (not suspended) per-user licenses and active seats, counted in the database itself. */
 export async function countsInDb(dataDir: string): Promise<{ activeUsers: number; held: Record<string, number> }> {
-  const [{ n }] = await queryDb<{ n: number }>(dataDir, "SELECT COUNT(*) AS n FROM users WHERE status = 'active' AND builtin = 0");
+  const n = await countInDb(dataDir, "SELECT COUNT(*) AS n FROM users WHERE status = 'active' AND builtin = 0");
   const held = Object.fromEntries(
     (await queryDb<{ code: string; n: number }>(dataDir, 'SELECT code, COUNT(*) AS n FROM user_licenses WHERE suspended = 0 GROUP BY code')).map((r) => [r.code, r.n]),
   );

@@ -16,19 +16,6 @@ export function attendantBody(name: string, numbers: string[], timeZone = 'Europ
   };
 }
 
-/** Poll until `check` passes (a state reached by a timer in the daemon); throws the last failure. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > until) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
 export async function auditActions(d: TestDaemon, action: string): Promise<Array<{ actor: string; action: string; subject: string; details: Record<string, unknown> }>> {
   return (await d.request('GET', `/api/v1/audit?action=${encodeURIComponent(action)}&limit=1000`)).json.entries;
 }

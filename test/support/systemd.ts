@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from './eventually.js';
 
 /**
  * A stand-in for systemd's notify socket: an AF_UNIX datagram socket (Node has
@@ -87,12 +88,15 @@ export class FakeNotifySocket {
   }
 
   async waitFor(key: string, value = '1', count = 1, timeoutMs = 5000): Promise<NotifyRecord[]> {
-    const until = Date.now() + timeoutMs;
-    while (this.with(key, value).length < count) {
-      if (Date.now() > until) throw new Error(`no ${count}× ${key}=${value} within ${timeoutMs} ms; got ${JSON.stringify(this.records)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return this.with(key, value);
+    return eventually(
+      () => {
+        const hits = this.with(key, value);
+        if (hits.length < count) throw new Error(`no ${count}× ${key}=${value} within ${timeoutMs} ms; got ${JSON.stringify(this.records)}`);
+        return hits;
+      },
+      timeoutMs,
+      20,
+    );
   }
 
   close(): void {

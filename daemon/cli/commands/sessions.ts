@@ -13,7 +13,6 @@ interface SessionRow {
   via: string;
 }
 
-
 export const sessionCommands: Command[] = [
   {
     words: ['sessions', 'list'],

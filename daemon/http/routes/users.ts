@@ -103,7 +103,10 @@ export function userRoutes(core: Core): Router {
 
   r.post('/users/approve', admin, async (req, res) => {
     const b = body(req);
-    if (optBool(b, 'all')) return res.json(await users.approve({ all: true }, actor(req)));
+    if (optBool(b, 'all')) {
+      res.json(await users.approve({ all: true }, actor(req)));
+      return;
+    }
     const names = b.userNames;
     if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) throw refuse('REQ_INVALID', { field: 'userNames', problem: 'a list of user names, or all: true' });
     res.json(await users.approve({ userNames: names }, actor(req)));
