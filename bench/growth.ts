@@ -103,7 +103,7 @@ async function pacedLoad(d: TestDaemon, token: string, n: number): Promise<Pick<
     const kind = kinds[i % kinds.length]!;
     const r =
       kind === 'register' ? await timed(d, token, 'POST', '/api/v1/users', { userName, firstName: 'Paced', lastName: String(k) })
-      : kind === 'assign license' ? await timed(d, token, 'POST', '/api/v1/user-licenses', { changes: [{ userName, code: 'voicemail', assigned: true }] })
+        : kind === 'assign license' ? await timed(d, token, 'POST', '/api/v1/user-licenses', { changes: [{ userName, code: 'voicemail', assigned: true }] })
       : kind === 'assign device' ? await timed(d, token, 'POST', `/api/v1/devices/${mac}/assign`, { userName })
       : await timed(d, token, 'DELETE', `/api/v1/users/${userName}`);
     if (r.status >= 300) throw new Error(`${kind} answered ${r.status}: ${JSON.stringify(r.json).slice(0, 200)}`);

@@ -49,8 +49,8 @@ describe('enforcement: license changes take effect inside the write that commits
       expect(assigned.filter((r) => r.status === 200 && r.json.applied === 1).length, 'one 200 per license assigned, none beyond').to.equal(20);
       expect(assigned.filter((r) => r.status === 409 && r.json.error.code === 'USERLIC_QUOTA_EXCEEDED').length).to.equal(280);
       expect(s.suspendedLicenses, 'nothing had to be suspended afterwards').to.equal(0);
-      const [{ n }] = await sql<{ n: number }>(d, "SELECT COUNT(*) AS n FROM users WHERE builtin = 0 AND status = 'active'");
-      expect(n).to.equal(400);
+      const [row] = await sql<{ n: number }>(d, "SELECT COUNT(*) AS n FROM users WHERE builtin = 0 AND status = 'active'");
+      expect(row?.n).to.equal(400);
     } finally {
       await d.dispose();
     }

@@ -224,7 +224,7 @@ describe('license tamper corpus (a dishonest admin with the repository and its d
     const hostile = cases.filter((c) => /16384|8192|expired signing|SHA-1|MD5|month 13|extended key usage/.test(c.name));
     expect(hostile.length).to.be.at.least(8);
     for (const c of hostile) {
-      const [refused, health] = await Promise.all([d.request('POST', '/api/v1/license', { raw: c.text }), d.request("GET", "/healthz", { auth: false })]);
+      const [refused, health] = await Promise.all([d.request('POST', '/api/v1/license', { raw: c.text }), d.request('GET', '/healthz', { auth: false })]);
       expect(refused.json.error.code, c.name).to.equal(c.code);
       expect(health.status, c.name).to.equal(200);
     }

@@ -146,8 +146,7 @@ function main(argv: string[]): void {
       writeFileSync(a.get('out')!, text);
       console.error(`revocation list written to ${a.get('out')}`);
     } else process.stdout.write(text);
-  }
-  else if (cmd === 'inspect') inspect(argv.slice(1));
+  } else if (cmd === 'inspect') inspect(argv.slice(1));
   else if (cmd === 'verify-usage') verifyUsage(argv.slice(1));
   else {
     console.log(USAGE);

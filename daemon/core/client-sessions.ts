@@ -197,7 +197,6 @@ export class ClientSessions {
     return { total: open.length, sessions, limit: page.limit, offset: page.offset };
   }
 
-
   /**
    * Authenticate a hello, check the limit and the license, and register the
    * session. The session is registered (pending) BEFORE the license is read, so

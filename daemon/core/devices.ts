@@ -151,21 +151,27 @@ export interface ProvisioningEvent {
  */
 export function outcomeCode(e: Pick<ProvisioningEvent, 'outcome' | 'detail'>): { code?: string; values?: Record<string, string | number> } {
   const d = e.detail ?? '';
-  let m: RegExpExecArray | null;
-  if ((m = /^(PROV_[A-Z_]+):/.exec(d))) return { code: m[1]!, values: {} };
+  const refusal = /^(PROV_[A-Z_]+):/.exec(d);
+  if (refusal) return { code: refusal[1]!, values: {} };
   switch (e.outcome) {
-    case 'served':
-      return (m = /took an? ([\w.-]+) license/.exec(d)) ? { code: 'served.licensed', values: { license: m[1]! } } : { code: 'served', values: {} };
-    case 'refused_license':
-      return { code: 'refused.license', values: (m = /\(([\w.-]+)/.exec(d)) ? { license: m[1]! } : {} };
+    case 'served': {
+      const took = /took an? ([\w.-]+) license/.exec(d);
+      return took ? { code: 'served.licensed', values: { license: took[1]! } } : { code: 'served', values: {} };
+    }
+    case 'refused_license': {
+      const code = /\(([\w.-]+)/.exec(d);
+      return { code: 'refused.license', values: code ? { license: code[1]! } : {} };
+    }
     case 'blocked':
       return { code: 'refused.blocked', values: {} };
-    case 'unknown':
+    case 'unknown': {
       if (d === 'no user assigned') return { code: 'refused.unassigned', values: {} };
       if (d === 'recorded as unassigned') return { code: 'unknown.recorded', values: {} };
-      if ((m = /^not recorded: (\d+) unassigned devices from (\S+) already$/.exec(d))) return { code: 'unknown.bounded', values: { limit: Number(m[1]), ip: m[2]! } };
+      const bounded = /^not recorded: (\d+) unassigned devices from (\S+) already$/.exec(d);
+      if (bounded) return { code: 'unknown.bounded', values: { limit: Number(bounded[1]), ip: bounded[2]! } };
       if (d.startsWith('not recorded')) return { code: 'unknown.notRecorded', values: {} };
       return {};
+    }
     default:
       return {};
   }

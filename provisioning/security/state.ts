@@ -114,7 +114,7 @@ export class ProvisioningSecurity {
   async load(): Promise<void> {
     const now = this.clock.now().toISOString();
     await this.store.write(async (tx) => {
-      if (!(await tx.get("SELECT 1 FROM provisioning_keys WHERE expires_at IS NULL"))) {
+      if (!(await tx.get('SELECT 1 FROM provisioning_keys WHERE expires_at IS NULL'))) {
         await tx.run('INSERT INTO provisioning_keys (key, created_at) VALUES (?, ?)', [newKey(), now]);
         await this.audit.append(tx, 'system', 'provisioning.key.create', 'provisioning', {});
       }

@@ -28,7 +28,9 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
 }
 
 /** A fresh browser profile (own cookies, own localStorage) as an admin would open it. */
-export async function newAdminPage(browser: Browser, d: TestDaemon, opts: { locale?: string; width?: number; height?: number; login?: boolean; path?: string; bypassCSP?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+export interface AdminPageOptions { locale?: string; width?: number; height?: number; login?: boolean; path?: string; bypassCSP?: boolean }
+
+export async function newAdminPage(browser: Browser, d: TestDaemon, opts: AdminPageOptions = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 }, locale: opts.locale ?? 'en-US', baseURL: d.apiUrl, bypassCSP: opts.bypassCSP ?? false });
   const page = await context.newPage();
   const errors: string[] = [];
