@@ -28,7 +28,7 @@ describe('provisioning security: HTTP digest credentials', function () {
     await assign(d, mac, 'yuki');
     const pw = await sipPassword(d, mac);
     const yealink = (await d.request('GET', '/api/v1/provisioning/urls')).json.urls.find((u: any) => u.module === 'yealink');
-    expect(yealink.protections).to.include('HTTP digest with the provisioning user and password');
+    expect(yealink.protections.map((x: { en: string }) => x.en)).to.include('HTTP digest with the provisioning user and password');
     const { user, password } = yealink.credentials;
     const key = keyInUrls([yealink]);
     const uri = `/${key}/${mac}.cfg`;

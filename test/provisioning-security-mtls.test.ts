@@ -91,7 +91,7 @@ describe('provisioning security: factory certificates (mutual TLS)', function ()
     const kinds = (await d.request('GET', '/api/v1/provisioning/alerts')).json.alerts.filter((a: any) => a.mac === YEALINK).map((a: any) => a.kind);
     expect(kinds).to.deep.equal(['client-cert', 'client-cert', 'client-cert']);
     const urls = (await d.request('GET', '/api/v1/provisioning/urls')).json.urls;
-    expect(urls.find((u: any) => u.module === 'yealink').protections).to.include("client certificate from the vendor's device CA, naming the MAC");
+    expect(urls.find((u: any) => u.module === 'yealink').protections.map((x: { en: string }) => x.en)).to.include("client certificate from the vendor's device CA, naming the MAC");
   });
 
   it('other vendors\' phones, without certificates, are still served over the same port', async () => {

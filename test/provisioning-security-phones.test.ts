@@ -82,8 +82,8 @@ describe('provisioning security: credentials only for the phone they belong to',
     expect(by['cisco-mpp'].value).to.equal(`https://${REGISTRAR}:${https}/${key}/$MA.xml`);
     expect(by.yealink.value).to.equal(`https://${REGISTRAR}:${https}/${key}/`);
     expect(by.snom.value).to.equal(`https://${REGISTRAR}:${https}/${key}/snom{model}.htm`);
-    expect(by['cisco-enterprise']).to.include({ where: 'DHCP option 150 (TFTP server)', value: REGISTRAR });
-    expect(by['cisco-enterprise'].protections).to.include('device lock and enrolment window');
+    expect(by['cisco-enterprise']).to.deep.include({ where: { en: 'DHCP option 150 (TFTP server)', de: 'DHCP-Option 150 (TFTP-Server)' }, value: REGISTRAR });
+    expect(by['cisco-enterprise'].protections.map((x: { en: string }) => x.en)).to.include('device lock and enrolment window');
     expect(by.unify.value).to.equal(`${REGISTRAR}:${d.listeners.wpi!.split(':').pop()}`);
   });
 

@@ -28,19 +28,21 @@ describe('license file format (no daemon)', () => {
     expect(text.split('\n').every((l) => l.length <= 64)).to.equal(true);
   });
 
-  it('accepts a file a mail client rewrote with CRLF, but not mixed line endings', () => {
-    expect(parseLicenseFile(text.replace(/\n/g, '\r\n')).payloadBytes.equals(file.payloadBytes)).to.equal(true);
-    expect(formatError(text.replace('\n', '\r\n'))).to.deep.equal({ kind: 'malformed', message: 'mixed line endings' });
+  it('accepts what a mail client does to a file: CRLF, mixed endings, a BOM, trailing blanks, text around it', () => {
+    // The signature covers the payload's bytes, not the armour's line breaks.
+    for (const mangled of [text.replace(/\n/g, '\r\n'), text.replace('\n', '\r\n'), '\ufeff' + text, text.replace(/\n/g, '  \n'), `Hello,\nhere is your license:\n\n${text}\nRegards\n`]) {
+      expect(parseLicenseFile(mangled).payloadBytes.equals(file.payloadBytes)).to.equal(true);
+    }
   });
 
   it('says what is wrong with a broken file', () => {
     expect(formatError('  \n')).to.deep.include({ kind: 'empty' });
-    expect(formatError('hello\n' + text)).to.deep.equal({ kind: 'malformed', message: 'it does not start with a license block' });
+    expect(formatError(text.replace(/^([A-Za-z0-9+/]{10})/m, '$1!!'))).to.deep.equal({ kind: 'malformed', message: 'block PBXD LICENSE is not base64 in 64 columns' });
     const lines = text.split('\n');
     const cut = lines.indexOf('-----END PBXD LICENSE SIGNATURE-----');
     expect(formatError(lines.slice(0, cut + 1).join('\n') + '\n')).to.deep.equal({ kind: 'truncated', message: 'the certificate block is missing' });
     expect(formatError(lines.slice(0, 3).join('\n') + '\n').kind).to.equal('truncated');
-    expect(formatError(armour('CERTIFICATE', Buffer.alloc(10)) + text).kind).to.equal('malformed');
+    expect(formatError(armour('CERTIFICATE', Buffer.alloc(10)) + text)).to.deep.equal({ kind: 'malformed', message: 'it does not start with a license block' });
   });
 
   it('refuses base64 that is not in 64 columns or not canonical', () => {

@@ -130,7 +130,7 @@ export const ciscoEnterprise: VendorModule = {
   license: CISCO_LICENSE,
   // Found through DHCP option 150 (a TFTP server, no URL) and fetched over plain HTTP on 6970:
   // no key, no TLS; the device lock and the enrolment window are what protects its line.
-  security: { keyInUrl: false, tls: false, digest: false, setting: (u) => ({ where: 'DHCP option 150 (TFTP server)', value: u.host }) },
+  security: { keyInUrl: false, tls: false, digest: false, setting: (u) => ({ where: { en: 'DHCP option 150 (TFTP server)', de: 'DHCP-Option 150 (TFTP-Server)' }, value: u.host }) },
   owns: (model) => !model.endsWith('-3PCC'),
   agent: () => null, // the phones send none
   recognise,

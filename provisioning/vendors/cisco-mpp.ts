@@ -65,7 +65,7 @@ export const ciscoMpp: VendorModule = {
   id: 'cisco-mpp',
   vendor: 'cisco',
   license: CISCO_LICENSE,
-  security: { keyInUrl: true, tls: true, digest: true, setting: (u) => ({ where: 'Profile Rule (Voice → Provisioning), or DHCP option 66/160', value: `${u.https}/$MA.xml` }) },
+  security: { keyInUrl: true, tls: true, digest: true, setting: (u) => ({ where: { en: 'Profile Rule (Voice → Provisioning), or DHCP option 66/160', de: 'Profile Rule (Voice → Provisioning) oder DHCP-Option 66/160' }, value: `${u.https}/$MA.xml` }) },
   owns: (model) => model.endsWith('-3PCC'),
   agent,
   recognise,

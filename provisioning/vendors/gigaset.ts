@@ -60,5 +60,5 @@ function recognise(req: { file: string }, ua: AgentFacts | null): Recognised | n
 
 export const gigaset: VendorModule = {
   id: 'gigaset', vendor: 'gigaset', license: null, agent, recognise, render,
-  security: { keyInUrl: true, tls: true, digest: true, setting: (u) => ({ where: 'Provisioning server (Settings → System → Provisioning and configuration)', value: `${u.https}/` }) },
+  security: { keyInUrl: true, tls: true, digest: true, setting: (u) => ({ where: { en: 'Provisioning server (Settings → System → Provisioning and configuration)', de: 'Provisioning-Server (Einstellungen → System → Provisioning und Konfiguration)' }, value: `${u.https}/` }) },
 };

@@ -88,5 +88,5 @@ function recognise(req: { file: string; lower: string; macParam: string | null }
 
 export const snom: VendorModule = {
   id: 'snom', vendor: 'snom', license: null, agent, recognise, render, renderIndex,
-  security: { keyInUrl: true, tls: true, digest: true, setting: (u) => ({ where: 'Setting server (web UI), or DHCP option 66', value: `${u.https}/snom{model}.htm` }) },
+  security: { keyInUrl: true, tls: true, digest: true, setting: (u) => ({ where: { en: 'Setting server (web UI), or DHCP option 66', de: 'Setting server (Web-Oberfläche) oder DHCP-Option 66' }, value: `${u.https}/snom{model}.htm` }) },
 };

@@ -259,7 +259,7 @@ export const unify: VendorModule = {
   vendor: 'unify',
   license: UNIFY_LICENSE,
   // WPI is TLS only and the phone is told an address and port, not a URL: no key; the nonce, the lock and the window protect it.
-  security: { keyInUrl: false, tls: true, digest: false, setting: (u) => ({ where: 'DLS address and port (Network → Update service)', value: `${u.host}:${u.wpiPort}` }) },
+  security: { keyInUrl: false, tls: true, digest: false, setting: (u) => ({ where: { en: 'DLS address and port (Network → Update service)', de: 'DLS-Adresse und -Port (Netzwerk → Update-Dienst)' }, value: `${u.host}:${u.wpiPort}` }) },
   agent: () => null, // identified by the WPI path and the mac-addr item
   recognise: (req) => (req.path === WPI_PATH ? { kind: 'dialogue', mac: null, name: '' } : null),
   dialogue: () => new WpiDialogues(),

@@ -138,7 +138,7 @@ export interface VendorSecurity {
   /** The firmware answers an HTTP digest challenge with provisioning credentials the admin sets. */
   digest: boolean;
   /** What the admin sets on the phone (or in DHCP), and the value. */
-  setting(u: ProvisioningUrls): { where: string; value: string };
+  setting(u: ProvisioningUrls): { where: { en: string; de: string }; value: string };
 }
 
 export interface VendorModule {

@@ -77,5 +77,5 @@ function commonFiles(s: ProvisioningSettings): Map<string, Rendered> {
 
 export const yealink: VendorModule = {
   id: 'yealink', vendor: 'yealink', license: null, agent, recognise, render, commonFiles,
-  security: { keyInUrl: true, tls: true, digest: true, setting: (u) => ({ where: 'Auto provision server URL, or DHCP option 66', value: `${u.https}/` }) },
+  security: { keyInUrl: true, tls: true, digest: true, setting: (u) => ({ where: { en: 'Auto provision server URL, or DHCP option 66', de: 'Auto-Provisioning-Server-URL oder DHCP-Option 66' }, value: `${u.https}/` }) },
 };

@@ -2,10 +2,11 @@
 // and a badge on each device whose credentials were asked for from another address, with
 // "allow new address" and "block". Self-contained: the page mounts `el`, calls `decorate(table)`
 // after drawing its rows, and `refresh()` on a provisioning.alert.
-import { api, el, fmtDate, refusalView, replace, t } from './lib.js';
+import { api, el, fmtDate, refusalView, replace, t, tr } from './lib.js';
 
 export function securityPanel({ onChange }) {
-  const urls = el('div', { id: 'prov-urls', class: 'scroll' });
+  // A scrolling region is focusable so keyboard users can scroll it too.
+  const urls = el('div', { id: 'prov-urls', class: 'scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'prov-urls-title' });
   const message = el('div', { id: 'prov-security-message', 'aria-live': 'polite' });
   let pending = new Map();
   let table = null;
@@ -51,9 +52,9 @@ export function securityPanel({ onChange }) {
       replace(urls, el('table', { id: 'prov-urls-table' },
         el('thead', {}, el('tr', {}, ['vendor', 'where', 'value', 'protections'].map((k) => el('th', { scope: 'col' }, t(`provsec.${k}`))))),
         el('tbody', {}, u.urls.map((x) => el('tr', { dataset: { module: x.module } },
-          el('th', { scope: 'row' }, x.module), el('td', {}, x.where),
+          el('th', { scope: 'row' }, x.module), el('td', {}, tr(x.where)),
           el('td', {}, el('code', {}, x.value), x.credentials ? el('div', { class: 'muted' }, t('provsec.credentials', x.credentials)) : null),
-          el('td', { class: 'muted' }, x.protections.join('; ')))))),
+          el('td', { class: 'muted' }, x.protections.map(tr).join('; ')))))),
         u.enrolmentUntil ? el('p', {}, t('provsec.window', { date: fmtDate(u.enrolmentUntil, true) })) : null);
       decorate(table);
     } catch (e) {

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { table, type Command } from '../command.js';
+import { cliText, headings, need, pick } from '../messages.js';
 
 const enc = encodeURIComponent;
 
 interface UrlsReply {
-  urls: Array<{ module: string; vendor: string; where: string; value: string; protections: string[]; credentials: { user: string; password: string } | null }>;
+  urls: Array<{ module: string; vendor: string; where: { en: string; de: string }; value: string; protections: Array<{ en: string; de: string }>; credentials: { user: string; password: string } | null }>;
   previousKeys: Array<{ expiresAt: string }>;
   enrolmentUntil: string | null;
 }
@@ -19,20 +20,20 @@ interface LockReply {
 }
 
 function urlsText(r: UrlsReply): string {
-  const lines = [table(['vendor', 'set', 'value'], r.urls.map((u) => [u.module, u.where, u.value]))];
-  for (const u of r.urls) lines.push(`${u.module}: ${u.protections.join('; ')}${u.credentials ? `; provisioning user ${u.credentials.user}, password ${u.credentials.password}` : ''}`);
-  for (const k of r.previousKeys) lines.push(`the previous key keeps working until ${k.expiresAt}`);
-  if (r.enrolmentUntil) lines.push(`enrolment window open for all devices until ${r.enrolmentUntil}`);
+  const lines = [table(headings('vendor', 'set', 'value'), r.urls.map((u) => [u.module, pick(u.where), u.value]))];
+  for (const u of r.urls) lines.push(`${u.module}: ${u.protections.map(pick).join('; ')}${u.credentials ? `; ${cliText('provCredentials', u.credentials.user, u.credentials.password)}` : ''}`);
+  for (const k of r.previousKeys) lines.push(cliText('provPreviousKey', k.expiresAt));
+  if (r.enrolmentUntil) lines.push(cliText('provEnrolmentOpen', cliText('provAllDevices'), r.enrolmentUntil));
   return lines.join('\n');
 }
 
 function needMac(mac: string | undefined): string {
-  if (!mac) throw new Error('give the device MAC');
+  if (!mac) throw need(cliText('argMac'));
   return mac;
 }
 
 const lockText = (l: LockReply) =>
-  `${l.mac}: ${l.subnet ? `pinned to ${l.subnet}` : l.ip ? `locked to ${l.ip}` : 'not locked yet'}${l.pendingIp ? `; refused ${l.pendingIp} (${l.pendingCount}×)` : ''}${l.enrolUntil ? `; may move until ${l.enrolUntil}` : ''}`;
+  `${l.mac}: ${l.subnet ? cliText('provPinned', l.subnet) : l.ip ? cliText('provLocked', l.ip) : cliText('provNotLocked')}${l.pendingIp ? `; ${cliText('provRefusedAddress', l.pendingIp, l.pendingCount)}` : ''}${l.enrolUntil ? `; ${cliText('provMayMove', l.enrolUntil)}` : ''}`;
 
 /** The site key, enrolment windows and device locks (docs/provisioning.md, Security). */
 export const provisioningCommands: Command[] = [
@@ -50,7 +51,7 @@ export const provisioningCommands: Command[] = [
     async run(api, a) {
       const hours = a.get('overlap-hours');
       const r = await api.request<UrlsReply>('POST', '/provisioning/key/rotate', hours ? { overlapHours: Number(hours) } : {});
-      return { data: r, text: `new site key; set these URLs on the phones:\n${urlsText(r)}` };
+      return { data: r, text: `${cliText('provNewKey')}\n${urlsText(r)}` };
     },
   },
   {
@@ -59,7 +60,7 @@ export const provisioningCommands: Command[] = [
     async run(api, a) {
       const mac = a.positional[0];
       const r = await api.request<{ until: string }>('POST', '/provisioning/enrolment/open', { ...(mac ? { mac } : {}), ...(a.get('minutes') ? { minutes: Number(a.get('minutes')) } : {}) });
-      return { data: r, text: `enrolment window open for ${mac ?? 'all devices'} until ${r.until}` };
+      return { data: r, text: cliText('provEnrolmentOpen', mac ?? cliText('provAllDevices'), r.until) };
     },
   },
   {
@@ -68,7 +69,7 @@ export const provisioningCommands: Command[] = [
     async run(api, a) {
       const mac = a.positional[0];
       const r = await api.request('POST', '/provisioning/enrolment/close', mac ? { mac } : {});
-      return { data: r, text: `enrolment window closed for ${mac ?? 'all devices'}` };
+      return { data: r, text: cliText('provEnrolmentClosed', mac ?? cliText('provAllDevices')) };
     },
   },
   {
@@ -92,7 +93,7 @@ export const provisioningCommands: Command[] = [
     usage: 'provisioning pin MAC SUBNET|none  the device may fetch only from inside SUBNET (e.g. 10.1.2.0/24)',
     async run(api, a) {
       const subnet = a.positional[1];
-      if (!subnet) throw new Error('give a SUBNET, or none to unpin');
+      if (!subnet) throw need(cliText('argSubnet'));
       const r = await api.request<LockReply>('PUT', `/devices/${enc(needMac(a.positional[0]))}/address`, { subnet: subnet === 'none' ? '' : subnet });
       return { data: r, text: lockText(r) };
     },
@@ -102,7 +103,7 @@ export const provisioningCommands: Command[] = [
     usage: 'provisioning vendor-ca list       installed vendor device CAs (factory certificates)',
     async run(api) {
       const r = await api.request<{ vendorCas: Array<{ module: string; subject: string; fingerprint: string }> }>('GET', '/provisioning/vendor-cas');
-      return { data: r, text: r.vendorCas.length ? table(['vendor', 'subject', 'sha-256'], r.vendorCas.map((c) => [c.module, c.subject, c.fingerprint])) : 'no vendor device CA installed' };
+      return { data: r, text: r.vendorCas.length ? table(headings('vendor', 'subject', 'sha-256'), r.vendorCas.map((c) => [c.module, c.subject, c.fingerprint])) : cliText('provNoVendorCa') };
     },
   },
   {
@@ -110,9 +111,9 @@ export const provisioningCommands: Command[] = [
     usage: 'provisioning vendor-ca install MODULE FILE   the vendor\'s phones must then present a factory certificate',
     async run(api, a) {
       const [module, file] = a.positional;
-      if (!module || !file) throw new Error('give the vendor MODULE (as in provisioning urls) and the PEM FILE');
+      if (!module || !file) throw need(cliText('argVendorCa'));
       const r = await api.request<{ module: string; subject: string }>('PUT', `/provisioning/vendor-cas/${enc(module)}`, { pem: readFileSync(file, 'utf8') });
-      return { data: r, text: `${r.module}: device CA ${r.subject} installed` };
+      return { data: r, text: cliText('provVendorCaInstalled', r.module, r.subject) };
     },
   },
   {
@@ -120,9 +121,9 @@ export const provisioningCommands: Command[] = [
     usage: 'provisioning vendor-ca remove MODULE         no client certificate asked of that vendor any more',
     async run(api, a) {
       const module = a.positional[0];
-      if (!module) throw new Error('give the vendor MODULE');
+      if (!module) throw need(cliText('argVendorModule'));
       await api.request('DELETE', `/provisioning/vendor-cas/${enc(module)}`);
-      return { data: { removed: module }, text: `${module}: device CA removed` };
+      return { data: { removed: module }, text: cliText('provVendorCaRemoved', module) };
     },
   },
   {
@@ -130,7 +131,7 @@ export const provisioningCommands: Command[] = [
     usage: 'provisioning alerts [--limit N]   refused attempts at devices\' credentials, newest first',
     async run(api, a) {
       const r = await api.request<{ alerts: Array<Record<string, string | null>> }>('GET', `/provisioning/alerts?limit=${Number(a.get('limit') ?? 50)}`);
-      return { data: r, text: r.alerts.length ? table(['at', 'kind', 'mac', 'ip', 'detail'], r.alerts.map((x) => [x.at, x.kind, x.mac, x.ip, x.detail])) : 'no alerts' };
+      return { data: r, text: r.alerts.length ? table(headings('at', 'kind', 'mac', 'ip', 'detail'), r.alerts.map((x) => [x.at, x.kind, x.mac, x.ip, x.detail])) : cliText('provNoAlerts') };
     },
   },
 ];
