@@ -104,12 +104,6 @@ const RECORD_COLUMNS = [
 ] as const satisfies ReadonlyArray<keyof DeviceRow>;
 type RecordRow = Pick<DeviceRow, (typeof RECORD_COLUMNS)[number]>;
 
-function rowOf(values: unknown[]): RecordRow {
-  const r: Record<string, unknown> = {};
-  for (let i = 0; i < RECORD_COLUMNS.length; i++) r[RECORD_COLUMNS[i]!] = values[i];
-  return r as unknown as RecordRow;
-}
-
 /**
  * A device as the provisioning server needs it (in memory, one per device; includes its line's
  * secret). Only what answering a phone and claiming a license need: dates, addresses and
@@ -235,9 +229,13 @@ export class Devices {
         `SELECT json_group_array(json_array(${columns})) AS rows, COUNT(*) AS n, MAX(rowid) AS last FROM (SELECT rowid, ${columns} FROM devices WHERE rowid > ? ORDER BY rowid LIMIT ?)`,
         [after, LOAD_PAGE],
       );
-      for (const values of JSON.parse(page!.rows) as unknown[][]) {
-        const r = rowOf(values);
-        this.index.set(r.mac, toRecord(r));
+      for (const v of JSON.parse(page!.rows) as unknown[][]) {
+        // In the order of RECORD_COLUMNS (no row object in between: 100,000 fewer objects to collect).
+        const d: DeviceRecord = {
+          mac: v[0] as string, vendor: v[1] as Vendor, model: v[2] as string, blocked: v[3] === 1, userName: v[4] as string | null, line: v[5] as number,
+          displayName: v[6] as string, sipUser: v[7] as string, sipPassword: v[8] as string, licenseCode: v[9] as string | null, waitingSince: v[10] as string | null,
+        };
+        this.index.set(d.mac, d);
       }
       if (page!.n < LOAD_PAGE) break;
       after = page!.last!;
