@@ -115,6 +115,7 @@ describe('lists at 100,000 users and devices', function () {
     expect(found.entries[0].subject).to.equal(SCALE.userName(12345));
     expect((await get('/audit?q=batch "20')).total, 'a quote in the text is searched for, not parsed').to.equal(0);
     expect((await get('/audit?q=batch 20')).total).to.equal(5000);
+    expect(await get('/audit/verify'), 'the whole chain, walked a page at a time').to.deep.equal({ ok: true, rows: newest.total });
   });
 
   it('pages live client sessions and provisioning outcomes', async () => {
