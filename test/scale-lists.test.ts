@@ -167,6 +167,10 @@ describe('lists at 100,000 users and devices', function () {
     expect(lines).to.have.length(SCALE.unify(N));
     expect(new Set(lines.map((x) => x.mac)).size).to.equal(SCALE.unify(N));
     expect(lines.every((x) => x.vendor === 'unify')).to.equal(true);
+    const page = await d.ctl(['users', 'list', '--limit', '5', '--offset', '10', '--sort', 'createdAt']);
+    expect(page.code, page.stderr).to.equal(0);
+    expect(page.stdout).to.include(`11–15 of ${N + 1} users`);
+    expect(page.stdout.split('\n').filter((l) => l.startsWith('user0000'))).to.have.length(5);
     const text = await d.ctl(['users', 'list', '--q', 'user0001', '--all']);
     expect(text.stdout.trim().split('\n').filter((l) => l.startsWith('user0001'))).to.have.length(100);
     expect(text.stdout).to.match(/100 users\s*$/);
