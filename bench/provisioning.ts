@@ -51,6 +51,7 @@ function makePhones(n: number): Phone[] {
           { path: `/SEP${mac}.cnf.xml.sgn`, headers: {}, expect: 404 },
           { path: `/SEP${mac}.cnf.xml`, headers: {}, expect: 200 },
           { path: '/dialplan.xml', headers: {}, expect: 200 },
+          { path: '/softkeys.xml', headers: {}, expect: 200 },
           { path: '/DistinctiveRingList.xml', headers: {}, expect: 200 },
         ],
       });
@@ -66,7 +67,11 @@ function makePhones(n: number): Phone[] {
       phones.push({ mac, vendor: 'yealink', model: 'W70B', steps: [{ path: '/y000000000146.cfg', headers: { 'user-agent': ua }, expect: 200 }, { path: `/${mac}.cfg`, headers: { 'user-agent': ua }, expect: 200 }] });
     } else {
       const mac = `000413${suffix}`.toUpperCase();
-      phones.push({ mac, vendor: 'snom', model: 'M900', steps: [{ path: `/${mac}.xml`, headers: { 'user-agent': 'Snom-M900/06.50.0001' }, expect: 200 }] });
+      const ua = { 'user-agent': `Mozilla/4.0 (compatible; Snom M900 05.20.0001 ${mac.toLowerCase()})` };
+      phones.push({
+        mac, vendor: 'snom', model: 'M900',
+        steps: [{ path: '/snomM900.htm', headers: ua, expect: 200 }, { path: `/snomM900-${mac}.htm`, headers: ua, expect: 200 }, { path: `/${mac}.xml`, headers: ua, expect: 200 }],
+      });
     }
   }
   return phones;
@@ -438,6 +443,11 @@ export const bench: Bench = async () => {
         name: 'bare node:http from memory (platform ceiling)', value: Math.round(ceiling.rps), unit: 'req/s', ...vs(Math.round(ref?.rps ?? 0)),
         ...(ref ? { ratio: +(ceiling.rps / ref.rps).toFixed(2) } : {}),
         notes: `same requests and bytes, no provisioning logic: p50 ${ceiling.p50.toFixed(1)} ms, p99 ${ceiling.p99.toFixed(1)} ms, CPU ${ceiling.cpuUs.toFixed(0)} µs per request; the daemon reaches ${((mine.rps / ceiling.rps) * 100).toFixed(0)}% of it`,
+      },
+      {
+        name: 'provisioning daemon against bare node:http (same run)', value: Math.round(mine.rps), unit: 'req/s', reference: { name: 'bare node:http', value: Math.round(ceiling.rps) },
+        ratio: +(mine.rps / ceiling.rps).toFixed(2), target: '≥ 0.7× bare node:http (aim)', met: mine.rps / ceiling.rps >= 0.7,
+        notes: `CPU per request: daemon ${mine.cpuUs.toFixed(0)} µs, bare node:http ${ceiling.cpuUs.toFixed(0)} µs`,
       },
     ] satisfies BenchRow[];
   } finally {

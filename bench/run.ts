@@ -15,9 +15,10 @@ import { bench as sessions } from './sessions.js';
 import { bench as startup } from './startup.js';
 import { bench as license } from './license.js';
 import { bench as fanout } from './fanout.js';
+import { bench as adminLogin } from './admin-login.js';
 import { bench as growth } from './growth.js';
 
-const benches: Array<[string, Bench]> = [['users', users], ['provisioning', provisioning], ['sessions', sessions], ['startup', startup], ['license', license], ['fanout', fanout], ['growth', growth]];
+const benches: Array<[string, Bench]> = [['users', users], ['provisioning', provisioning], ['sessions', sessions], ['startup', startup], ['license', license], ['fanout', fanout], ['admin-login', adminLogin], ['growth', growth]];
 
 function machine() {
   return { node: process.version, platform: `${os.type()} ${os.release()}`, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', memoryGiB: Math.round(os.totalmem() / 2 ** 30), load: os.loadavg().map((l) => Math.round(l * 100) / 100) };

@@ -11,7 +11,24 @@ export const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '.
 export interface Config {
   /** The data folder: database, system keys, TLS material, control socket. */
   dataDir: string;
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /** Serve the admin UI/API over HTTPS (HSTS, Secure cookies). */
+    tls: boolean;
+    /** The admin's own certificate and key (PEM files); empty: the appliance's certificate from its own CA (<dataDir>/tls). */
+    certFile: string;
+    keyFile: string;
+    /** With tls: a plain HTTP listener on redirectPort that only redirects to HTTPS. */
+    redirect: boolean;
+    redirectPort: number;
+    /** Strict-Transport-Security max-age over HTTPS (0: no header). */
+    hstsSeconds: number;
+    /** Express "trust proxy": '' (off), 'loopback', or addresses/subnets of the reverse proxy, comma-separated. */
+    trustProxy: string;
+    /** Host names the admin UI is reached by, besides provisioning.hostnames, localhost and the appliance's own addresses. */
+    hostnames: string[];
+  };
   provisioning: {
     host: string;
     httpPort: number;
@@ -36,8 +53,21 @@ export interface Config {
     maxInFlight: number;
   };
   control: { socket: string };
-  license: { graceDays: number; trustedRoots: string[]; trustDevelopmentRoot: boolean; maxFutureMinutes: number };
-  admin: { initialPassword: string; sessionHours: number; loginFailuresPerMinute: number };
+  /**
+   * trustDevelopmentRoot: null (the default) trusts the public development root
+   * only when pbxd runs from a checkout; true/false decide explicitly.
+   * loadConfig resolves it to a boolean and says why in LoadedConfig.developmentTrust.
+   */
+  license: { graceDays: number; trustedRoots: string[]; trustDevelopmentRoot: boolean | null; maxFutureMinutes: number };
+  admin: {
+    initialPassword: string;
+    sessionHours: number;
+    /** Failed logins free of delay, per source address and per account; then 2 s, 4 s, 8 s, ... up to loginMaxDelaySeconds */
+    loginFailuresPerMinute: number;
+    loginMaxDelaySeconds: number;
+    /** Default lifetime of an API token. */
+    tokenDays: number;
+  };
   log: { level: LogLevel };
   /** /metrics without a token for loopback clients (turn off when a local reverse proxy forwards outside requests). */
   metrics: { allowLoopback: boolean };
@@ -56,6 +86,8 @@ export interface Config {
   };
   /** The vendor's activation server (online check, request keys); empty url: offline appliance. */
   activation: { url: string; timeoutMs: number };
+  /** Where the host fingerprint (the system id's binding to this machine) is read from; see docs/enforcement.md. */
+  host: { machineIdFile: string; productUuidFile: string; netDir: string; rootFsUuidFile: string };
 }
 
 export interface JobConfig {
@@ -85,6 +117,14 @@ export const schema: Record<string, KeySpec> = {
   dataDir: { check: str, restart: true },
   'http.host': { check: str, restart: true },
   'http.port': { check: port, restart: true },
+  'http.tls': { check: bool, restart: true },
+  'http.certFile': { check: str, restart: true },
+  'http.keyFile': { check: str, restart: true },
+  'http.redirect': { check: bool, restart: true },
+  'http.redirectPort': { check: port, restart: true },
+  'http.hstsSeconds': { check: posInt, restart: true },
+  'http.trustProxy': { check: (v) => (typeof v === 'string' && /^[0-9a-zA-Z.:/, _-]*$/.test(v) ? null : "must be '', 'loopback' or addresses/subnets, comma-separated"), restart: true },
+  'http.hostnames': { check: strList, restart: true },
   'provisioning.host': { check: str, restart: true },
   'provisioning.httpPort': { check: port, restart: true },
   'provisioning.httpsPort': { check: port, restart: true },
@@ -102,11 +142,13 @@ export const schema: Record<string, KeySpec> = {
   'control.socket': { check: str, restart: true },
   'license.graceDays': { check: posInt, restart: false },
   'license.trustedRoots': { check: strList, restart: true },
-  'license.trustDevelopmentRoot': { check: bool, restart: true },
+  'license.trustDevelopmentRoot': { check: (v) => (v === null || typeof v === 'boolean' ? null : 'must be true, false or null (null: only when running from a checkout)'), restart: true },
   'license.maxFutureMinutes': { check: posInt, restart: false },
   'admin.initialPassword': { check: str, restart: true },
   'admin.sessionHours': { check: posInt, restart: false },
   'admin.loginFailuresPerMinute': { check: posInt, restart: false },
+  'admin.loginMaxDelaySeconds': { check: atLeast(1), restart: false },
+  'admin.tokenDays': { check: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 3650 ? null : 'must be a whole number of days 1..3650'), restart: false },
   'log.level': { check: level, restart: false },
   'metrics.allowLoopback': { check: bool, restart: false },
   'dev.clockControl': { check: bool, restart: true },
@@ -114,7 +156,11 @@ export const schema: Record<string, KeySpec> = {
   'jobs.clockRollback.toleranceMinutes': { check: posInt, restart: false },
   'jobs.backup.keep': { check: (v) => (Number.isInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1'), restart: false },
   'jobs.staleDevices.days': { check: (v) => (Number.isInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1'), restart: false },
-  'activation.url': { check: (v) => (v === '' || (typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v)) ? null : 'must be an http(s) URL or empty'), restart: false },
+  'host.machineIdFile': { check: str, restart: true },
+  'host.productUuidFile': { check: str, restart: true },
+  'host.netDir': { check: str, restart: true },
+  'host.rootFsUuidFile': { check: str, restart: true },
+  'activation.url': { check: (v) => (v === '' || (typeof v === 'string' && (/^https:\/\/[^\s]+$/.test(v) || isLoopbackHttp(v))) ? null : 'must be an https:// URL (http:// only to 127.0.0.1 or [::1], for development) or empty'), restart: false },
   'activation.timeoutMs': { check: (v) => (Number.isInteger(v) && (v as number) >= 100 ? null : 'must be a whole number of milliseconds ≥ 100'), restart: false },
   'sessions.heartbeatSeconds': { check: atLeast(1), restart: false },
   'sessions.maxPerUser': { check: atLeast(1), restart: false },
@@ -122,6 +168,11 @@ export const schema: Record<string, KeySpec> = {
   'sessions.helloSeconds': { check: atLeast(1), restart: false },
   'sessions.authFailuresPerMinute': { check: atLeast(1), restart: false },
 };
+
+/** Plain http:// is allowed only to this machine (a development activation server): it never crosses a network. */
+export function isLoopbackHttp(url: string): boolean {
+  return /^http:\/\/(127(\.\d{1,3}){3}|\[::1\]|localhost)(:\d+)?(\/[^\s]*)?$/.test(url);
+}
 
 function jobKeys(): Record<string, KeySpec> {
   const cron = (v: unknown) => (typeof v === 'string' && validCron(v) ? null : 'must be a cron expression, e.g. "30 2 * * *"');
@@ -136,15 +187,15 @@ function jobKeys(): Record<string, KeySpec> {
 export function defaults(dataDir: string): Config {
   return {
     dataDir,
-    http: { host: '127.0.0.1', port: 8080 },
+    http: { host: '127.0.0.1', port: 8080, tls: false, certFile: '', keyFile: '', redirect: false, redirectPort: 8080, hstsSeconds: 31_536_000, trustProxy: '', hostnames: [] },
     provisioning: {
       host: '0.0.0.0', httpPort: 6970, httpsPort: 6971, wpiPort: 18443, hostnames: ['localhost'],
       sipRegistrar: '', sipPort: 5060, timeZone: 'Europe/Berlin', ntpServer: '', language: 'de',
       maxBodyBytes: 65536, missesPerMinute: 120, autoRecordPerSource: 50, maxInFlight: 4000,
     },
     control: { socket: '' },
-    license: { graceDays: 14, trustedRoots: [], trustDevelopmentRoot: true, maxFutureMinutes: 5 },
-    admin: { initialPassword: '', sessionHours: 12, loginFailuresPerMinute: 5 },
+    license: { graceDays: 14, trustedRoots: [], trustDevelopmentRoot: null, maxFutureMinutes: 5 },
+    admin: { initialPassword: '', sessionHours: 12, loginFailuresPerMinute: 5, loginMaxDelaySeconds: 300, tokenDays: 90 },
     log: { level: 'info' },
     metrics: { allowLoopback: true },
     dev: { clockControl: false },
@@ -157,6 +208,7 @@ export function defaults(dataDir: string): Config {
       usagePeaks: { schedule: '5 * * * *', enabled: true },
     },
     activation: { url: '', timeoutMs: 10_000 },
+    host: { machineIdFile: '/etc/machine-id', productUuidFile: '/sys/class/dmi/id/product_uuid', netDir: '/sys/class/net', rootFsUuidFile: '/run/pbxd/rootfs_uuid' },
     sessions: { heartbeatSeconds: 30, maxPerUser: 5, maxMessageBytes: 16 * 1024, helloSeconds: 5, authFailuresPerMinute: 20 },
   };
 }
@@ -186,7 +238,7 @@ export function envName(path: string): string {
 function parseEnv(path: string, raw: string): Leaf {
   const sample = getPath(defaults(''), path);
   if (typeof sample === 'number') return raw.trim() === '' ? NaN : Number(raw);
-  if (typeof sample === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : (raw as unknown as boolean);
+  if (typeof sample === 'boolean' || sample === null) return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : (raw as unknown as boolean);
   if (Array.isArray(sample)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
   return raw;
 }
@@ -196,6 +248,25 @@ export interface LoadedConfig {
   /** The file it came from, or null for the built-in development defaults. */
   file: string | null;
   development: boolean;
+  /**
+   * Why the public development root is trusted: 'checkout' (pbxd runs from a
+   * source checkout and the configuration does not decide), 'config' (set
+   * explicitly), or null (not trusted).
+   */
+  developmentTrust?: DevelopmentTrust;
+}
+
+export type DevelopmentTrust = 'checkout' | 'config' | null;
+
+/** Whether (and why) the public development root is trusted under `config`. */
+export function developmentTrustOf(config: Config, development: boolean): DevelopmentTrust {
+  const v = config.license.trustDevelopmentRoot;
+  return v === true ? 'config' : v === null && (development || runningFromCheckout()) ? 'checkout' : null;
+}
+
+/** pbxd runs from a source checkout (a .git beside package.json), not from an installed copy. */
+export function runningFromCheckout(): boolean {
+  return existsSync(join(appRoot, '.git'));
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/pbxd/pbxd.json';
@@ -209,7 +280,7 @@ export const DEFAULT_CONFIG_FILE = '/etc/pbxd/pbxd.json';
 export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  const development = !opts.file && !env.PBXD_CONFIG && (existsSync(join(appRoot, '.git')) || env.PBXD_DEV === '1');
+  const development = !opts.file && !env.PBXD_CONFIG && (runningFromCheckout() || env.PBXD_DEV === '1');
   const file = opts.file ?? env.PBXD_CONFIG ?? (development ? null : DEFAULT_CONFIG_FILE);
   const config = defaults(development ? resolve(cwd, 'var') : '/var/lib/pbxd') as unknown as Record<string, unknown>;
   const problems: string[] = [];
@@ -242,13 +313,44 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; cwd?:
     const problem = spec.check(getPath(config, path));
     if (problem) problems.push(`${path}: ${problem}`);
   }
+  if (!problems.length) problems.push(...provisioningProblems((config as unknown as Config).provisioning, development));
   if (problems.length) throw new ConfigError(problems);
 
   const c = config as unknown as Config;
   c.dataDir = resolve(cwd, c.dataDir);
   if (!c.control.socket) c.control.socket = join(c.dataDir, 'pbxctl.sock');
   c.license.trustedRoots = c.license.trustedRoots.map((p) => resolve(file ? dirname(file) : cwd, p));
-  return { config: c, file, development };
+  for (const k of ['certFile', 'keyFile'] as const) if (c.http[k]) c.http[k] = resolve(file ? dirname(file) : cwd, c.http[k]);
+  if (!c.http.certFile !== !c.http.keyFile) throw new ConfigError(['http.certFile, http.keyFile: set both or neither']);
+  const developmentTrust = developmentTrustOf(c, development);
+  return { config: c, file, development, developmentTrust };
+}
+
+/** The registrar address phones are told: the SIP registrar, else the first hostname, else the listening address. */
+export function phoneFacingRegistrar(p: Config['provisioning']): string {
+  return p.sipRegistrar || p.hostnames[0] || p.host;
+}
+
+const LOOPBACK = /^(localhost|localhost\.localdomain|ip6-localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
+const UNSPECIFIED = /^(0\.0\.0\.0|::|\[::\])$/;
+
+/**
+ * Settings that would give phones a configuration they cannot use: outside
+ * development, a registrar of "localhost" (or 127.x) while phones on the LAN
+ * can reach the provisioning ports; a time zone the runtime does not know.
+ */
+function provisioningProblems(p: Config['provisioning'], development: boolean): string[] {
+  const problems: string[] = [];
+  const named = phoneFacingRegistrar(p);
+  if (!development && (LOOPBACK.test(named) || UNSPECIFIED.test(named)) && !LOOPBACK.test(p.host)) {
+    problems.push(`provisioning.sipRegistrar: phones would be told to register at "${named}", which is each phone itself; set the appliance's address or DNS name (systemd/install.sh --address ADDRESS writes it)`);
+  }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: p.timeZone });
+  } catch {
+    problems.push(`provisioning.timeZone: "${p.timeZone}" is not an IANA time zone (e.g. Europe/Berlin)`);
+  }
+  return problems;
 }
 
 /** Copy the values of `keys` (dotted paths) from `source` into `target`, in place. */

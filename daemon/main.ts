@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoadedConfig } from './config.js';
+import { developmentTrustOf, type LoadedConfig } from './config.js';
 import { createLogger, type Logger } from './kernel/log.js';
 import { OffsetClock, systemClock, type Clock } from './kernel/clock.js';
 import { EventBus } from './kernel/events.js';
@@ -10,7 +10,7 @@ import { Licensing } from './licensing/licensing.js';
 import { AdminAccounts } from './core/admins.js';
 import { Devices } from './core/devices.js';
 import { ProvisioningServer } from '../provisioning/server.js';
-import { buildInfo, ensureSystemId } from './core/system.js';
+import { bindToHost, buildInfo, fingerprintDigest, hostFingerprint, resolveIdentity } from './core/system.js';
 import type { Core } from './core/core.js';
 import { LicenseVerifier, DEVELOPMENT_ROOT } from './licensing/verifier.js';
 import { createApp } from './http/app.js';
@@ -35,11 +35,16 @@ import { JobRegistry } from './core/jobs.js';
 import { Lifecycle } from './core/lifecycle.js';
 import { Scheduler } from './scheduler.js';
 import { lifecycleRoutes } from './http/routes/lifecycle.js';
+import { overviewRoutes } from './http/routes/overview.js';
 import { AutoAttendants } from './core/auto-attendants.js';
 import { SipTrunks } from './core/sip-trunks.js';
 import { ResourcesFeature } from './resources-scheduler.js';
 import { ClientSessions } from './core/client-sessions.js';
-import { ClientEndpoint } from './ws/client-endpoint.js';
+import { CLIENT_PATH, ClientEndpoint } from './ws/client-endpoint.js';
+import { LoginLog } from './core/login-throttle.js';
+import { HostCheck, redirectToHttps, refuseHttp } from './http/admin-plane.js';
+import { loadOrCreateTls } from '../provisioning/tls.js';
+import { readableByOthers } from './store/file-modes.js';
 
 export interface ReadyInfo {
   /** name → bound address ("127.0.0.1:41234" or a socket path) */
@@ -60,6 +65,7 @@ export class Daemon {
   private timers: NodeJS.Timeout[] = [];
   private offs: Array<() => void> = [];
   private verifier: LicenseVerifier | null = null;
+  private trustedClock: TrustedClock | null = null;
   private readonly systemd: SystemdNotifier;
   private phase: 'starting' | 'running' | 'stopping' = 'starting';
 
@@ -90,16 +96,31 @@ export class Daemon {
     const bus = new EventBus();
     const store = await Store.open(join(config.dataDir, 'pbxd.db'), this.log.child({ component: 'store' }));
     // The trusted clock never runs back: setting the system clock back does not extend a license.
-    const clock = await TrustedClock.open(store, systemTime);
+    const clock = (this.trustedClock = await TrustedClock.open(store, systemTime, config.dataDir));
+    await clock.persist();
     const build = buildInfo();
-    const systemId = await ensureSystemId(store);
+    // The system id is bound to this host: data restored or copied from another appliance is detected here.
+    const fingerprint = hostFingerprint(config.host);
+    const identity = await resolveIdentity(store, fingerprint);
+    const systemId = identity.systemId;
+    this.log.info('host identity', { systemId, components: identity.components.join(',') || 'none' });
+    if (identity.changed.length) this.log.notice('host components changed within the tolerance; the system id is kept', { systemId, changed: identity.changed.join(',') });
+    if (identity.adopted) this.log.notice('the database had no host binding yet (an older pbxd); it is bound to this host now', { systemId });
+    if (identity.foreign)
+      this.log.warn('this data comes from another appliance: Entry mode until a rehost license for this appliance is installed (nothing is deleted)', { dataSystemId: identity.foreign.dataSystemId, systemId });
 
     // ── domain services (pure: no HTTP, no sockets) ──
-    const roots = [...(config.license.trustDevelopmentRoot ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
+    const developmentTrust = this.loaded.developmentTrust !== undefined ? this.loaded.developmentTrust : developmentTrustOf(config, this.loaded.development);
+    if (developmentTrust)
+      this.log.warn('THE PUBLIC DEVELOPMENT LICENSE ROOT IS TRUSTED: anyone can issue licenses this pbxd accepts (never on a production appliance)', {
+        why: developmentTrust === 'checkout' ? 'running from a source checkout' : 'license.trustDevelopmentRoot is true',
+      });
+    const roots = [...(developmentTrust ? [DEVELOPMENT_ROOT] : []), ...config.license.trustedRoots];
     const verifier = (this.verifier = new LicenseVerifier({ trustedRoots: roots, systemId, buildDate: build.buildDate, maxFutureMinutes: config.license.maxFutureMinutes }));
     const audit = new AuditLog(store, clock, bus);
-    const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays });
-    const admins = new AdminAccounts(store, clock, audit, { sessionHours: config.admin.sessionHours, loginFailuresPerMinute: config.admin.loginFailuresPerMinute });
+    const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays, developmentTrust, dataDir: config.dataDir });
+    if (identity.foreign) licensing.setForeignData({ dataSystemId: identity.foreign.dataSystemId, systemId, bind: (tx) => bindToHost(tx, systemId, fingerprint) });
+    const admins = new AdminAccounts(store, clock, audit, config.admin);
     const users = new UserDirectory(store, licensing, audit, bus, clock);
     const devices = new Devices(store, clock, bus, audit, licensing, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });
     const clientSessions = new ClientSessions(store, licensing, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
@@ -107,13 +128,18 @@ export class Daemon {
     const autoAttendants = new AutoAttendants(store, systemTime, bus, audit, licensing);
     const sipTrunks = new SipTrunks(store, clock, bus, audit, licensing);
     const jobs = new JobRegistry(bus, this.log.child({ component: 'jobs' }), () => clock.now());
-    const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, devices });
+    const lifecycle = await Lifecycle.open({ config, log: this.log, clock, bus, store, licensing, jobs, systemId, hostFingerprint: fingerprintDigest(fingerprint), devices });
     const metrics = new MetricsRegistry();
     const health = new HealthChecks();
     const core: Core = { config, log: this.log, clock, wallClock: systemTime, devClock, bus, store, audit, licensing, admins, users, devices, clientSessions, autoAttendants, sipTrunks, jobs, lifecycle, metrics, health, systemId, build };
     this.core = core;
     this.offs.push(registerCoreMetrics(core));
+    metrics.gauge('pbxd_login_throttle_entries', 'Sources and accounts the login throttle remembers (bounded)', ['kind'], () => [
+      { labels: { kind: 'source' }, value: admins.throttle.size.sources },
+      { labels: { kind: 'account' }, value: admins.throttle.size.accounts },
+    ]);
 
+    await licensing.loadRevocations();
     await licensing.load();
     await users.ensureSupervisor();
     // Per-user licenses follow the allowance in force: suspended beyond it, restored when covered again.
@@ -122,6 +148,10 @@ export class Daemon {
     bus.on('license.activated', reconcile);
     await users.reconcileSuspensions();
     await devices.load();
+    // A user's phones are released in the write that deletes the user; the pass at start
+    // repairs what an older build (or a crash before that rule) left behind.
+    users.onUserRemoved((tx, userName, by) => devices.releaseUserDevices(tx, userName, by));
+    await devices.refreshUsers();
     await this.announceInitialAdmin(core);
     this.logEvents(core);
 
@@ -135,10 +165,23 @@ export class Daemon {
       auditRoutes(core),
       userRoutes(core),
       lifecycleRoutes(core),
+      overviewRoutes(core),
       ...(devClock ? [devRoutes(core)] : []),
       ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
     ], this.features.flatMap((f) => (f.publicRoutes ? [f.publicRoutes()] : [])));
-    const api = new Listener('api', app);
+    // The admin plane: HTTPS with the appliance's certificate (its own CA, shared with provisioning) or
+    // the admin's own; only Host names of this appliance (no DNS rebinding). Desktop clients and apps
+    // (CLIENT_PATH) are no browsers: they hold no cookie a rebinding page could use, and reach the
+    // appliance by whatever name the site gave it.
+    const hosts = new HostCheck(config);
+    const gate = (req: import('node:http').IncomingMessage) =>
+      (req.url ?? '').split('?')[0] === CLIENT_PATH || hosts.allows(req) ? null : refuseHttp('REQ_HOST_UNKNOWN', { host: HostCheck.hostOf(req).slice(0, 100) });
+    const tls = !config.http.tls
+      ? undefined
+      : config.http.certFile
+        ? { cert: readFileSync(config.http.certFile, 'utf8'), key: readFileSync(config.http.keyFile, 'utf8') }
+        : loadOrCreateTls(config.dataDir, [...new Set([...config.provisioning.hostnames, ...config.http.hostnames, ...HostCheck.ownAddresses()])]);
+    const api = new Listener('api', app, tls, gate);
     const control = new Listener('control', (req, res) => {
       (req as unknown as Record<symbol, boolean>)[VIA_CONTROL_SOCKET] = true;
       app(req, res);
@@ -148,7 +191,16 @@ export class Daemon {
       api: await api.listenTcp(config.http.host, config.http.port),
       control: await control.listenUnix(config.control.socket),
     };
+    if (tls && config.http.redirect) {
+      const httpsPort = Number(listeners.api!.slice(listeners.api!.lastIndexOf(':') + 1));
+      const redirect = new Listener('api_redirect', redirectToHttps(httpsPort), undefined, gate);
+      this.listeners.push(redirect);
+      listeners.api_redirect = await redirect.listenTcp(config.http.host, config.http.redirectPort);
+    }
     for (const f of this.features) Object.assign(listeners, (await f.start?.({ api: api.server })) ?? {});
+
+    const exposed = readableByOthers(config.dataDir);
+    if (exposed.length) this.log.warn('files in the data folder can be read by other users; make them 0600 (folders 0700)', { count: exposed.length, files: exposed.slice(0, 10) });
 
     const mode = licensing.mode();
     const ready: ReadyInfo = { listeners, systemId, mode: mode.mode };
@@ -165,7 +217,8 @@ export class Daemon {
 
   /** The first admin's generated password goes to a file only root (and pbxd) can read, never into the log. */
   private async announceInitialAdmin(core: Core): Promise<void> {
-    const { generatedPassword } = await core.admins.ensureInitialAdmin(core.config.admin.initialPassword);
+    const { generatedPassword, weak } = await core.admins.ensureInitialAdmin(core.config.admin.initialPassword);
+    if (weak) this.log.warn('the configured admin.initialPassword does not meet the password policy; change it after the first login', { problem: weak });
     if (!generatedPassword) return;
     const file = join(core.config.dataDir, 'initial-admin-password');
     writeFileSync(file, generatedPassword + '\n', { mode: 0o600 });
@@ -176,7 +229,10 @@ export class Daemon {
     core.bus.on('license.activated', (e) => this.log.notice('license activated', { licenseId: e.data.licenseId, by: e.data.by }));
     core.bus.on('license.refused', (e) => this.log.info('license refused', { code: e.data.refusal.code, by: e.data.by }));
     core.bus.on('mode.changed', (e) => this.log.warn('mode changed', { from: e.data.from, to: e.data.to, reason: e.data.reason }));
-    core.bus.on('admin.login', (e) => (e.data.ok ? this.log.info : this.log.notice)('admin login', { name: e.data.name, ok: e.data.ok, from: e.data.from }));
+    // Failed logins at a bounded rate: a flood becomes one summary line a minute.
+    const logins = new LoginLog(this.log);
+    this.offs.push(() => logins.stop());
+    core.bus.on('admin.login', (e) => (e.data.ok ? logins.success(String(e.data.name), String(e.data.from)) : logins.failure(String(e.data.name), String(e.data.from), e.data.limited ? 'limited' : 'password')));
   }
 
   /** SIGHUP: read the configuration again and apply what can change without a restart. */
@@ -197,6 +253,7 @@ export class Daemon {
     for (const t of this.timers) clearInterval(t);
     for (const f of [...this.features].reverse()) await f.stop?.().catch((e) => this.log.error('feature stop failed', { feature: f.name, error: String(e) }));
     await Promise.all(this.listeners.map((l) => l.stop()));
+    await this.trustedClock?.persist().catch((e) => this.log.error('persisting the trusted time failed', { error: String(e) }));
     await this.core?.store.close();
     this.log.announce('stopped');
   }

@@ -29,7 +29,7 @@ export async function reloadConfig(core: Core, verifier: LicenseVerifier, featur
   core.log.setLevel(c.log.level);
   core.licensing.setGraceDays(c.license.graceDays);
   verifier.setMaxFutureMinutes(c.license.maxFutureMinutes);
-  core.admins.setOptions({ sessionHours: c.admin.sessionHours, loginFailuresPerMinute: c.admin.loginFailuresPerMinute });
+  core.admins.setOptions(c.admin);
   for (const f of features) {
     try {
       await f.reload?.(c, applied);

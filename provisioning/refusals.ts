@@ -28,6 +28,8 @@ export const provRefuse = defineRefusals({
     fixed({ en: 'Assign the device to a user (pbxctl devices assign MAC USER).', de: 'Weisen Sie das Gerät einem Benutzer zu (pbxctl devices assign MAC BENUTZER).' })),
   PROV_BLOCKED: entry<D>(403, (d) => ({ en: `Device blocked: ${d.detail}.`, de: `Gerät gesperrt: ${d.detail}.` }),
     fixed({ en: 'An admin can unblock it (pbxctl devices unblock MAC).', de: 'Ein Administrator kann die Sperre aufheben (pbxctl devices unblock MAC).' })),
+  PROV_SUSPICIOUS: entry<D>(403, (d) => ({ en: `Refused: ${d.detail}.`, de: `Abgelehnt: ${d.detail}.` }),
+    fixed({ en: 'A phone asks with its own User-Agent; other requests for a configuration are recorded in the provisioning history.', de: 'Ein Telefon fragt mit seinem eigenen User-Agent; andere Anfragen nach einer Konfiguration werden im Provisionierungsverlauf festgehalten.' })),
   PROV_LICENSE_REQUIRED: entry<D>(403, (d) => ({ en: `No support license free for this phone (${d.detail}); it waits for one.`, de: `Keine Supportlizenz für dieses Telefon frei (${d.detail}); es wartet auf eine.` }),
     fixed({ en: 'Release an unused phone or install a license with more devices; the phone is served at its next request.', de: 'Geben Sie ein ungenutztes Telefon frei oder installieren Sie eine Lizenz mit mehr Geräten; das Telefon wird bei seiner nächsten Anfrage bedient.' })),
 });

@@ -13,23 +13,32 @@ CTL=/usr/local/bin/pbxctl
 
 usage() {
   cat <<USAGE
-Usage: systemd/install.sh [--no-build] [--no-start] [--vendor-root FILE]
+Usage: systemd/install.sh [--no-build] [--no-start] (--vendor-root FILE | --development-trust) [--address ADDRESS]
 
   --no-build          use the existing dist/ (npm run build was done already)
   --no-start          install and enable, but do not (re)start the service
   --vendor-root FILE  trust this vendor root CA for licenses (copied to $ETC/vendor-root.pem)
-                      and stop trusting the development root
+                      and not the development root
+  --address ADDRESS   the appliance's address or DNS name as phones reach it: their SIP
+                      registrar and the provisioning certificate's name (default for a new
+                      configuration: the address of the default route's interface)
+  --development-trust trust the PUBLIC development root (test machines only: anyone can issue
+                      licenses for it); written into the configuration with a comment
+
+One of the two is required, unless $ETC/pbxd.json already lists a vendor root (an upgrade).
 USAGE
 }
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 
-build=1 start=1 vendor_root=
+build=1 start=1 vendor_root= development_trust=0 address=
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) build=0 ;;
     --no-start) start=0 ;;
     --vendor-root) vendor_root=$(realpath -e -- "${2:-}") || die "no such file: ${2:-}"; shift ;;
+    --address) address=${2:-}; [ -n "$address" ] || die "--address needs a value"; shift ;;
+    --development-trust) development_trust=1 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 64 ;;
   esac
@@ -43,6 +52,16 @@ node=$(command -v node) || die "Node.js 20.19 or newer is needed (node not found
   || die "Node.js 20.19 or newer is needed (found $("$node" --version))"
 command -v systemd-notify >/dev/null || die "systemd-notify is missing (apt-get install systemd)"
 [ -z "$vendor_root" ] || [ -r "$vendor_root" ] || die "cannot read $vendor_root"
+[ -z "$vendor_root" ] || [ "$development_trust" = 0 ] || die "--vendor-root and --development-trust exclude each other"
+# Which root licenses must chain to is decided at every install: an appliance never
+# ends up trusting the public development root by default.
+if [ -z "$vendor_root" ] && [ "$development_trust" = 0 ]; then
+  "$node" -e '
+    const fs = require("fs"); let c = {};
+    try { c = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch {}
+    process.exit(c.license && Array.isArray(c.license.trustedRoots) && c.license.trustedRoots.length > 0 ? 0 : 1);' "$ETC/pbxd.json" \
+    || { usage >&2; die "say which root licenses must be signed under: --vendor-root FILE (production) or --development-trust (test machines)"; }
+fi
 
 # 1. Build.
 if [ "$build" = 1 ]; then
@@ -85,6 +104,20 @@ if [ ! -e "$ETC/pbxd.json" ]; then
 else
   echo "kept the existing configuration $ETC/pbxd.json"
 fi
+# The address phones register at: never localhost (pbxd refuses to start with it).
+if [ -z "$address" ] && ! "$node" -e 'const c = require(process.argv[1]).provisioning ?? {}; process.exit(c.sipRegistrar || (c.hostnames ?? []).length ? 0 : 1)' "$ETC/pbxd.json"; then
+  address=$(ip -4 route get 192.0.2.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+  [ -n "$address" ] || address=$(hostname -I 2>/dev/null | awk '{print $1}')
+  [ -n "$address" ] || die "cannot detect this appliance's address: run again with --address ADDRESS"
+  echo "detected the appliance's address $address (use --address to choose another)"
+fi
+if [ -n "$address" ]; then
+  "$node" -e '
+    const fs = require("fs"); const [f, a] = process.argv.slice(1); const c = JSON.parse(fs.readFileSync(f, "utf8"));
+    c.provisioning = { ...c.provisioning, sipRegistrar: a, hostnames: [a] };
+    fs.writeFileSync(f, JSON.stringify(c, null, 2) + "\n");' "$ETC/pbxd.json" "$address"
+  echo "phones register at $address (provisioning.sipRegistrar in $ETC/pbxd.json)"
+fi
 if [ -n "$vendor_root" ]; then
   install -m 0644 -o root -g root "$vendor_root" "$ETC/vendor-root.pem"
   "$node" -e '
@@ -92,6 +125,12 @@ if [ -n "$vendor_root" ]; then
     c.license = { ...c.license, trustDevelopmentRoot: false, trustedRoots: ["vendor-root.pem"] };
     fs.writeFileSync(f, JSON.stringify(c, null, 2) + "\n");' "$ETC/pbxd.json"
   echo "licenses must now be signed by $ETC/vendor-root.pem"
+elif [ "$development_trust" = 1 ]; then
+  "$node" -e '
+    const fs = require("fs"); const f = process.argv[1]; const c = JSON.parse(fs.readFileSync(f, "utf8"));
+    c.license = { ...c.license, "//trustDevelopmentRoot": `set by install.sh --development-trust on ${new Date().toISOString().slice(0, 10)}: the development root is PUBLIC, anyone can issue licenses this appliance accepts. Test machines only; pbxd says so in status, /metrics and the web UI.`, trustDevelopmentRoot: true };
+    fs.writeFileSync(f, JSON.stringify(c, null, 2) + "\n");' "$ETC/pbxd.json"
+  echo "WARNING: this appliance trusts the public development root (--development-trust): test machines only" >&2
 fi
 install -d -m 0750 -o pbxd -g pbxd "$STATE"
 

@@ -50,17 +50,6 @@ describe('admins, sessions and the audit log', function () {
     expect((await fetch(`${d.apiUrl}/api/v1/status`, { headers: { cookie: session } })).status, 'a logged-out session is gone').to.equal(401);
   });
 
-  it('rate limits failed logins, and never logs the password', async () => {
-    const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await login('admin', 'wrong-password-' + i)).status);
-    expect(statuses.slice(0, 5)).to.deep.equal([401, 401, 401, 401, 401]);
-    expect(statuses.slice(5)).to.deep.equal([429, 429]);
-    const limited = await login('admin', ADMIN_PASSWORD);
-    expect(limited.status, 'even the right password waits').to.equal(429);
-    expect(Number(limited.headers.get('retry-after'))).to.be.greaterThan(0);
-    expect(d.output.join('\n')).to.not.contain('wrong-password').and.not.contain(ADMIN_PASSWORD);
-  });
-
   it('sets admin passwords through pbxctl over the control socket, which only its owner may open', async () => {
     const mode = statSync(d.socketPath).mode & 0o777;
     expect(mode).to.equal(0o600);
@@ -72,7 +61,7 @@ describe('admins, sessions and the audit log', function () {
     expect((await fetch(`${d.apiUrl}/api/v1/status`, { headers: { cookie: session } })).status, 'a password change ends the sessions at once').to.equal(401);
     const short = await d.ctl(['admin', 'passwd', 'ops'], 'short\n');
     expect(short.code).to.equal(1);
-    expect(short.stderr).to.contain('REQ_INVALID');
+    expect(short.stderr).to.contain('ADMIN_PASSWORD_WEAK').and.contain('at least 12 characters');
   });
 
   it('detects an edited or deleted audit row (pbxctl audit verify)', async () => {

@@ -40,6 +40,9 @@ describe('client sessions in the web UI', function () {
       await screenshot(page, 'sessions');
 
       await page.getByRole('button', { name: 'End the Operator console session of lena' }).click();
+      // Ending takes a client away: the page asks first.
+      await page.locator('#confirm-dialog[open]').waitFor();
+      await page.locator('#confirm-ok').click();
       expect((await console_.closeWithin(2000)).code).to.equal(4011);
       await page.locator('#sessions-message .ok').waitFor();
       await row(page, 'lena', 'console').waitFor({ state: 'detached' });

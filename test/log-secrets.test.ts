@@ -40,7 +40,7 @@ describe('no secret in the log', function () {
 
       const newPassword = 'N3w-admin-password!';
       secrets.push(newPassword);
-      expect((await d.request('PUT', '/api/v1/admins/admin/password', { body: { password: newPassword } })).status).to.equal(200);
+      expect((await d.request('PUT', '/api/v1/admins/admin/password', { body: { password: newPassword, currentPassword: ADMIN_PASSWORD } })).status).to.equal(200);
       expect((await d.request('POST', '/api/v1/auth/login', { auth: false, body: { name: 'admin', password: newPassword, token: true } })).status).to.equal(200);
     } finally {
       await d.dispose();

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { expect } from 'chai';
 import { TestDaemon } from './support/daemon.js';
 import { parsePrometheus, sampleValue } from './support/systemd.js';
@@ -34,7 +35,7 @@ describe('/metrics', function () {
     expect(types).to.include({ pbxd_license_mode: 'gauge', pbxd_license_used: 'gauge', pbxd_provisioning_requests_total: 'counter', pbxd_provisioning_request_duration_seconds: 'histogram', pbxd_job_runs_total: 'counter' });
     expect(sampleValue(samples, 'pbxd_license_mode', { mode: 'entry' })).to.equal(1);
     expect(sampleValue(samples, 'pbxd_license_mode', { mode: 'licensed' })).to.equal(0);
-    expect(sampleValue(samples, 'pbxd_license_total', { code: 'users' })).to.equal(5);
+    expect(sampleValue(samples, 'pbxd_license_granted', { code: 'users' })).to.equal(5);
   });
 
   it('matches the appliance state after a license is installed', async () => {
@@ -44,11 +45,22 @@ describe('/metrics', function () {
     expect(sampleValue(samples, 'pbxd_license_mode', { mode: 'licensed' })).to.equal(1);
     expect(sampleValue(samples, 'pbxd_license_mode', { mode: 'entry' })).to.equal(0);
     for (const c of status.codes) {
-      expect(sampleValue(samples, 'pbxd_license_total', { code: c.code }), c.code).to.equal(c.total);
+      expect(sampleValue(samples, 'pbxd_license_granted', { code: c.code }), c.code).to.equal(c.total);
       expect(sampleValue(samples, 'pbxd_license_used', { code: c.code }), c.code).to.equal(c.used);
     }
-    expect(sampleValue(samples, 'pbxd_license_total', { code: 'clientbundle', scope: 'user' })).to.equal(200);
+    expect(sampleValue(samples, 'pbxd_license_granted', { code: 'clientbundle', scope: 'user' })).to.equal(200);
     expect(sampleValue(samples, 'pbxd_license_expiry_timestamp_seconds')).to.equal(status.expiresAt ? Date.parse(status.expiresAt) / 1000 : undefined);
+  });
+
+  it('passes promtool check metrics (names, types, units, help)', async () => {
+    const r = await d.request('GET', '/metrics');
+    const promtool = process.env.PROMTOOL_PATH ?? 'promtool';
+    const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+      const p = execFile(promtool, ['check', 'metrics'], (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, text: stdout + stderr }));
+      p.stdin!.end(r.text);
+    });
+    expect(out.text.trim(), 'promtool findings').to.equal('');
+    expect(out.code).to.equal(0);
   });
 
   it('counts admin API tokens and browser sessions', async () => {
@@ -96,7 +108,9 @@ describe('core metrics from bus events', function () {
   it('escapes label values and refuses a metric registered twice', async () => {
     const metrics = new MetricsRegistry();
     metrics.gauge('x_info', 'odd "labels"\nhelp', ['name'], () => [{ labels: { name: 'a "quoted" \\ back\nslash' }, value: 1 }]);
-    expect(() => metrics.counter('x_info', 'again')).to.throw(/twice/);
+    expect(() => metrics.gauge('x_info', 'again')).to.throw(/twice/);
+    expect(() => metrics.gauge('x_things_total', 'a gauge named like a counter')).to.throw(/only counters end in _total/);
+    expect(() => metrics.counter('x_things', 'a counter without its suffix')).to.throw(/must end in _total/);
     const text = await metrics.render();
     expect(text).to.contain('x_info{name="a \\"quoted\\" \\\\ back\\nslash"} 1');
     expect(parsePrometheus(text).samples[0]!.labels.name).to.equal('a "quoted" \\ back\nslash');

@@ -4,7 +4,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestDaemon, sleep } from './support/daemon.js';
+import { spawn } from 'node:child_process';
+import { BIN, ROOT, TestDaemon, sleep } from './support/daemon.js';
+import { ConfigError, loadConfig } from '../daemon/config.js';
 import { addUser, assign, phoneRequest, prov, unifyItems, workpoint } from './support/provisioning.js';
 
 /** A certificate of the admin's own (self-signed here), for localhost. */
@@ -107,5 +109,46 @@ describe('provisioning: certificate and settings', function () {
     } finally {
       await d.dispose();
     }
+  });
+});
+
+describe('provisioning: the registrar phones are told', function () {
+  this.timeout(20_000);
+  const start = (provisioning: Record<string, unknown>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'pbxd-registrar-'));
+    const file = join(dir, 'pbxd.json');
+    writeFileSync(file, JSON.stringify({ dataDir: dir, http: { host: '127.0.0.1', port: 0 }, provisioning: { httpPort: 0, httpsPort: 0, wpiPort: 0, ...provisioning } }));
+    return new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN.pbxd, '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('exit', (code) => (rmSync(dir, { recursive: true, force: true }), resolve({ code, stderr })));
+    });
+  };
+
+  it('refuses to start, loudly, when phones on the LAN would be told to register at localhost', async () => {
+    for (const p of [{ host: '0.0.0.0' }, { host: '0.0.0.0', sipRegistrar: '127.0.1.1' }, { host: '0.0.0.0', hostnames: ['localhost'], sipRegistrar: '' }]) {
+      const r = await start(p);
+      expect(r.code, JSON.stringify(p)).to.equal(78);
+      expect(r.stderr).to.match(/provisioning\.sipRegistrar: phones would be told to register at "(localhost|127\.0\.1\.1)"/).and.include('--address');
+    }
+  });
+
+  it('ships an appliance config that names no registrar: install.sh --address (or detection) must set one', () => {
+    const shipped = join(ROOT, 'systemd', 'pbxd.json');
+    expect(() => loadConfig({ file: shipped, env: {} })).to.throw(ConfigError, /provisioning\.sipRegistrar: phones would be told to register at "0\.0\.0\.0"/);
+    const dir = mkdtempSync(join(tmpdir(), 'pbxd-shipped-'));
+    const set = join(dir, 'pbxd.json');
+    const c = JSON.parse(readFileSync(shipped, 'utf8'));
+    c.provisioning = { ...c.provisioning, sipRegistrar: '192.0.2.10', hostnames: ['192.0.2.10'] }; // what install.sh writes
+    writeFileSync(set, JSON.stringify(c));
+    expect(loadConfig({ file: set, env: {} }).config.provisioning.sipRegistrar).to.equal('192.0.2.10');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a time zone that is not an IANA name', async () => {
+    const r = await start({ host: '127.0.0.1', timeZone: 'CET-1CEST' });
+    expect(r.code).to.equal(78);
+    expect(r.stderr).to.include('provisioning.timeZone: "CET-1CEST" is not an IANA time zone');
   });
 });

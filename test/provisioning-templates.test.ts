@@ -3,15 +3,20 @@ import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { TestDaemon } from './support/daemon.js';
 import { addDevice, addUser, prov } from './support/provisioning.js';
-import { renderDevice, type ConfigFormat, type ProvisioningSettings } from '../provisioning/render.js';
+import { VENDOR_MODULES } from '../provisioning/vendors/index.js';
+import { lineValues, type ProvisioningSettings } from '../provisioning/vendors/vendor.js';
+import { zoneRule } from '../provisioning/time-zone.js';
 import type { DeviceRecord } from '../daemon/core/devices.js';
 
-const SETTINGS: ProvisioningSettings = { registrar: 'pbx.example.test', sipPort: 5062, timeZone: 'Europe/Vienna', ntpServer: 'ntp.example.test', language: 'de' };
+const SETTINGS: ProvisioningSettings = { registrar: 'pbx.example.test', sipPort: 5062, transport: 'udp', zone: zoneRule('Europe/Vienna'), ntpServer: 'ntp.example.test', language: 'de', baseUrl: '' };
 
-/** One phone per configuration format, with the request its firmware makes. */
-const PHONES: Array<{ format: ConfigFormat; vendor: string; model: string; mac: (i: number) => string; request: (mac: string) => { path: string; ua?: string } }> = [
-  { format: 'sep', vendor: 'cisco', model: 'CP-8845', mac: (i) => `00562B0000A${i}`, request: (m) => ({ path: `/SEP${m}.cnf.xml` }) },
-  { format: 'mpp', vendor: 'cisco', model: 'CP-8841-3PCC', mac: (i) => `00562c0000b${i}`, request: (m) => ({ path: `/${m}.xml`, ua: `Cisco-CP-8841-3PCC/11.3.7_1234 (${m})` }) },
+/** The full render of a module (by id), as the templates must reproduce it. */
+const renderDevice = (d: DeviceRecord, s: ProvisioningSettings, id: string) => VENDOR_MODULES.find((m) => m.id === id)!.render!(lineValues(d), s);
+
+/** One phone per vendor module with a configuration file, with the request its firmware makes. */
+const PHONES: Array<{ format: string; vendor: string; model: string; mac: (i: number) => string; request: (mac: string) => { path: string; ua?: string } }> = [
+  { format: 'cisco-enterprise', vendor: 'cisco', model: 'CP-8845', mac: (i) => `00562B0000A${i}`, request: (m) => ({ path: `/SEP${m}.cnf.xml` }) },
+  { format: 'cisco-mpp', vendor: 'cisco', model: 'CP-8841-3PCC', mac: (i) => `00562c0000b${i}`, request: (m) => ({ path: `/${m}.xml`, ua: `Cisco-CP-8841-3PCC/11.3.7_1234 (${m})` }) },
   { format: 'gigaset', vendor: 'gigaset', model: 'N870 IP PRO', mac: (i) => `7C2F800000C${i}`, request: (m) => ({ path: `/${m.toLowerCase()}.xml`, ua: `Gigaset N870 IP PRO/83.V2.11.0+build.a546b91;${m}` }) },
   { format: 'yealink', vendor: 'yealink', model: 'W70B', mac: (i) => `805ec00000d${i}`, request: (m) => ({ path: `/${m}.cfg`, ua: `Yealink W70B 146.85.0.20 ${m.match(/../g)!.join(':')}` }) },
   { format: 'snom', vendor: 'snom', model: 'M900', mac: (i) => `0004130000E${i}`, request: (m) => ({ path: `/${m}.xml`, ua: 'Snom-M900/06.50.0001' }) },
@@ -35,7 +40,7 @@ describe('provisioning: configurations from templates', function () {
   let d: TestDaemon;
   before(async () => {
     d = await TestDaemon.start({
-      config: { provisioning: { host: '127.0.0.1', httpPort: 0, httpsPort: 0, wpiPort: 0, sipRegistrar: SETTINGS.registrar, sipPort: SETTINGS.sipPort, timeZone: SETTINGS.timeZone, ntpServer: SETTINGS.ntpServer, language: SETTINGS.language } },
+      config: { provisioning: { host: '127.0.0.1', httpPort: 0, httpsPort: 0, wpiPort: 0, sipRegistrar: SETTINGS.registrar, sipPort: SETTINGS.sipPort, timeZone: SETTINGS.zone.name, ntpServer: SETTINGS.ntpServer, language: SETTINGS.language } },
     });
     await d.installLicense({ quantities: { users: 25, 'devices.cisco': 6 } });
     for (const u of USERS) await addUser(d, u.userName, u.first, u.last, u.userName === 'joerg' ? '4711' : null);
@@ -55,7 +60,7 @@ describe('provisioning: configurations from templates', function () {
         const { path, ua } = p.request(mac);
         const r = await prov(d, path, ua ? { 'user-agent': ua } : {});
         expect(r.status, r.text).to.equal(200);
-        const expected = renderDevice(await deviceRow(d, mac), SETTINGS, p.format)!;
+        const expected = renderDevice(await deviceRow(d, mac), SETTINGS, p.format);
         expect(r.text, `${p.format} for ${u.userName}`).to.equal(expected.body);
         expect(Number(r.headers['content-length'])).to.equal(Buffer.byteLength(r.text));
         if (u.userName === 'joerg' && p.format !== 'yealink') expect(r.text).to.include('Müller &amp; Söhne');
@@ -73,7 +78,7 @@ describe('provisioning: configurations from templates', function () {
       await new Promise((res) => setTimeout(res, 50));
       served = (await prov(d, path, { 'user-agent': ua! })).text;
     }
-    expect(served).to.equal(renderDevice(await deviceRow(d, mac), SETTINGS, 'gigaset')!.body).and.include('Anna Berg-Öz &amp; Co');
+    expect(served).to.equal(renderDevice(await deviceRow(d, mac), SETTINGS, 'gigaset').body).and.include('Anna Berg-Öz &amp; Co');
     expect((await d.request('POST', `/api/v1/devices/${mac}/release`)).status).to.equal(200);
     const after = await prov(d, path, { 'user-agent': ua! });
     expect(after.status).to.equal(404);

@@ -101,7 +101,7 @@ describe('pbxd under systemd (fake notify socket)', function () {
     expect(h.status).to.equal(200);
     const r = await d.request('GET', '/readyz', { auth: false });
     expect(r.status).to.equal(200);
-    expect(r.json.checks).to.deep.equal({ database: { ok: true }, listeners: { ok: true }, startup: { ok: true } });
+    expect(r.json.checks).to.deep.equal({ 'database-file': { ok: true }, 'database-writable': { ok: true }, 'database-schema': { ok: true }, listeners: { ok: true }, startup: { ok: true } });
     const m = await d.request('GET', '/metrics', { auth: false });
     expect(m.status).to.equal(200);
     expect(m.headers.get('content-type')).to.equal('text/plain; version=0.0.4; charset=utf-8');
@@ -138,7 +138,7 @@ describe('READY waits for a slow listener', function () {
     dir = mkdtempSync(join(tmpdir(), 'pbxd-sd-'));
     const socket = join(dir, 'ctl.sock');
     notify = await FakeNotifySocket.start([socket]);
-    const config = { ...defaults(dir), http: { host: '127.0.0.1', port: 0 }, control: { socket }, admin: { initialPassword: ADMIN_PASSWORD, sessionHours: 1, loginFailuresPerMinute: 5 } };
+    const config = { ...defaults(dir), http: { ...defaults(dir).http, host: '127.0.0.1', port: 0 }, control: { socket }, admin: { ...defaults(dir).admin, initialPassword: ADMIN_PASSWORD, sessionHours: 1, loginFailuresPerMinute: 5 } };
     const daemon = new Daemon({ config, file: null, development: true }, { log: silentLogger, env: { ...process.env, NOTIFY_SOCKET: notify.path } });
     await daemon.start();
     try {

@@ -97,7 +97,7 @@ describe('users, seats and per-user licenses', function () {
     expect((await register('a2', { tenant: 'Acme' })).status).to.equal(201);
     const full = await register('a3', { tenant: 'Acme' });
     expect(full.status).to.equal(409);
-    expect(full.json.error.message).to.equal('2 of 2 seats of Acme in use.');
+    expect(full.json.error.message).to.equal('2 of 2 seats of "Acme" in use.');
     expect((await d.request('PUT', '/api/v1/tenants/Acme', { body: { seats: 1 } })).json.error.code).to.equal('POOL_BELOW_USERS');
     // Unpooled users get what the pools leave: 10 - 2 = 8.
     for (let i = 0; i < 8; i++) expect((await register(`free${i}`)).status).to.equal(201);

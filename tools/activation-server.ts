@@ -7,6 +7,7 @@
  *   POST /v1/check   {systemId, licenseId, issuedAt}
  *        → 200 {status: "none"}                         nothing newer than issuedAt
  *        → 200 {status: "license", license: "<file>"}   the newest license for systemId
+ *          (either answer carries "revocations": "<list>" when DIR/revocations.txt exists)
  *   POST /v1/request {systemId, requestKey}
  *        → 200 {status: "license", license: "<file>"}   a provisional license, valid 90 days
  *        → 404 {error: {code: "unknown_key", message}}
@@ -64,7 +65,15 @@ export function activationHandler(opts: ActivationServerOptions): http.RequestLi
   const now = opts.now ?? (() => new Date());
   let signer = opts.signer;
 
-  const check = (q: Record<string, unknown>): Answer => {
+  // The vendor's revocation list (pbx-license revoke --out DIR/revocations.txt) goes with every check answer.
+  const withRevocations = (a: Answer): Answer => {
+    const file = join(opts.dir, 'revocations.txt');
+    return existsSync(file) && a.status === 200 ? { ...a, body: { ...(a.body as object), revocations: readFileSync(file, 'utf8') } } : a;
+  };
+
+  const check = (q: Record<string, unknown>): Answer => withRevocations(checkOnly(q));
+
+  const checkOnly = (q: Record<string, unknown>): Answer => {
     const systemId = String(q.systemId ?? '').toUpperCase();
     if (!SYSTEM_ID.test(systemId)) return fail(400, 'bad_request', 'systemId must look like 4F2A-9C1B-77D0-E3A5');
     const since = typeof q.issuedAt === 'string' ? q.issuedAt : '';

@@ -5,9 +5,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import { X509Certificate } from 'node:crypto';
 import { parseArgs } from '../daemon/cli/args.js';
-import { createCa, DEV_CA_DIR, issueLicense, loadSigner, type LicenseSpec } from './license-issuer.js';
+import { createCa, DEV_CA_DIR, issueLicense, issueRevocationList, loadSigner, type LicenseSpec } from './license-issuer.js';
 import { parseLicenseFile } from '../daemon/licensing/format.js';
 import { DEVELOPMENT_ROOT, LicenseVerifier } from '../daemon/licensing/verifier.js';
 import { isRefusal } from '../daemon/kernel/refusal.js';
@@ -28,7 +28,13 @@ const USAGE = `pbx-license — issue and inspect pbxd license files (vendor side
       --valid-from ISO  --expires ISO|never  --days N (expiry N days from now)
       --update-service-until YYYY-MM-DD  --license-id ID  --issued-at ISO
       --require NAME            a requirement the appliance must know (repeatable)
+      --rehost-of ID            a rehost license: the system id whose data the appliance carries on
       --ca DIR                  sign with this CA (default: the development CA)
+
+  pbx-license revoke [--serial HEX]... [--license-id ID]... [--ca DIR] [--out FILE]
+      A signed revocation list: signing certificates (by serial) and license ids appliances
+      must refuse. Append it to a license file, or put it as revocations.txt into the
+      activation server's folder (every online check hands it out). A list replaces an older one.
 
   pbx-license inspect FILE [--root PEM] [--json]
       Show what a license file contains and whether its signature and chain are genuine.
@@ -77,6 +83,7 @@ function issue(argv: string[]): void {
   if (a.get('update-service-until')) spec.updateServiceUntil = a.get('update-service-until');
   if (a.get('license-id')) spec.licenseId = a.get('license-id');
   if (a.all('require').length) spec.requires = a.all('require');
+  if (a.get('rehost-of')) spec.rehostOf = a.get('rehost-of');
   const text = issueLicense(spec, loadSigner(a.get('ca') ?? DEV_CA_DIR));
   if (a.get('out')) {
     writeFileSync(a.get('out')!, text);
@@ -91,7 +98,7 @@ function inspect(argv: string[]): void {
   const text = readFileSync(file, 'utf8');
   const parsed = parseLicenseFile(text);
   const payload = JSON.parse(parsed.payloadBytes.toString('utf8'));
-  const cert = forge.pki.certificateFromPem(parsed.certificates[0]!);
+  const cert = new X509Certificate(parsed.certificates[0]!);
   let verdict = 'genuine';
   try {
     // Check signature and chain only: the system id and build date are the appliance's business.
@@ -99,7 +106,7 @@ function inspect(argv: string[]): void {
   } catch (e) {
     verdict = isRefusal(e) ? `REFUSED ${e.code}: ${e.text.en}` : String(e);
   }
-  const signer = String(cert.subject.getField('CN')?.value ?? '?');
+  const signer = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? '?';
   if (a.has('json')) return void console.log(JSON.stringify({ verdict, signer, payload }, null, 2));
   console.log(`verdict:    ${verdict}\nsigned by:  ${signer}`);
   for (const [k, v] of Object.entries(payload)) console.log(`${(k + ':').padEnd(20)}${typeof v === 'object' ? JSON.stringify(v) : v}`);
@@ -132,6 +139,14 @@ function main(argv: string[]): void {
     createCa(dir, a.get('name') ?? 'pbxd License Root CA');
     console.log(`CA created in ${dir}: root.cert.pem is the root to configure on appliances (license.trustedRoots).\nKeep ${join(dir, 'root.key.pem')} and ${join(dir, 'signing.key.pem')} secret.`);
   } else if (cmd === 'issue') issue(argv.slice(1));
+  else if (cmd === 'revoke') {
+    const a = parseArgs(argv.slice(1), new Set());
+    const text = issueRevocationList({ serials: a.all('serial'), licenseIds: a.all('license-id') }, loadSigner(a.get('ca') ?? DEV_CA_DIR));
+    if (a.get('out')) {
+      writeFileSync(a.get('out')!, text);
+      console.error(`revocation list written to ${a.get('out')}`);
+    } else process.stdout.write(text);
+  }
   else if (cmd === 'inspect') inspect(argv.slice(1));
   else if (cmd === 'verify-usage') verifyUsage(argv.slice(1));
   else {

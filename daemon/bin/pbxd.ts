@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ConfigError, loadConfig } from '../config.js';
 import { Daemon } from '../main.js';
 import { buildInfo } from '../core/system.js';
@@ -13,6 +15,9 @@ Usage: pbxd [--config FILE]
   Every setting can be overridden by environment, e.g. PBXD_HTTP_PORT=0.`;
 
 async function main(argv: string[]): Promise<void> {
+  // Whoever starts pbxd (systemd sets the same), the database, its WAL, backups
+  // and keys are created 0600 and folders 0700: they hold SIP passwords and keys.
+  process.umask(0o077);
   let file: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -61,7 +66,13 @@ async function main(argv: string[]): Promise<void> {
   process.on('unhandledRejection', (e) => daemon.log.error('unhandled rejection', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
 
   try {
-    await daemon.start();
+    const ready = await daemon.start();
+    // From a checkout (npm start), say in plain words where to go and where the first password is.
+    if (loaded.development) {
+      const password = join(loaded.config.dataDir, 'initial-admin-password');
+      const where = existsSync(password) ? `; the first password is in ${relative(process.cwd(), password) || password}` : '';
+      console.log(`pbxd is ready: open http://${ready.listeners.api}/ and log in as admin${where}`);
+    }
   } catch (e) {
     daemon.log.error('start failed', { error: e instanceof Error ? e.message : String(e) });
     await daemon.stop().catch(() => undefined);

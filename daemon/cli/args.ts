@@ -7,6 +7,13 @@ export interface Args {
   all(name: string): string[];
 }
 
+/** A flag given without its value; says which, so each CLI can say it in its own words. */
+export class MissingValueError extends Error {
+  constructor(readonly flag: string) {
+    super(`${flag} needs a value`);
+  }
+}
+
 export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Args {
   const positional: string[] = [];
   const flags = new Map<string, string[]>();
@@ -22,7 +29,7 @@ export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Ar
       if (eq > 0) put(a.slice(2, eq), a.slice(eq + 1));
       else if (booleanFlags.has(a.slice(2))) put(a.slice(2), 'true');
       else if (i + 1 < argv.length) put(a.slice(2), argv[++i]!);
-      else throw new Error(`${a} needs a value`);
+      else throw new MissingValueError(a);
     } else positional.push(a);
   }
   return {

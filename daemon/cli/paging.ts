@@ -1,6 +1,7 @@
 import type { Args } from './args.js';
 import type { ApiClient } from './client.js';
 import { table, type CommandResult } from './command.js';
+import { cliText, headings } from './messages.js';
 import { PAGE_MAX } from '../core/paging.js';
 
 type Cell = string | number | boolean | null | undefined;
@@ -29,8 +30,8 @@ export async function listCommand<T>(api: ApiClient, a: Args, view: ListView<T>,
   if (!a.has('all')) {
     const r = await api.request<Record<string, unknown> & { total: number; offset: number }>('GET', `${view.path}?${q}`);
     const items = r[view.listName] as T[];
-    const shown = items.length ? `${r.offset + 1}–${r.offset + items.length} of ${r.total} ${view.noun}` : `none of ${r.total} ${view.noun}`;
-    return { data: r, text: `${items.length ? table(view.headers, items.map(view.row)) + '\n\n' : ''}${shown}` };
+    const shown = items.length ? cliText('pageShown', r.offset + 1, r.offset + items.length, r.total, view.noun) : cliText('pageNone', r.total, view.noun);
+    return { data: r, text: `${items.length ? table(headings(...view.headers), items.map(view.row)) + '\n\n' : ''}${shown}` };
   }
   return {
     data: undefined,
@@ -45,13 +46,13 @@ export async function listCommand<T>(api: ApiClient, a: Args, view: ListView<T>,
         const items = r[view.listName] as T[];
         if (json) await write(items.map((i) => JSON.stringify(i) + '\n').join(''));
         else if (items.length) {
-          const lines = table(view.headers, items.map(view.row)).split('\n');
+          const lines = table(headings(...view.headers), items.map(view.row)).split('\n');
           await write((first ? lines : lines.slice(1)).join('\n') + '\n');
         }
         seen += items.length;
         offset += items.length;
         if (items.length < PAGE_MAX || offset >= r.total) {
-          if (!json) await write(`\n${seen} ${view.noun}\n`);
+          if (!json) await write(`\n${cliText('listSeen', seen, view.noun)}\n`);
           return;
         }
       }

@@ -4,7 +4,7 @@ import { DAY_MS } from '../kernel/clock.js';
 import type { EventBus } from '../kernel/events.js';
 import type { AuditLog } from './audit.js';
 import type { Holder, Licensing } from '../licensing/licensing.js';
-import { defineRefusals, entry, fixed, refuse as refuseCore } from '../kernel/refusal.js';
+import { defineRefusals, entry, fixed, germanPhrase, refuse as refuseCore } from '../kernel/refusal.js';
 
 // ───────────────────────── business hours: the pure part ─────────────────────────
 
@@ -206,7 +206,7 @@ export const refuse = defineRefusals({
     (d) => ({ en: `${d.used} of ${d.total} auto attendants in use.`, de: `${d.used} von ${d.total} automatischen Vermittlungen in Verwendung.` }),
     fixed({ en: 'Delete an auto attendant you no longer need, or license more auto attendants.', de: 'Löschen Sie eine nicht mehr benötigte automatische Vermittlung oder lizenzieren Sie weitere.' })),
   AA_SCHEDULE_INVALID: entry<{ field: string; problem: string }>(400,
-    (d) => ({ en: `The business hours are invalid (${d.field}: ${d.problem}).`, de: `Die Geschäftszeiten sind ungültig (${d.field}: ${d.problem}).` }),
+    (d) => ({ en: `The business hours are invalid (${d.field}: ${d.problem}).`, de: `Die Geschäftszeiten sind ungültig (Feld "${d.field}"${germanPhrase(d.problem) ? `: ${germanPhrase(d.problem)}` : ''}).` }),
     fixed({ en: 'Give a time zone such as Europe/Berlin, hours as HH:MM–HH:MM with the start before the end, and holidays as YYYY-MM-DD.', de: 'Geben Sie eine Zeitzone wie Europe/Berlin an, Zeiten als HH:MM–HH:MM mit Beginn vor Ende und Feiertage als JJJJ-MM-TT.' })),
   AA_NUMBER_TAKEN: entry<{ number: string; attendant: string }>(409,
     (d) => ({ en: `The number ${d.number} already reaches the auto attendant "${d.attendant}".`, de: `Die Rufnummer ${d.number} führt bereits zur automatischen Vermittlung "${d.attendant}".` }),

@@ -5,17 +5,24 @@ import sqlite3 from 'sqlite3';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 import { migrations } from '../store/migrations.js';
-import { defineRefusals, entry, fixed } from '../kernel/refusal.js';
+import { defineRefusals, deParen, entry, fixed } from '../kernel/refusal.js';
+import { originOf, systemIdOf, type Fingerprint } from './system.js';
 
 export const refuse = defineRefusals({
   JOB_BACKUP_NOT_FOUND: entry<{ file: string }>(404,
-    (d) => ({ en: `The backup file ${d.file} does not exist.`, de: `Die Sicherungsdatei ${d.file} existiert nicht.` }),
+    (d) => ({ en: `The backup file "${d.file}" does not exist.`, de: `Die Sicherungsdatei "${d.file}" existiert nicht.` }),
     fixed({ en: 'List the backups with: pbxctl backup list', de: 'Zeigen Sie die Sicherungen an mit: pbxctl backup list' })),
   JOB_RESTORE_DAEMON_RUNNING: entry<{ socket: string }>(409,
-    (d) => ({ en: `pbxd is running (its control socket ${d.socket} answers); a backup can only be restored while it is stopped.`, de: `pbxd läuft (sein Steuer-Socket ${d.socket} antwortet); eine Sicherung kann nur bei gestopptem Dienst zurückgespielt werden.` }),
+    (d) => ({ en: `pbxd is running (its control socket "${d.socket}" answers); a backup can only be restored while it is stopped.`, de: `pbxd läuft (sein Steuer-Socket "${d.socket}" antwortet); eine Sicherung kann nur bei gestopptem Dienst zurückgespielt werden.` }),
     fixed({ en: 'Stop it first: systemctl stop pbxd; then restore, then start it again.', de: 'Stoppen Sie ihn zuerst: systemctl stop pbxd; dann zurückspielen und wieder starten.' })),
+  JOB_RESTORE_FOREIGN: entry<{ file: string; dataSystemId: string; systemId: string }>(409,
+    (d) => ({
+      en: `"${d.file}" comes from another appliance (system ${d.dataSystemId}); restored here, this appliance would run in Entry mode until a rehost license for ${d.systemId} is installed. Nothing was changed.`,
+      de: `"${d.file}" stammt von einer anderen Anlage (System ${d.dataSystemId}); hier zurückgespielt, liefe diese Anlage im Entry-Modus, bis eine Rehost-Lizenz für ${d.systemId} installiert ist. Es wurde nichts geändert.`,
+    }),
+    (d) => ({ en: `To restore it anyway, add --foreign; then ask the vendor for a rehost license for ${d.systemId} naming ${d.dataSystemId}.`, de: `Um sie trotzdem zurückzuspielen, fügen Sie --foreign hinzu; fordern Sie dann beim Hersteller eine Rehost-Lizenz für ${d.systemId} an, die ${d.dataSystemId} nennt.` })),
   JOB_RESTORE_NOT_A_BACKUP: entry<{ file: string; problem: string }>(422,
-    (d) => ({ en: `${d.file} is not a usable pbxd backup (${d.problem}); nothing was changed.`, de: `${d.file} ist keine verwendbare pbxd-Sicherung (${d.problem}); es wurde nichts geändert.` }),
+    (d) => ({ en: `"${d.file}" is not a usable pbxd backup (${d.problem}); nothing was changed.`, de: `"${d.file}" ist keine verwendbare pbxd-Sicherung${deParen(d.problem)}; es wurde nichts geändert.` }),
     fixed({ en: 'Choose another backup (pbxctl backup list).', de: 'Wählen Sie eine andere Sicherung (pbxctl backup list).' })),
 });
 
@@ -91,6 +98,21 @@ function socketAnswers(path: string): Promise<boolean> {
   });
 }
 
+/** This host's system id: the current database's when it belongs here, else the one the host's fingerprint gives. */
+async function hostSystemId(db: string, fingerprint: Fingerprint): Promise<string> {
+  if (existsSync(db)) {
+    try {
+      const rows = await sqliteRead<{ key: string; value: string }>(db, "SELECT key, value FROM meta WHERE key IN ('system_id', 'host_fingerprint')");
+      const get = (k: string) => rows.find((r) => r.key === k)?.value ?? null;
+      const origin = originOf(get('system_id'), get('host_fingerprint'), fingerprint);
+      if (origin.systemId && !origin.foreign) return origin.systemId;
+    } catch {
+      /* unreadable: the fingerprint decides */
+    }
+  }
+  return systemIdOf(fingerprint);
+}
+
 function sqliteRead<T>(file: string, sql: string): Promise<T[]> {
   return new Promise((res, rej) => {
     const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
@@ -107,11 +129,20 @@ function sqliteRead<T>(file: string, sql: string): Promise<T[]> {
  * runs exactly when there is no daemon (and so no Store) to ask, and it must
  * replace the file underneath, which no running owner could allow.
  */
-export async function restoreBackup(opts: { dataDir: string; socket: string; file: string; now?: Date }): Promise<{ restored: string; previous: string | null }> {
+export async function restoreBackup(opts: {
+  dataDir: string;
+  socket: string;
+  file: string;
+  now?: Date;
+  /** This host's fingerprint: a backup made on another appliance is refused unless `foreign`. */
+  fingerprint?: Fingerprint;
+  foreign?: boolean;
+}): Promise<{ restored: string; previous: string | null; foreignOrigin: { dataSystemId: string; systemId: string } | null }> {
   const file = resolve(opts.file);
   if (!existsSync(file)) throw refuse('JOB_BACKUP_NOT_FOUND', { file });
   if (await socketAnswers(opts.socket)) throw refuse('JOB_RESTORE_DAEMON_RUNNING', { socket: opts.socket });
   const latest = migrations[migrations.length - 1]!.version;
+  let foreignOrigin: { dataSystemId: string; systemId: string } | null = null;
   try {
     const check = await sqliteRead<{ integrity_check: string }>(file, 'PRAGMA integrity_check');
     const verdict = check.map((r) => r.integrity_check).join('; ');
@@ -121,6 +152,14 @@ export async function restoreBackup(opts: { dataDir: string; socket: string; fil
     if (version > latest) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: `it was made by a newer pbxd (schema ${version}, this one knows ${latest})` });
     const id = await sqliteRead<{ value: string }>(file, "SELECT value FROM meta WHERE key = 'system_id'");
     if (!id.length) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: 'it has no system id' });
+    if (opts.fingerprint) {
+      const fp = await sqliteRead<{ value: string }>(file, "SELECT value FROM meta WHERE key = 'host_fingerprint'");
+      const origin = originOf(id[0]!.value, fp[0]?.value ?? null, opts.fingerprint);
+      if (origin.foreign) {
+        foreignOrigin = { dataSystemId: id[0]!.value, systemId: await hostSystemId(join(opts.dataDir, 'pbxd.db'), opts.fingerprint) };
+        if (!opts.foreign) throw refuse('JOB_RESTORE_FOREIGN', { file, ...foreignOrigin });
+      }
+    }
   } catch (e) {
     if ((e as { code?: string }).code?.startsWith('SQLITE_')) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: 'not an SQLite database' });
     throw e;
@@ -150,5 +189,5 @@ export async function restoreBackup(opts: { dataDir: string; socket: string; fil
   fsyncSync(fd);
   closeSync(fd);
   renameSync(tmp, db);
-  return { restored: basename(file), previous };
+  return { restored: basename(file), previous, foreignOrigin };
 }

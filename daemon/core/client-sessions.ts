@@ -7,7 +7,7 @@ import type { AuditLog } from './audit.js';
 import type { Licensing } from '../licensing/licensing.js';
 import type { Logger } from '../kernel/log.js';
 import { checkPassword, hashPassword, tokenHash } from './admins.js';
-import { defineRefusals, entry, fixed, refuse as coreRefuse, type Refusal } from '../kernel/refusal.js';
+import { defineRefusals, deParen, entry, fixed, refuse as coreRefuse, type Refusal } from '../kernel/refusal.js';
 
 /** The clients that open a session for a user, and the per-user code each needs. */
 export const REQUIRED_CODE = {
@@ -39,28 +39,28 @@ export const refuse = defineRefusals({
     (d) => ({ en: `"${d.kind}" is not a client kind; use ${CLIENT_KINDS.join(', ')}.`, de: `"${d.kind}" ist keine Client-Art; verwenden Sie ${CLIENT_KINDS.join(', ')}.` }),
     fixed({ en: 'Update the client.', de: 'Aktualisieren Sie den Client.' })),
   SESS_NO_LICENSE: entry<{ userName: string; kind: string; code: string }>(403,
-    (d) => ({ en: `User ${d.userName} has no ${d.code} license, which ${KIND_NAMES[d.kind as ClientKind]?.en ?? d.kind} needs.`, de: `Benutzer ${d.userName} hat keine ${d.code}-Lizenz, die ${KIND_NAMES[d.kind as ClientKind]?.de ?? d.kind} benötigt.` }),
-    (d) => ({ en: `Ask the administrator to assign the ${d.code} license to ${d.userName}, then connect again.`, de: `Bitten Sie den Administrator, ${d.userName} die ${d.code}-Lizenz zuzuweisen, und verbinden Sie sich erneut.` })),
+    (d) => ({ en: `User "${d.userName}" has no ${d.code} license, which ${KIND_NAMES[d.kind as ClientKind]?.en ?? d.kind} needs.`, de: `Benutzer "${d.userName}" hat keine ${d.code}-Lizenz, die ${KIND_NAMES[d.kind as ClientKind]?.de ?? d.kind} benötigt.` }),
+    (d) => ({ en: `Ask the administrator to assign the ${d.code} license to "${d.userName}", then connect again.`, de: `Bitten Sie den Administrator, "${d.userName}" die ${d.code}-Lizenz zuzuweisen, und verbinden Sie sich erneut.` })),
   SESS_TOO_MANY: entry<{ userName: string; limit: number }>(429,
-    (d) => ({ en: `User ${d.userName} already has ${d.limit} of ${d.limit} client sessions open.`, de: `Benutzer ${d.userName} hat bereits ${d.limit} von ${d.limit} Client-Sitzungen geöffnet.` }),
+    (d) => ({ en: `User "${d.userName}" already has ${d.limit} of ${d.limit} client sessions open.`, de: `Benutzer "${d.userName}" hat bereits ${d.limit} von ${d.limit} Client-Sitzungen geöffnet.` }),
     fixed({ en: 'Close a client on another device (or ask the administrator to end a session), then connect again.', de: 'Schließen Sie einen Client auf einem anderen Gerät (oder lassen Sie eine Sitzung beenden) und verbinden Sie sich erneut.' })),
   SESS_PROTOCOL: entry<{ problem: string }>(400,
-    (d) => ({ en: `Bad message: ${d.problem}.`, de: `Ungültige Nachricht: ${d.problem}.` }),
+    (d) => ({ en: `Bad message: ${d.problem}.`, de: `Ungültige Nachricht${deParen(d.problem)}.` }),
     fixed({ en: 'Update the client; it speaks a protocol pbxd does not understand.', de: 'Aktualisieren Sie den Client; er spricht ein Protokoll, das pbxd nicht versteht.' })),
   SESS_USER_NOT_ACTIVE: entry<{ userName: string }>(403,
-    (d) => ({ en: `User ${d.userName} is not active (waiting for a free user seat or approval).`, de: `Benutzer ${d.userName} ist nicht aktiv (wartet auf einen freien Benutzerplatz oder die Freigabe).` }),
+    (d) => ({ en: `User "${d.userName}" is not active (waiting for a free user seat or approval).`, de: `Benutzer "${d.userName}" ist nicht aktiv (wartet auf einen freien Benutzerplatz oder die Freigabe).` }),
     fixed({ en: 'Ask the administrator to approve the user.', de: 'Bitten Sie den Administrator, den Benutzer freizugeben.' })),
   SESS_LICENSE_REMOVED: entry<{ userName: string; code: string }>(403,
-    (d) => ({ en: `User ${d.userName} no longer holds the ${d.code} license; the session was ended.`, de: `Benutzer ${d.userName} hat die ${d.code}-Lizenz nicht mehr; die Sitzung wurde beendet.` }),
+    (d) => ({ en: `User "${d.userName}" no longer holds the ${d.code} license; the session was ended.`, de: `Benutzer "${d.userName}" hat die ${d.code}-Lizenz nicht mehr; die Sitzung wurde beendet.` }),
     (d) => ({ en: `Ask the administrator to assign ${d.code} again, then connect again.`, de: `Bitten Sie den Administrator, ${d.code} erneut zuzuweisen, und verbinden Sie sich erneut.` })),
   SESS_USER_REMOVED: entry<{ userName: string }>(403,
-    (d) => ({ en: `User ${d.userName} was deleted or is no longer active; the session was ended.`, de: `Benutzer ${d.userName} wurde gelöscht oder ist nicht mehr aktiv; die Sitzung wurde beendet.` }),
+    (d) => ({ en: `User "${d.userName}" was deleted or is no longer active; the session was ended.`, de: `Benutzer "${d.userName}" wurde gelöscht oder ist nicht mehr aktiv; die Sitzung wurde beendet.` }),
     fixed({ en: 'Ask the administrator.', de: 'Wenden Sie sich an den Administrator.' })),
   SESS_ENDED_BY_ADMIN: entry<{ by: string }>(403,
-    (d) => ({ en: `Administrator ${d.by} ended this session.`, de: `Administrator ${d.by} hat diese Sitzung beendet.` }),
+    (d) => ({ en: `Administrator "${d.by}" ended this session.`, de: `Administrator "${d.by}" hat diese Sitzung beendet.` }),
     fixed({ en: 'Connect again, or ask the administrator why.', de: 'Verbinden Sie sich erneut oder fragen Sie den Administrator nach dem Grund.' })),
   SESS_CREDENTIALS_REVOKED: entry<{ userName: string }>(401,
-    (d) => ({ en: `The token or password this session of ${d.userName} used was revoked or changed.`, de: `Das Token bzw. Passwort, mit dem sich ${d.userName} angemeldet hat, wurde widerrufen oder geändert.` }),
+    (d) => ({ en: `The token or password this session of "${d.userName}" used was revoked or changed.`, de: `Das Token bzw. Passwort, mit dem sich "${d.userName}" angemeldet hat, wurde widerrufen oder geändert.` }),
     fixed({ en: 'Log in with the new credentials.', de: 'Melden Sie sich mit den neuen Zugangsdaten an.' })),
   SESS_NOT_FOUND: entry<{ id: string }>(404,
     (d) => ({ en: `There is no client session ${d.id} (it may have ended already).`, de: `Es gibt keine Client-Sitzung ${d.id} (sie ist vielleicht schon beendet).` }),

@@ -27,6 +27,9 @@ export function registerCoreMetrics(core: Pick<Core, 'metrics' | 'bus' | 'licens
     const m = licensing.mode().mode;
     return MODES.map((mode) => ({ labels: { mode }, value: mode === m ? 1 : 0 }));
   });
+  metrics.gauge('pbxd_license_development_root_trusted', 'Whether the public development license root is trusted (1: anyone can issue licenses this appliance accepts)', [], () => [
+    { value: licensing.status().developmentRootTrusted ? 1 : 0 },
+  ]);
   metrics.gauge('pbxd_license_expiry_timestamp_seconds', 'When the license in force expires (absent without expiry)', [], () => {
     const e = licensing.mode().expiresAt;
     return e ? [{ value: Date.parse(e) / 1000 }] : [];
@@ -35,7 +38,7 @@ export function registerCoreMetrics(core: Pick<Core, 'metrics' | 'bus' | 'licens
   metrics.gauge('pbxd_license_used', 'Licensed quantities in use, per code', ['code', 'scope'], async () =>
     (await lines()).map((l) => ({ labels: { code: l.code, scope: l.scope }, value: l.used })),
   );
-  metrics.gauge('pbxd_license_total', 'Licensed quantities in force (Entry allowance in Entry mode), per code', ['code', 'scope'], async () =>
+  metrics.gauge('pbxd_license_granted', 'Licensed quantities in force (Entry allowance in Entry mode), per code', ['code', 'scope'], async () =>
     (await lines()).map((l) => ({ labels: { code: l.code, scope: l.scope }, value: l.total })),
   );
 

@@ -9,12 +9,9 @@ import type { Logger } from '../kernel/log.js';
 import { defineRefusals, entry, fixed, refuse as coreRefuse } from '../kernel/refusal.js';
 import { orderBy, pageOf, startsWith, type PageAsk } from './paging.js';
 
-/** Vendors the provisioning server recognises. Cisco and Unify desk phones need a support license each. */
-export type Vendor = 'cisco' | 'unify' | 'gigaset' | 'yealink' | 'snom';
-export const VENDORS: readonly Vendor[] = ['cisco', 'unify', 'gigaset', 'yealink', 'snom'];
-
-/** The support license a vendor's phones take (none for DECT and others). */
-export const LICENSE_CODE: Partial<Record<Vendor, string>> = { cisco: 'devices.cisco', unify: 'devices.unify' };
+// Vendors the provisioning server recognises and the support license each takes: the vendor list owns the rule.
+import { LICENSE_CODE, VENDORS, type Vendor } from '../../provisioning/vendors/index.js';
+export { LICENSE_CODE, VENDORS, type Vendor };
 
 export const LICENSE_STATES = ['licensed', 'waiting', 'not_required', 'unassigned', 'blocked'] as const;
 export type LicenseState = (typeof LICENSE_STATES)[number];
@@ -45,13 +42,13 @@ export const refuse = defineRefusals({
     (d) => ({ en: `"${d.mac}" is not a MAC address (12 hex digits, separators allowed).`, de: `"${d.mac}" ist keine MAC-Adresse (12 Hex-Ziffern, Trennzeichen erlaubt).` }),
     fixed({ en: 'Copy the MAC from the label on the device.', de: 'Übernehmen Sie die MAC vom Etikett des Geräts.' })),
   DEV_NOT_FOUND: entry<{ mac: string }>(404,
-    (d) => ({ en: `There is no device ${d.mac}.`, de: `Es gibt kein Gerät ${d.mac}.` }),
+    (d) => ({ en: `There is no device "${d.mac}".`, de: `Es gibt kein Gerät "${d.mac}".` }),
     fixed({ en: 'Let the device contact the provisioning server once, or check the MAC.', de: 'Lassen Sie das Gerät einmal den Provisionierungsserver kontaktieren oder prüfen Sie die MAC.' })),
   DEV_USER_NOT_FOUND: entry<{ userName: string }>(404,
     (d) => ({ en: `There is no user "${d.userName}".`, de: `Es gibt keinen Benutzer "${d.userName}".` }),
     fixed({ en: 'Create the user first, then assign the device.', de: 'Legen Sie zuerst den Benutzer an und weisen Sie dann das Gerät zu.' })),
   DEV_BLOCKED: entry<{ mac: string }>(409,
-    (d) => ({ en: `Device ${d.mac} is blocked.`, de: `Das Gerät ${d.mac} ist gesperrt.` }),
+    (d) => ({ en: `Device "${d.mac}" is blocked.`, de: `Das Gerät "${d.mac}" ist gesperrt.` }),
     fixed({ en: 'Unblock it first.', de: 'Heben Sie zuerst die Sperre auf.' })),
   DEV_VENDOR_UNKNOWN: entry<{ vendor: string }>(400,
     (d) => ({ en: `Unknown vendor "${d.vendor}"; known: ${VENDORS.join(', ')}.`, de: `Unbekannter Hersteller "${d.vendor}"; bekannt: ${VENDORS.join(', ')}.` }),
@@ -128,9 +125,38 @@ export interface ProvisioningEvent {
   vendor: string | null;
   model: string | null;
   outcome: Outcome;
+  /** In English, for logs and scripts; the UI words `code` and `values` in its language. */
   detail: string;
+  code?: string;
+  values?: Record<string, string | number>;
   ip: string;
   at: string;
+}
+
+/**
+ * The code and values of an outcome the provisioning server describes only in English:
+ * the UI words these in its language. Call sites may pass `code` and `values` themselves.
+ */
+export function outcomeCode(e: Pick<ProvisioningEvent, 'outcome' | 'detail'>): { code?: string; values?: Record<string, string | number> } {
+  const d = e.detail ?? '';
+  let m: RegExpExecArray | null;
+  if ((m = /^(PROV_[A-Z_]+):/.exec(d))) return { code: m[1]!, values: {} };
+  switch (e.outcome) {
+    case 'served':
+      return (m = /took an? ([\w.-]+) license/.exec(d)) ? { code: 'served.licensed', values: { license: m[1]! } } : { code: 'served', values: {} };
+    case 'refused_license':
+      return { code: 'refused.license', values: (m = /\(([\w.-]+)/.exec(d)) ? { license: m[1]! } : {} };
+    case 'blocked':
+      return { code: 'refused.blocked', values: {} };
+    case 'unknown':
+      if (d === 'no user assigned') return { code: 'refused.unassigned', values: {} };
+      if (d === 'recorded as unassigned') return { code: 'unknown.recorded', values: {} };
+      if ((m = /^not recorded: (\d+) unassigned devices from (\S+) already$/.exec(d))) return { code: 'unknown.bounded', values: { limit: Number(m[1]), ip: m[2]! } };
+      if (d.startsWith('not recorded')) return { code: 'unknown.notRecorded', values: {} };
+      return {};
+    default:
+      return {};
+  }
 }
 
 export type ClaimResult = { ok: true; newly: boolean } | { ok: false; reason: 'license' | 'unassigned' | 'blocked' | 'unknown'; detail: string };
@@ -244,7 +270,7 @@ export class Devices {
     this.licensing.addUsageProvider(async (q) => {
       // Kept by triggers (migration 13), not counted.
       const rows = await q.all<{ code: string; n: number }>('SELECT code, used AS n FROM devices_licensed');
-      const used: Record<string, number> = { 'devices.cisco': 0, 'devices.unify': 0 };
+      const used: Record<string, number> = Object.fromEntries(Object.values(LICENSE_CODE).map((c) => [c, 0]));
       for (const r of rows) used[r.code] = r.n;
       return used;
     });
@@ -447,6 +473,11 @@ export class Devices {
     await this.audit.append(tx, by, 'device.release', mac, { userName: d.user_name, license: d.license_code, reason });
     await this.publish(tx, [mac], 'released');
     return true;
+  }
+
+  /** Inside the write that deletes a user: their devices lose user, line secret and support license. */
+  async releaseUserDevices(tx: Tx, userName: string, by: string): Promise<void> {
+    for (const d of await tx.all<{ mac: string }>('SELECT mac FROM devices WHERE user_name = ?', [userName])) await this.releaseIn(tx, d.mac, by, 'user deleted');
   }
 
   /** Release: the device loses its user and its support license (the next waiting phone can take it). */
@@ -689,8 +720,12 @@ export class Devices {
     });
   }
 
-  /** Users named by users.changed since the last refresh; `null`: too many to name, refresh every line. */
-  private usersChanged: Set<string> | null = new Set();
+  /**
+   * Users named by users.changed since the last refresh; `null`: too many to
+   * name, refresh every line. It starts `null`: the pass at start repairs what
+   * a crash or an older build left behind (phones of users that are gone).
+   */
+  private usersChanged: Set<string> | null = null;
 
   private noteUsersChanged(data: Record<string, unknown>): void {
     const names = Array.isArray(data.userNames) ? (data.userNames as unknown[]).filter((n): n is string => typeof n === 'string') : [];
@@ -740,7 +775,7 @@ export class Devices {
 
   /** Record a provisioning outcome (bounded history) and tell the event stream. */
   note(e: Omit<ProvisioningEvent, 'at'>): void {
-    const ev: ProvisioningEvent = { ...e, at: new Date().toISOString() };
+    const ev: ProvisioningEvent = { ...e, ...(e.code ? {} : outcomeCode(e)), at: new Date().toISOString() };
     if (this.history.length < this.options.historySize) this.history.push(ev);
     else {
       this.history[this.historyStart] = ev;

@@ -26,6 +26,8 @@ export interface LifecycleDeps {
   licensing: Licensing;
   jobs: JobRegistry;
   systemId: string;
+  /** One hash of the host fingerprint, for the usage report. */
+  hostFingerprint?: string;
   /** Looked up at run time: the device service may be added to the core after this is built. */
   devices: StaleDeviceReleaser;
 }
@@ -54,7 +56,7 @@ export class Lifecycle {
   }
 
   static async open(d: LifecycleDeps): Promise<Lifecycle> {
-    const usage = await UsageReports.open({ store: d.store, licensing: d.licensing, clock: d.clock, systemId: d.systemId, dataDir: d.config.dataDir });
+    const usage = await UsageReports.open({ store: d.store, licensing: d.licensing, clock: d.clock, systemId: d.systemId, dataDir: d.config.dataDir, hostFingerprint: d.hostFingerprint });
     const l = new Lifecycle(d, usage);
     l.registerJobs();
     return l;
@@ -87,6 +89,13 @@ export class Lifecycle {
     const f = await this.backups.backup();
     this.backups.rotate(this.config.jobs.backup.keep);
     return f;
+  }
+
+  /** The system clock as the overview shows it: how far behind the trusted time, when beyond the tolerance. */
+  clockBehind(): { behindMinutes: number; trustedTime: string } | null {
+    const behind = this.d.clock.behindMs();
+    if (behind <= this.config.jobs.clockRollback.toleranceMinutes * 60_000) return null;
+    return { behindMinutes: Math.round(behind / 60_000), trustedTime: this.d.clock.now().toISOString() };
   }
 
   /** Persist the trusted time; report a system clock far behind it (once per episode). */

@@ -12,19 +12,19 @@ export const refuse = defineRefusals({
     (d) => ({ en: `${d.used} of ${d.total} user seats in use.`, de: `${d.used} von ${d.total} Benutzerlizenzen belegt.` }),
     fixed({ en: 'Delete a user, or install a license with more users.', de: 'Löschen Sie einen Benutzer oder installieren Sie eine Lizenz mit mehr Benutzern.' })),
   TENANT_SEATS_EXHAUSTED: entry<{ tenant: string; used: number; seats: number }>(409,
-    (d) => ({ en: `${d.used} of ${d.seats} seats of ${d.tenant} in use.`, de: `${d.used} von ${d.seats} Plätzen von ${d.tenant} belegt.` }),
-    (d) => ({ en: `Raise the seat pool of ${d.tenant}, or delete one of its users.`, de: `Erhöhen Sie den Platz-Pool von ${d.tenant} oder löschen Sie einen seiner Benutzer.` })),
+    (d) => ({ en: `${d.used} of ${d.seats} seats of "${d.tenant}" in use.`, de: `${d.used} von ${d.seats} Plätzen von "${d.tenant}" belegt.` }),
+    (d) => ({ en: `Raise the seat pool of "${d.tenant}", or delete one of its users.`, de: `Erhöhen Sie den Platz-Pool von "${d.tenant}" oder löschen Sie einen seiner Benutzer.` })),
   SEATS_APPROVAL_EXCEEDS: entry<{ requested: number; fit: number }>(409,
     (d) => ({ en: `${d.requested} users cannot all be approved: only ${d.fit} fit into the free seats. None was approved.`, de: `${d.requested} Benutzer können nicht alle freigegeben werden: nur ${d.fit} passen in die freien Plätze. Keiner wurde freigegeben.` }),
     fixed({ en: 'Approve fewer users (or all that fit), or free seats first.', de: 'Geben Sie weniger Benutzer frei (oder alle, die passen), oder schaffen Sie zuerst Platz.' })),
   USER_BUILTIN: entry<{ userName: string }>(409,
-    (d) => ({ en: `${d.userName} is the appliance's built-in account and cannot be deleted or renamed.`, de: `${d.userName} ist das eingebaute Konto der Anlage und kann nicht gelöscht oder umbenannt werden.` }),
+    (d) => ({ en: `"${d.userName}" is the appliance's built-in account and cannot be deleted or renamed.`, de: `"${d.userName}" ist das eingebaute Konto der Anlage und kann nicht gelöscht oder umbenannt werden.` }),
     fixed({ en: 'Leave the built-in account as it is.', de: 'Lassen Sie das eingebaute Konto unverändert.' })),
   USER_PENDING: entry<{ userNames: string[] }>(409,
     (d) => ({ en: `Pending users cannot hold licenses: ${d.userNames.slice(0, 10).join(', ')}.`, de: `Nicht freigegebene Benutzer können keine Lizenzen erhalten: ${d.userNames.slice(0, 10).join(', ')}.` }),
     fixed({ en: 'Approve the users first.', de: 'Geben Sie die Benutzer zuerst frei.' })),
   EXTENSION_TAKEN: entry<{ extension: string; userName: string }>(409,
-    (d) => ({ en: `Extension ${d.extension} belongs to ${d.userName}.`, de: `Die Durchwahl ${d.extension} gehört ${d.userName}.` }),
+    (d) => ({ en: `Extension ${d.extension} belongs to "${d.userName}".`, de: `Die Durchwahl ${d.extension} gehört "${d.userName}".` }),
     fixed({ en: 'Choose another extension.', de: 'Wählen Sie eine andere Durchwahl.' })),
   USERLIC_UNKNOWN_CODE: entry<{ code: string; known: string[] }>(400,
     (d) => ({ en: `The license has no per-user code "${d.code}" (it has: ${d.known.join(', ') || 'none'}).`, de: `Die Lizenz hat keinen benutzerbezogenen Code "${d.code}" (vorhanden: ${d.known.join(', ') || 'keiner'}).` }),
@@ -36,13 +36,13 @@ export const refuse = defineRefusals({
     }),
     fixed({ en: 'Untick as many boxes as shown, or book more licenses.', de: 'Entfernen Sie so viele Haken wie angegeben oder buchen Sie weitere Lizenzen.' })),
   POOL_BELOW_USERS: entry<{ tenant: string; users: number; seats: number }>(409,
-    (d) => ({ en: `${d.tenant} has ${d.users} users; its pool cannot be set to ${d.seats}.`, de: `${d.tenant} hat ${d.users} Benutzer; sein Pool kann nicht auf ${d.seats} gesetzt werden.` }),
+    (d) => ({ en: `"${d.tenant}" has ${d.users} users; its pool cannot be set to ${d.seats}.`, de: `"${d.tenant}" hat ${d.users} Benutzer; sein Pool kann nicht auf ${d.seats} gesetzt werden.` }),
     fixed({ en: 'Delete users of the tenant first, or choose a larger pool.', de: 'Löschen Sie zuerst Benutzer des Mandanten oder wählen Sie einen größeren Pool.' })),
   POOLS_EXCEED_LICENSE: entry<{ sum: number; total: number }>(409,
     (d) => ({ en: `The pools would hold ${d.sum} seats; the license has ${d.total}.`, de: `Die Pools würden ${d.sum} Plätze umfassen; die Lizenz hat ${d.total}.` }),
     fixed({ en: 'Shrink other pools first, or install a license with more users.', de: 'Verkleinern Sie zuerst andere Pools oder installieren Sie eine Lizenz mit mehr Benutzern.' })),
   TENANT_NOT_EMPTY: entry<{ tenant: string; users: number }>(409,
-    (d) => ({ en: `${d.tenant} still has ${d.users} users.`, de: `${d.tenant} hat noch ${d.users} Benutzer.` }),
+    (d) => ({ en: `"${d.tenant}" still has ${d.users} users.`, de: `"${d.tenant}" hat noch ${d.users} Benutzer.` }),
     fixed({ en: 'Move or delete its users first.', de: 'Verschieben oder löschen Sie zuerst seine Benutzer.' })),
 });
 
@@ -190,6 +190,13 @@ export class UserDirectory {
       holders: (q, code, limit) => this.holders(q, code, limit),
       release: (tx, holder, code, by) => this.releaseHolding(tx, holder.id, code, by),
     });
+  }
+
+  /** What other features hold for a user (phones) is released inside the write that deletes the user. */
+  private readonly removalHooks: Array<(tx: Tx, userName: string, by: string) => Promise<void>> = [];
+
+  onUserRemoved(fn: (tx: Tx, userName: string, by: string) => Promise<void>): void {
+    this.removalHooks.push(fn);
   }
 
   private perUserCodes(): string[] {
@@ -344,6 +351,7 @@ export class UserDirectory {
       if (cur.builtin) throw refuse('USER_BUILTIN', { userName: cur.user_name });
       const held = await tx.all<{ code: string }>('SELECT code FROM user_licenses WHERE user_id = ? AND suspended = 0', [cur.id]);
       await tx.run('DELETE FROM users WHERE id = ?', [cur.id]);
+      for (const release of this.removalHooks) await release(tx, cur.user_name, by);
       await this.audit.append(tx, by, 'user.delete', cur.user_name, { released: held.map((h) => h.code) });
       this.changed(tx, 'deleted', [cur.user_name]);
       if (held.length) tx.afterCommit(() => this.bus.emit('userLicenses.changed', { changes: held.map((h) => ({ userName: cur.user_name, code: h.code, assigned: false })), by }));
@@ -676,6 +684,18 @@ export class UserDirectory {
 
   async suspendedCount(): Promise<number> {
     return (await this.store.get<{ n: number }>('SELECT COALESCE(SUM(suspended), 0) AS n FROM user_licenses_used'))!.n;
+  }
+
+  /** Who holds suspended assignments and which, a page at a time (Entry mode: which users lost what, not only how many). */
+  async suspendedByUser(limit = 50, offset = 0): Promise<{ total: number; users: Array<{ userName: string; firstName: string | null; lastName: string | null; codes: string[] }> }> {
+    const total = (await this.store.get<{ n: number }>('SELECT COUNT(DISTINCT user_id) AS n FROM user_licenses WHERE suspended = 1'))!.n;
+    const rows = await this.store.all<{ user_name: string; first_name: string | null; last_name: string | null; codes: string }>(
+      `SELECT u.user_name, u.first_name, u.last_name, group_concat(l.code) AS codes
+         FROM user_licenses l JOIN users u ON u.id = l.user_id WHERE l.suspended = 1
+        GROUP BY u.id ORDER BY u.user_name LIMIT ? OFFSET ?`,
+      [limit, offset],
+    );
+    return { total, users: rows.map((r) => ({ userName: r.user_name, firstName: r.first_name, lastName: r.last_name, codes: r.codes.split(',').sort() })) };
   }
 }
 

@@ -3,8 +3,9 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import type { Core } from '../core/core.js';
 import { refuse, refusalCodes } from '../kernel/refusal.js';
 import { errorHandler } from './errors.js';
-import { openApiDocument } from './openapi.js';
+import { openApiDocument, referencePage, routesOf } from './openapi.js';
 import { appRoot } from '../config.js';
+import { strictJson } from './admin-plane.js';
 
 /**
  * The express application behind the admin API (and later the web UI).
@@ -14,10 +15,13 @@ export function createApp(core: Core, routers: Router[], publicRouters: Router[]
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('trust proxy', false);
-  app.use((_req, res, next) => {
+  // Behind a local reverse proxy: its X-Forwarded-Proto makes req.secure (Secure cookies, HSTS), its X-Forwarded-For req.ip (login throttling).
+  const { trustProxy, hstsSeconds } = core.config.http;
+  app.set('trust proxy', trustProxy === '' ? false : trustProxy.split(',').map((s) => s.trim()).filter(Boolean));
+  app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Cache-Control', 'no-store');
+    if (req.secure && hstsSeconds > 0) res.setHeader('Strict-Transport-Security', `max-age=${hstsSeconds}`);
     next();
   });
   // Access log at debug level and a count by status class. The path only: query strings may carry secrets.
@@ -37,8 +41,16 @@ export function createApp(core: Core, routers: Router[], publicRouters: Router[]
   const api = Router();
   // JSON bodies up to 1 MB; the bulk import parses its own larger bodies.
   const bulk = new Set(['/users/import']);
+  api.use(strictJson);
   api.use(express.json({ limit: '1mb', type: (req) => !bulk.has((req as express.Request).path) && /\bjson\b/.test(String(req.headers['content-type'] ?? '')) }));
-  api.get('/openapi.json', (_req, res) => res.json(openApiDocument(core.build.version)));
+  // The document lists the routes as mounted, so it is built on first request.
+  let doc: Record<string, unknown> | undefined;
+  const document = () => (doc ??= openApiDocument(core.build.version, routesOf(api)));
+  api.get('/openapi.json', (_req, res) => res.json(document()));
+  api.get('/reference', (_req, res) => {
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    res.type('html').send(referencePage(document()));
+  });
   api.get('/refusals', (_req, res) => res.json({ codes: refusalCodes() }));
   for (const r of routers) api.use(r);
   api.use((req) => {

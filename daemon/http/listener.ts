@@ -2,8 +2,13 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import type { Refusal } from '../kernel/refusal.js';
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+/** A check every request and upgrade passes before anything else sees it: null to let it in. */
+export type Gate = (req: http.IncomingMessage) => Refusal | null;
 
 /**
  * One listening server (TCP or Unix socket) that closes like Fastify: new
@@ -20,6 +25,7 @@ export class Listener {
     readonly name: string,
     handler: RequestHandler,
     tls?: { key: string; cert: string },
+    gate?: Gate,
   ) {
     const wrapped: RequestHandler = (req, res) => {
       if (this.closing) {
@@ -35,9 +41,30 @@ export class Listener {
       handler(req, res);
     };
     this.server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, wrapped) : http.createServer(wrapped);
+    if (gate) this.guard(gate);
     this.server.keepAliveTimeout = 5000;
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
+  }
+
+  /**
+   * socket.io takes its requests and upgrades before the handler sees them (it
+   * wraps the server's listeners), so the gate sits in front of the events themselves.
+   */
+  private guard(gate: Gate): void {
+    const emit = this.server.emit.bind(this.server) as (event: string, ...args: unknown[]) => boolean;
+    this.server.emit = ((event: string, ...args: unknown[]) => {
+      if (event === 'request' || event === 'upgrade') {
+        const refusal = gate(args[0] as http.IncomingMessage);
+        if (refusal) {
+          const body = JSON.stringify({ error: refusal.toJSON() });
+          if (event === 'request') (args[1] as http.ServerResponse).writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', connection: 'close' }).end(body);
+          else (args[1] as Duplex).end(`HTTP/1.1 ${refusal.status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+          return true;
+        }
+      }
+      return emit(event, ...args);
+    }) as typeof this.server.emit;
   }
 
   /** Listen on host:port (port 0: any free port) and resolve with the bound address. */

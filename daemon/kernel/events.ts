@@ -11,7 +11,7 @@ export interface EventMap {
   'license.refused': { refusal: RefusalJSON; by: string };
   'mode.changed': { from: string; to: string; reason: string };
   'audit.appended': { id: number; action: string; actor: string };
-  'admin.login': { name: string; ok: boolean; from: string };
+  'admin.login': { name: string; ok: boolean; from: string; limited?: boolean };
   // license lifecycle (scheduler, renewal)
   'license.warning': { kind: 'expiry' | 'grace' | 'provisional'; daysLeft: number; licenseId: string; expiresAt: string; graceEndsAt: string | null };
   'license.scheduled': { licenseId: string; activatesAt: string; by: string };

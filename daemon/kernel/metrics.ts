@@ -167,8 +167,10 @@ export class Histogram implements Metric {
 export class MetricsRegistry {
   private readonly metrics = new Map<string, Metric>();
 
-  private add<M extends Metric>(m: M, labelNames: readonly string[]): M {
+  private add<M extends Metric>(m: M, labelNames: readonly string[], counter = false): M {
     if (!NAME.test(m.name)) throw new Error(`invalid metric name ${m.name}`);
+    // Prometheus' naming rules (promtool check metrics): only a counter's name ends in _total, and it must.
+    if (counter !== m.name.endsWith('_total')) throw new Error(counter ? `counter ${m.name} must end in _total` : `${m.name}: only counters end in _total`);
     for (const l of labelNames) if (!LABEL.test(l) || l === 'le') throw new Error(`invalid label name ${l}`);
     if (this.metrics.has(m.name)) throw new Error(`metric ${m.name} registered twice`);
     this.metrics.set(m.name, m);
@@ -176,7 +178,7 @@ export class MetricsRegistry {
   }
 
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
-    return this.add(new Counter(name, help, labelNames), labelNames);
+    return this.add(new Counter(name, help, labelNames), labelNames, true);
   }
 
   /** A gauge; with `collect`, its samples are computed at every scrape. */
@@ -186,7 +188,7 @@ export class MetricsRegistry {
 
   /** A counter whose totals are read at scrape time (they must never go down). */
   collectedCounter(name: string, help: string, labelNames: readonly string[], collect: () => Sample[] | Promise<Sample[]>): Gauge {
-    return this.add(new Gauge(name, help, labelNames, collect, 'counter'), labelNames);
+    return this.add(new Gauge(name, help, labelNames, collect, 'counter'), labelNames, true);
   }
 
   histogram(name: string, help: string, labelNames: readonly string[] = [], buckets: readonly number[] = DEFAULT_BUCKETS): Histogram {

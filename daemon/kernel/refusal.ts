@@ -32,6 +32,88 @@ export function entry<D extends Details = Record<string, never>>(status: number,
 /** A text that does not depend on the details. */
 export const fixed = (t: Text) => () => t;
 
+/**
+ * Callers describe some problems in an English phrase (`problem`, `reason`); the
+ * German text carries the German phrase for it, or none, never the English one.
+ * Values inside a phrase (names, numbers) are kept.
+ */
+const GERMAN_PHRASES: Array<[RegExp, (m: RegExpExecArray) => string]> = [
+  [/^is required$/, () => 'die Angabe fehlt'],
+  [/^must be text$/, () => 'es muss ein Text sein'],
+  [/^must be a JSON object$/, () => 'es muss ein JSON-Objekt sein'],
+  [/^must be true or false$/, () => 'erlaubt sind true und false'],
+  [/^at most (\d+) characters$/, (m) => `höchstens ${m[1]} Zeichen`],
+  [/^at least (\d+) characters$/, (m) => `mindestens ${m[1]} Zeichen`],
+  [/^(?:must be )?a whole number (-?\d+)\.\.(\d+)$/, (m) => `eine ganze Zahl von ${m[1]} bis ${m[2]}`],
+  [/^1–(\d+) characters$/, (m) => `1 bis ${m[1]} Zeichen`],
+  [/^not a date$/, () => 'kein Datum'],
+  [/^not valid JSON$/, () => 'kein gültiges JSON'],
+  [/^not JSON$/, () => 'kein JSON'],
+  [/^not a JSON object$/, () => 'kein JSON-Objekt'],
+  [/^not an object$/, () => 'kein Objekt'],
+  [/^not valid percent-encoding$/, () => 'keine gültige Prozentkodierung'],
+  [/^unsupported encoding$/, () => 'nicht unterstützte Kodierung'],
+  [/^the request was aborted$/, () => 'die Anfrage wurde abgebrochen'],
+  [/^could not be read \(its Content-Encoding or length is broken\)$/, () => 'nicht lesbar (Content-Encoding oder Länge fehlerhaft)'],
+  [/^active or pending$/, () => 'erlaubt sind active und pending'],
+  [/^one of (.+)$/, (m) => `erlaubt: ${m[1]!.replace(/ or /g, ', ')}`],
+  [/^at most (\d+) per import$/, (m) => `höchstens ${m[1]} je Import`],
+  [/^(.+) appears twice$/, (m) => `"${m[1]}" kommt zweimal vor`],
+  [/^the CSV is empty$/, () => 'die CSV-Datei ist leer'],
+  [/^the CSV header needs a userName column$/, () => 'die Kopfzeile der CSV-Datei braucht eine Spalte userName'],
+  [/^send a list of users$/, () => 'erwartet wird eine Liste von Benutzern'],
+  [/^a list of user names, or all: true$/, () => 'erwartet wird eine Liste von Benutzernamen oder all: true'],
+  [/^you can create tokens only for yourself$/, () => 'Tokens können Sie nur für sich selbst erstellen'],
+  [/^a (?:tenant )?name of at most (\d+) characters$/, (m) => `ein Name mit höchstens ${m[1]} Zeichen`],
+  [/^text of at most (\d+) characters$/, (m) => `ein Text mit höchstens ${m[1]} Zeichen`],
+  [/^HTTP (\d+)$/, (m) => `HTTP ${m[1]}`],
+  [/^(SQLITE_\w+|E[A-Z]+)$/, (m) => m[1]!],
+  [/^integrity check: (.+)$/, (m) => `Integritätsprüfung: "${m[1]}"`],
+  [/^it has no pbxd schema$/, () => 'sie hat kein pbxd-Schema'],
+  [/^it has no system id$/, () => 'sie hat keine System-ID'],
+  [/^not an SQLite database$/, () => 'keine SQLite-Datenbank'],
+  [/^it was made by a newer pbxd \(schema (\d+), this one knows (\d+)\)$/, (m) => `sie stammt von einer neueren pbxd-Version (Schema ${m[1]}, diese kennt ${m[2]})`],
+  [/^user (\S+) does not exist$/, (m) => `den Benutzer "${m[1]}" gibt es nicht`],
+  [/^(\S+) does not hold (\S+)$/, (m) => `"${m[1]}" hat ${m[2]} nicht`],
+  [/^(\S+) takes no seat$/, (m) => `"${m[1]}" belegt keinen Benutzerplatz`],
+  [/^nothing holds code (\S+)$/, (m) => `niemand hat ${m[1]}`],
+];
+
+export function germanPhrase(english: unknown): string | null {
+  const text = String(english ?? '');
+  for (const [re, de] of GERMAN_PHRASES) {
+    const m = re.exec(text);
+    if (m) return de(m);
+  }
+  return null;
+}
+
+/** " (German phrase)" or nothing. */
+export const deParen = (english: unknown) => {
+  const de = germanPhrase(english);
+  return de ? ` (${de})` : '';
+};
+
+/** What REQ_NOT_FOUND / REQ_CONFLICT name ("User anna", "A staged license"), in both languages, names quoted. */
+const THINGS: Array<[RegExp, string, string]> = [
+  [/^User "?(.+?)"?$/, 'User', 'Der Benutzer'],
+  [/^Tenant "?(.+?)"?$/, 'Tenant', 'Der Mandant'],
+  [/^Admin "?(.+?)"?$/, 'Admin', 'Der Administrator'],
+  [/^Auto attendant "?(.+?)"?$/, 'Auto attendant', 'Die automatische Vermittlung'],
+  [/^SIP trunk "?(.+?)"?$/, 'SIP trunk', 'Der SIP-Trunk'],
+  [/^((?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \S+)$/, 'The API route', 'Die API-Route'],
+];
+
+function thing(what: unknown): Text {
+  const text = String(what ?? '');
+  if (text === 'A staged license') return { en: 'A staged license', de: 'Eine bereitgestellte Lizenz' };
+  for (const [re, en, de] of THINGS) {
+    const m = re.exec(text);
+    if (m) return { en: `${en} "${m[1]}"`, de: `${de} "${m[1]}"` };
+  }
+  return { en: text, de: `"${text}"` };
+}
+
 const contactVendor: Text = {
   en: 'Ask the vendor for a new license file.',
   de: 'Fordern Sie beim Hersteller eine neue Lizenzdatei an.',
@@ -44,14 +126,14 @@ const coreRefusals = {
     (d) => ({ en: `The license file is ${d.bytes} bytes; a license file has at most ${d.limit} bytes.`, de: `Die Lizenzdatei hat ${d.bytes} Bytes; eine Lizenzdatei hat höchstens ${d.limit} Bytes.` }),
     fixed({ en: 'Check that you chose the license file and not another file.', de: 'Prüfen Sie, ob Sie die Lizenzdatei und nicht eine andere Datei gewählt haben.' })),
   LIC_MALFORMED: entry<{ reason: string }>(400,
-    (d) => ({ en: `This is not a pbxd license file (${d.reason}).`, de: `Dies ist keine pbxd-Lizenzdatei (${d.reason}).` }),
+    (d) => ({ en: `This is not a pbxd license file (${d.reason}).`, de: `Dies ist keine pbxd-Lizenzdatei${deParen(d.reason)}.` }),
     fixed({ en: 'Upload the file exactly as you received it; do not edit it.', de: 'Laden Sie die Datei unverändert hoch, so wie Sie sie erhalten haben.' })),
   LIC_TRUNCATED: entry(400, fixed({ en: 'The license file is incomplete: it ends before its last block.', de: 'Die Lizenzdatei ist unvollständig: Sie endet vor ihrem letzten Block.' }),
     fixed({ en: 'Copy or download the file again, completely.', de: 'Kopieren bzw. laden Sie die Datei erneut vollständig herunter.' })),
   LIC_SIGNATURE_INVALID: entry(422, fixed({ en: 'The license file has been altered: its signature does not match its contents.', de: 'Die Lizenzdatei wurde verändert: Ihre Signatur passt nicht zum Inhalt.' }),
     fixed({ en: 'Upload the unmodified file; if it came that way, ask the vendor for a new one.', de: 'Laden Sie die unveränderte Datei hoch; falls sie so geliefert wurde, fordern Sie eine neue an.' })),
   LIC_CERT_INVALID: entry<{ reason: string }>(422,
-    (d) => ({ en: `The signing certificate in the license file is invalid (${d.reason}).`, de: `Das Signaturzertifikat der Lizenzdatei ist ungültig (${d.reason}).` }),
+    (d) => ({ en: `The signing certificate in the license file is invalid (${d.reason}).`, de: `Das Signaturzertifikat der Lizenzdatei ist ungültig${deParen(d.reason)}.` }),
     fixed(contactVendor)),
   LIC_UNKNOWN_CA: entry<{ issuer: string }>(422,
     (d) => ({ en: `The license was signed by "${d.issuer}", which this appliance does not trust.`, de: `Die Lizenz wurde von "${d.issuer}" signiert; dieser Stelle vertraut die Anlage nicht.` }),
@@ -74,6 +156,9 @@ const coreRefusals = {
   LIC_NEEDS_NEWER_PBXD: entry<{ unknown: string[] }>(422,
     (d) => ({ en: `This license needs a newer pbxd (it uses ${d.unknown.join(', ')}).`, de: `Diese Lizenz benötigt eine neuere pbxd-Version (sie verwendet ${d.unknown.join(', ')}).` }),
     fixed({ en: 'Update pbxd, then install the license again.', de: 'Aktualisieren Sie pbxd und installieren Sie die Lizenz danach erneut.' })),
+  LIC_REVOKED: entry<{ what: string }>(422,
+    (d) => ({ en: `The vendor has revoked the ${d.what}.`, de: `Der Hersteller hat ${d.what.replace(/^signing certificate/, 'das Signaturzertifikat').replace(/^license/, 'die Lizenz')} widerrufen.` }),
+    fixed(contactVendor)),
   LIC_OVERUSED: entry<{ codes: Array<{ code: string; used: number; newTotal: number; toRemove: number }> }>(409,
     (d) => ({
       en: `The new license grants less than is in use: ${d.codes.map((c) => `${c.code} ${c.used} in use, ${c.newTotal} licensed (remove ${c.toRemove})`).join('; ')}.`,
@@ -81,7 +166,7 @@ const coreRefusals = {
     }),
     fixed({ en: 'Remove the listed assignments (or apply the proposed plan with the activation), then activate again.', de: 'Entfernen Sie die aufgeführten Zuweisungen (oder übernehmen Sie den vorgeschlagenen Plan bei der Aktivierung) und aktivieren Sie erneut.' })),
   LIC_PLAN_INVALID: entry<{ problem: string }>(400,
-    (d) => ({ en: `The removal plan cannot be applied: ${d.problem}.`, de: `Der Entfernungsplan kann nicht angewendet werden: ${d.problem}.` }),
+    (d) => ({ en: `The removal plan cannot be applied: ${d.problem}.`, de: `Der Entfernungsplan kann nicht angewendet werden${deParen(d.problem)}.` }),
     fixed({ en: 'Stage the license again to get a current plan.', de: 'Stellen Sie die Lizenz erneut bereit, um einen aktuellen Plan zu erhalten.' })),
   LIC_STAGE_NOT_FOUND: entry<{ stageId: number }>(404,
     (d) => ({ en: `There is no staged license with id ${d.stageId}.`, de: `Es gibt keine bereitgestellte Lizenz mit der ID ${d.stageId}.` }),
@@ -96,13 +181,13 @@ const coreRefusals = {
   CSRF_INVALID: entry(403, fixed({ en: 'The request lacks a valid CSRF token.', de: 'Der Anfrage fehlt ein gültiges CSRF-Token.' }),
     fixed({ en: 'Reload the page and try again.', de: 'Laden Sie die Seite neu und versuchen Sie es erneut.' })),
   REQ_INVALID: entry<{ field: string; problem: string }>(400,
-    (d) => ({ en: `Invalid ${d.field}: ${d.problem}.`, de: `Ungültiges Feld ${d.field}: ${d.problem}.` }),
+    (d) => ({ en: `Invalid ${d.field}: ${d.problem}.`, de: `Ungültige Angabe im Feld "${d.field}"${germanPhrase(d.problem) ? `: ${germanPhrase(d.problem)}` : ''}.` }),
     fixed({ en: 'Correct the request and send it again.', de: 'Korrigieren Sie die Anfrage und senden Sie sie erneut.' })),
   REQ_NOT_FOUND: entry<{ what: string }>(404,
-    (d) => ({ en: `${d.what} does not exist.`, de: `${d.what} existiert nicht.` }),
+    (d) => ({ en: `${thing(d.what).en} does not exist.`, de: `${thing(d.what).de} existiert nicht.` }),
     fixed({ en: 'Check the name or id.', de: 'Prüfen Sie den Namen bzw. die ID.' })),
   REQ_CONFLICT: entry<{ what: string }>(409,
-    (d) => ({ en: `${d.what} already exists.`, de: `${d.what} existiert bereits.` }),
+    (d) => ({ en: `${thing(d.what).en} already exists.`, de: `${thing(d.what).de} existiert bereits.` }),
     fixed({ en: 'Choose another name, or change the existing one.', de: 'Wählen Sie einen anderen Namen oder ändern Sie den vorhandenen Eintrag.' })),
   REQ_TOO_LARGE: entry<{ limit: number }>(413,
     (d) => ({ en: `The request body is larger than ${d.limit} bytes.`, de: `Der Inhalt der Anfrage ist größer als ${d.limit} Bytes.` }),
@@ -110,7 +195,7 @@ const coreRefusals = {
   SERVER_STOPPING: entry(503, fixed({ en: 'pbxd is shutting down.', de: 'pbxd wird beendet.' }),
     fixed({ en: 'Try again in a few seconds.', de: 'Versuchen Sie es in einigen Sekunden erneut.' })),
   STORE_UNAVAILABLE: entry<{ reason: string }>(503,
-    (d) => ({ en: `The database cannot be written (${d.reason}); nothing was changed.`, de: `Die Datenbank kann nicht geschrieben werden (${d.reason}); es wurde nichts geändert.` }),
+    (d) => ({ en: `The database cannot be written (${d.reason}); nothing was changed.`, de: `Die Datenbank kann nicht geschrieben werden${deParen(d.reason)}; es wurde nichts geändert.` }),
     fixed({ en: 'Check free disk space and permissions of the data folder.', de: 'Prüfen Sie freien Speicherplatz und Rechte des Datenordners.' })),
 };
 
@@ -153,6 +238,13 @@ export function defineRefusals<T extends Record<string, RefusalEntry<any>>>(entr
     const e = registry.get(code)!;
     return new Refusal(code, e.status, e.text(details), e.remedy(details), details);
   }) as Refuse<T>;
+}
+
+/** Any code's refusal, e.g. to check every text of the catalogue. */
+export function refusalOf(code: string, details: Details = {}): Refusal {
+  const e = registry.get(code);
+  if (!e) throw new Error(`unknown refusal code ${code}`);
+  return new Refusal(code, e.status, e.text(details), e.remedy(details), details);
 }
 
 export function refusalCodes(): string[] {

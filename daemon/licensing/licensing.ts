@@ -5,7 +5,10 @@ import type { EventBus } from '../kernel/events.js';
 import type { AuditLog } from '../core/audit.js';
 import { isRefusal, refuse, type Text } from '../kernel/refusal.js';
 import type { LicenseVerifier } from './verifier.js';
-import { labelOf, type LicensePayload } from './format.js';
+import { codeDict, labelOf, readPayload, splitRevocations, type LicensePayload, type RevocationList } from './format.js';
+import { readFileSync } from 'node:fs';
+import { writeAtomically } from './kept-file.js';
+import { join } from 'node:path';
 
 export type Mode = 'licensed' | 'grace' | 'entry';
 
@@ -98,6 +101,9 @@ function serverCodes(used: Record<string, number>, perUser: Set<string>, ...lice
   return new Set([...Object.keys(ENTRY_QUANTITIES), ...licensed.flatMap((q) => Object.keys(q)), ...Object.keys(used).filter((c) => !perUser.has(c))]);
 }
 
+const NOTHING_REVOKED = { serials: new Set<string>(), licenseIds: new Set<string>() };
+export const REVOCATIONS_FILE = 'revocations.txt';
+
 /** How many holders of an over-used code are listed (and the plan draws from). */
 const HOLDERS_LISTED = 200;
 
@@ -122,6 +128,15 @@ export interface StagedLicense {
 
 export interface LicensingOptions {
   graceDays: number;
+  /** The data folder: the revocation list is kept there too (a restored database does not lose it). */
+  dataDir?: string;
+  /** Why the public development root is trusted ('checkout', 'config'), or null: said loudly in status. */
+  developmentTrust?: 'checkout' | 'config' | null;
+}
+
+/** Something an admin must see on every status view (CLI, API, web UI banner, metrics). */
+export interface Warning extends Text {
+  code: string;
 }
 
 /**
@@ -134,6 +149,13 @@ export class Licensing {
   private readonly guards: ActivationGuard[] = [];
   private readonly holderSources: HolderSource[] = [];
   private lastMode: Mode | null = null;
+  /**
+   * The database was made on another appliance (restored or copied): Entry mode
+   * until a license for this host is activated, which binds the data to it.
+   */
+  private foreign: { dataSystemId: string; systemId: string; bind: (tx: Tx) => Promise<void> } | null = null;
+  /** The vendor's revocation list in force (the newest seen), and its sets for the verifier. */
+  private revocations: { list: RevocationList; text: string; serials: Set<string>; licenseIds: Set<string> } | null = null;
   /** A file accepted ahead of its valid-from; the scheduler activates it on that day. */
   private scheduledLicense: { rowId: number; licenseId: string; activatesAt: string; issuedAt: string } | null = null;
 
@@ -144,7 +166,67 @@ export class Licensing {
     private readonly bus: EventBus,
     private readonly audit: AuditLog,
     private readonly opts: LicensingOptions,
-  ) {}
+  ) {
+    verifier.setRevocationSource(() => this.revocations ?? NOTHING_REVOKED);
+  }
+
+  // ── revocation list ──
+
+  private get revocationFile(): string | null {
+    return this.opts.dataDir ? join(this.opts.dataDir, REVOCATIONS_FILE) : null;
+  }
+
+  private keepRevocations(list: RevocationList, text: string): void {
+    this.revocations = { list, text, serials: new Set(list.serials.map((x) => x.toUpperCase())), licenseIds: new Set(list.licenseIds) };
+  }
+
+  /** At start: the newest of the list kept in the database and the one kept beside it. */
+  async loadRevocations(): Promise<void> {
+    const row = await this.store.get<{ value: string }>("SELECT value FROM meta WHERE key = 'revocation_list'");
+    let fileText: string | null = null;
+    try {
+      fileText = this.revocationFile ? readFileSync(this.revocationFile, 'utf8') : null;
+    } catch {
+      /* none kept */
+    }
+    for (const text of [row?.value, fileText]) {
+      if (!text) continue;
+      try {
+        const list = this.verifier.verifyRevocations(text, this.clock.now(), 'stored');
+        if (!this.revocations || list.issuedAt > this.revocations.list.issuedAt) this.keepRevocations(list, text);
+      } catch (e) {
+        if (!isRefusal(e)) throw e; // a damaged copy is ignored; the other one (or none) stands
+      }
+    }
+  }
+
+  revocationList(): { issuedAt: string; serials: number; licenseIds: number } | null {
+    const r = this.revocations;
+    return r ? { issuedAt: r.list.issuedAt, serials: r.list.serials.length, licenseIds: r.list.licenseIds.length } : null;
+  }
+
+  /**
+   * A revocation list from the vendor (with a license file or the online
+   * check): verified, kept if newer than the one in force (in the database and
+   * beside it), and the license in force is checked against it again.
+   */
+  async applyRevocations(text: string, by: string): Promise<{ applied: boolean; issuedAt: string }> {
+    const list = this.verifier.verifyRevocations(text, this.clock.now());
+    if (this.revocations && list.issuedAt <= this.revocations.list.issuedAt) return { applied: false, issuedAt: this.revocations.list.issuedAt };
+    await this.store.write(async (tx) => {
+      await tx.run("INSERT INTO meta (key, value) VALUES ('revocation_list', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [text]);
+      await this.audit.append(tx, by, 'license.revocations', list.issuedAt, { serials: list.serials.length, licenseIds: list.licenseIds.length });
+    });
+    if (this.revocationFile) writeAtomically(this.revocationFile, text);
+    this.keepRevocations(list, text);
+    await this.load();
+    return { applied: true, issuedAt: list.issuedAt };
+  }
+
+  /** At start: the data belongs to `dataSystemId`, this host is `systemId`; `bind` makes the data this host's (inside the activating write). */
+  setForeignData(f: { dataSystemId: string; systemId: string; bind: (tx: Tx) => Promise<void> } | null): void {
+    this.foreign = f;
+  }
 
   addUsageProvider(p: UsageProvider): void {
     this.usageProviders.push(p);
@@ -197,16 +279,16 @@ export class Licensing {
     } else {
       let invalid: ({ code: string } & Text) | null = null;
       try {
-        this.verifier.verify(row.text, this.clock.now());
+        this.verifier.verify(row.text, this.clock.now(), 'stored');
       } catch (e) {
         if (!isRefusal(e)) throw e;
         // Clock-dependent refusals are judged by mode(); the rest make the stored file unusable.
         if (e.code !== 'LIC_ISSUED_IN_FUTURE') invalid = { code: e.code, ...e.text };
       }
-      this.current = { rowId: row.id, payload: JSON.parse(row.payload), activatedAt: row.activated_at, invalid };
+      this.current = { rowId: row.id, payload: readPayload(JSON.parse(row.payload)), activatedAt: row.activated_at, invalid };
     }
     const sched = await this.store.get<LicenseRow>("SELECT * FROM licenses WHERE state = 'scheduled'");
-    const sp = sched ? (JSON.parse(sched.payload) as LicensePayload) : null;
+    const sp = sched ? readPayload(JSON.parse(sched.payload)) : null;
     this.scheduledLicense = sched && sp ? { rowId: sched.id, licenseId: sp.licenseId, activatesAt: sp.validFrom, issuedAt: sp.issuedAt } : null;
     this.checkMode();
   }
@@ -226,6 +308,9 @@ export class Licensing {
 
   mode(now = this.clock.now()): ModeState {
     const none = (code: string, en: string, de: string): ModeState => ({ mode: 'entry', reason: { code, en, de }, expiresAt: null, graceEndsAt: null, graceDaysLeft: null });
+    const f = this.foreign;
+    if (f)
+      return none('MODE_FOREIGN_DATA', `This data comes from another appliance (system ${f.dataSystemId}); request a rehost license for ${f.systemId}.`, `Diese Daten stammen von einer anderen Anlage (System ${f.dataSystemId}); fordern Sie eine Rehost-Lizenz für ${f.systemId} an.`);
     if (!this.current) return none('MODE_NO_LICENSE', 'No license is installed.', 'Es ist keine Lizenz installiert.');
     const p = this.current.payload;
     if (this.current.invalid)
@@ -248,11 +333,11 @@ export class Licensing {
   /** The quantities in force now: the license's in Licensed and Grace, the Entry allowance otherwise. */
   quotas(now = this.clock.now()): { quantities: Record<string, number>; perUser: Record<string, number> } {
     const p = this.current?.payload;
-    if (!p || this.mode(now).mode === 'entry') {
-      const perUser = Object.fromEntries(Object.keys(p?.perUser ?? {}).map((c) => [c, 0]));
-      return { quantities: { ...ENTRY_QUANTITIES }, perUser };
+    if (!p || this.foreign || this.mode(now).mode === 'entry') {
+      const perUser = codeDict(Object.keys(p?.perUser ?? {}).map((c): [string, number] => [c, 0]));
+      return { quantities: codeDict(ENTRY_QUANTITIES), perUser };
     }
-    return { quantities: { ...p.quantities }, perUser: { ...p.perUser } };
+    return { quantities: codeDict(p.quantities), perUser: codeDict(p.perUser) };
   }
 
   /** Emit mode.changed when time (or an activation) moved the appliance into another mode. */
@@ -264,7 +349,7 @@ export class Licensing {
   }
 
   async usage(q: Pick<Tx, 'get' | 'all'> = this.store): Promise<Record<string, number>> {
-    const used: Record<string, number> = {};
+    const used = codeDict<number>();
     for (const p of this.usageProviders) Object.assign(used, await p(q));
     return used;
   }
@@ -282,8 +367,8 @@ export class Licensing {
   /** Code by code: what the license in force grants, what `next` grants, what is used, what must go. */
   diff(next: LicensePayload | null, used: Record<string, number>, now = this.clock.now()): CodeChange[] {
     const cur = this.quotas(now);
-    const nextQ = next ? next.quantities : { ...ENTRY_QUANTITIES };
-    const nextU = next ? next.perUser : {};
+    const nextQ = next ? next.quantities : codeDict(ENTRY_QUANTITIES);
+    const nextU = next ? next.perUser : codeDict<number>();
     const out: CodeChange[] = [];
     const add = (code: string, scope: CodeScope, oldN: number, newN: number) => {
       const u = used[code] ?? 0;
@@ -305,6 +390,20 @@ export class Licensing {
 
   /** Verify a file and keep it staged; report what would change. The license in force is untouched. */
   async stage(text: string | Buffer, by: string): Promise<StagedLicense> {
+    // A revocation list may come with the file: it is applied first, so it also judges this file.
+    const whole = typeof text === 'string' ? text : text.includes('-----BEGIN PBXD REVOCATION LIST-----') ? text.toString('utf8') : null;
+    if (whole !== null) {
+      const parts = splitRevocations(whole);
+      if (parts.revocations !== null) {
+        try {
+          await this.applyRevocations(parts.revocations, by);
+        } catch (e) {
+          if (isRefusal(e)) this.bus.emit('license.refused', { refusal: e.toJSON(), by });
+          throw e;
+        }
+        text = parts.license;
+      }
+    }
     const now = this.clock.now();
     let verified;
     try {
@@ -342,7 +441,7 @@ export class Licensing {
       stageId === undefined ? [] : [stageId],
     );
     if (!row) return null;
-    return { stageId: row.id, ...(await this.report(JSON.parse(row.payload) as LicensePayload)) };
+    return { stageId: row.id, ...(await this.report(readPayload(JSON.parse(row.payload)))) };
   }
 
   /**
@@ -354,7 +453,7 @@ export class Licensing {
     const result = await this.store.write(async (tx) => {
       const row = await tx.get<LicenseRow>("SELECT * FROM licenses WHERE id = ? AND state IN ('staged', 'scheduled')", [stageId]);
       if (!row) throw refuse('LIC_STAGE_NOT_FOUND', { stageId });
-      const payload = JSON.parse(row.payload) as LicensePayload;
+      const payload = readPayload(JSON.parse(row.payload));
       if (new Date(payload.validFrom) > now) return this.schedule(tx, row, payload, by);
       this.checkDates(payload, now);
       // The plan (if any) releases assignments in this same transaction; then
@@ -371,10 +470,22 @@ export class Licensing {
         kind: payload.kind,
         changes: changes.filter((c) => c.old !== c.new).map((c) => `${c.code} ${c.old}→${c.new}`),
         ...(plan.length ? { released: plan.map((p) => `${p.code}:${p.kind}:${p.id}`) } : {}),
+        ...(this.foreign ? { rehostedFrom: this.foreign.dataSystemId, rehostOf: payload.rehostOf ?? null } : {}),
+      });
+      // In force from here on, inside this write: every later write of the same group
+      // commit checks its limits against the new license; a rollback restores the old one.
+      const before = { current: this.current, scheduled: this.scheduledLicense, foreign: this.foreign };
+      // A license for this host on data from another appliance (a rehost license names it): the data is this host's now.
+      if (this.foreign) await this.foreign.bind(tx);
+      this.current = { rowId: stageId, payload, activatedAt: now.toISOString(), invalid: null };
+      if (this.scheduledLicense?.rowId === stageId) this.scheduledLicense = null;
+      this.foreign = null;
+      tx.onRollback(() => {
+        this.current = before.current;
+        this.scheduledLicense = before.scheduled;
+        this.foreign = before.foreign;
       });
       tx.afterCommit(() => {
-        this.current = { rowId: stageId, payload, activatedAt: now.toISOString(), invalid: null };
-        if (this.scheduledLicense?.rowId === stageId) this.scheduledLicense = null;
         this.checkMode();
         this.bus.emit('license.activated', { licenseId: payload.licenseId, by });
       });
@@ -412,9 +523,35 @@ export class Licensing {
     return this.activate(staged.stageId, by, plan);
   }
 
+  /** What status says loudly besides the mode. */
+  warnings(): Warning[] {
+    const out: Warning[] = [];
+    const trust = this.opts.developmentTrust;
+    if (trust) {
+      const why = trust === 'checkout' ? { en: 'pbxd runs from a source checkout', de: 'pbxd läuft aus einem Quellcode-Checkout' } : { en: 'license.trustDevelopmentRoot is true in the configuration', de: 'license.trustDevelopmentRoot ist in der Konfiguration true' };
+      out.push({
+        code: 'DEVELOPMENT_ROOT_TRUSTED',
+        en: `This appliance trusts the public development license root (${why.en}): anyone can issue licenses it accepts. Never on a production appliance.`,
+        de: `Diese Anlage vertraut der öffentlichen Entwicklungs-Lizenzwurzel (${why.de}): Jeder kann Lizenzen ausstellen, die sie annimmt. Niemals auf einer Produktivanlage.`,
+      });
+    }
+    const f = this.foreign;
+    if (f)
+      out.push({
+        code: 'FOREIGN_DATA',
+        en: `This data comes from another appliance (system ${f.dataSystemId}); request a rehost license for ${f.systemId}. Nothing was deleted.`,
+        de: `Diese Daten stammen von einer anderen Anlage (System ${f.dataSystemId}); fordern Sie eine Rehost-Lizenz für ${f.systemId} an. Es wurde nichts gelöscht.`,
+      });
+    return out;
+  }
+
   status() {
     const p = this.current?.payload ?? null;
     return {
+      developmentRootTrusted: this.opts.developmentTrust ?? null,
+      foreignData: this.foreign ? { systemId: this.foreign.dataSystemId } : null,
+      revocationList: this.revocationList(),
+      warnings: this.warnings(),
       licenseId: p?.licenseId ?? null,
       edition: this.active() ? p!.edition : 'Entry',
       trial: p?.trial ?? false,

@@ -42,6 +42,8 @@ export class Renewal {
     // Ask for anything newer than what we have, including a file already waiting for its day.
     const issuedAt = [installed?.issuedAt, scheduled?.issuedAt].filter((x): x is string => !!x).sort().at(-1) ?? null;
     const answer = await this.client.check({ systemId: this.systemId, licenseId: installed?.licenseId ?? null, issuedAt });
+    // The vendor's revocation list comes with every answer; a newer one is kept (and judges the license in force).
+    if (answer.revocations) await this.licensing.applyRevocations(answer.revocations, by);
     if (answer.status === 'none') return this.done({ result: 'nothing new' }, by);
     const seen = peek(answer.license);
     const known = [installed, scheduled].some((k) => k && seen && k.licenseId === seen.licenseId && k.issuedAt === seen.issuedAt);

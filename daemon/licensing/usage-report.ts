@@ -25,6 +25,8 @@ export interface UsageReport {
   months: Array<{ month: string; peaks: Record<string, number> }>;
   /** The appliance's own public key (SPKI PEM); the vendor pins it at first contact. */
   publicKey: string;
+  /** One hash of the host fingerprint (never its components): two appliances sending the same system id from different hosts show. */
+  hostFingerprint?: string;
 }
 
 export interface SignedUsageReport {
@@ -60,6 +62,9 @@ export function verifyUsageReport(text: string): { ok: true; report: UsageReport
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
+/** Daily peaks are kept this long (the overview chart shows 30 days). */
+const DAILY_KEPT_DAYS = 35;
+
 /**
  * Monthly peaks of what is used (users, devices, per-user licenses), and the
  * report of them signed with the appliance's own key pair (created at first
@@ -73,9 +78,10 @@ export class UsageReports {
     private readonly systemId: string,
     private readonly privateKey: KeyObject,
     readonly publicKeyPem: string,
+    private readonly hostFingerprint: string | null,
   ) {}
 
-  static async open(o: { store: Store; licensing: Licensing; clock: Clock; systemId: string; dataDir: string }): Promise<UsageReports> {
+  static async open(o: { store: Store; licensing: Licensing; clock: Clock; systemId: string; dataDir: string; hostFingerprint?: string }): Promise<UsageReports> {
     const dir = join(o.dataDir, 'keys');
     const file = join(dir, 'appliance.key');
     if (!existsSync(file)) {
@@ -86,7 +92,7 @@ export class UsageReports {
     }
     const privateKey = createPrivateKey(readFileSync(file, 'utf8'));
     const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }) as string;
-    return new UsageReports(o.store, o.licensing, o.clock, o.systemId, privateKey, publicKeyPem);
+    return new UsageReports(o.store, o.licensing, o.clock, o.systemId, privateKey, publicKeyPem, o.hostFingerprint ?? null);
   }
 
   get fingerprint(): string {
@@ -98,15 +104,35 @@ export class UsageReports {
     const now = this.clock.now();
     const month = now.toISOString().slice(0, 7);
     const lines = await this.licensing.codeLines();
+    const used = JSON.stringify(lines.map((l) => [l.code, l.used]));
+    const day = now.toISOString().slice(0, 10);
     // One statement for every code: it runs in the write queue beside phones' license claims.
-    await this.store.write((tx) =>
-      tx.run(
+    await this.store.write(async (tx) => {
+      await tx.run(
         `INSERT INTO usage_peaks (month, code, peak, at) SELECT ?1, value ->> '$[0]', value ->> '$[1]', ?2 FROM json_each(?3) WHERE true
          ON CONFLICT(month, code) DO UPDATE SET peak = excluded.peak, at = excluded.at WHERE excluded.peak > usage_peaks.peak`,
-        [month, now.toISOString(), JSON.stringify(lines.map((l) => [l.code, l.used]))],
-      ),
-    );
+        [month, now.toISOString(), used],
+      );
+      // The same per day for the overview chart; days older than the chart's window go.
+      await tx.run(
+        `INSERT INTO usage_daily_peaks (day, code, peak) SELECT ?1, value ->> '$[0]', value ->> '$[1]' FROM json_each(?2) WHERE true
+         ON CONFLICT(day, code) DO UPDATE SET peak = excluded.peak WHERE excluded.peak > usage_daily_peaks.peak`,
+        [day, used],
+      );
+      await tx.run('DELETE FROM usage_daily_peaks WHERE day < ?', [new Date(now.getTime() - DAILY_KEPT_DAYS * 86_400_000).toISOString().slice(0, 10)]);
+    });
     return `peaks of ${month}: ${lines.map((l) => `${l.code} ${l.used}`).join(', ')}`;
+  }
+
+  /** Peak users and devices per day over the last `days` days (oldest first), for the overview chart. */
+  async dailyPeaks(days = 30): Promise<Array<{ day: string; users: number; devices: number }>> {
+    const since = new Date(this.clock.now().getTime() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+    const rows = await this.store.all<{ day: string; users: number; devices: number }>(
+      `SELECT day, SUM(CASE WHEN code = 'users' THEN peak ELSE 0 END) AS users, SUM(CASE WHEN code LIKE 'devices.%' THEN peak ELSE 0 END) AS devices
+         FROM usage_daily_peaks WHERE day >= ? GROUP BY day ORDER BY day`,
+      [since],
+    );
+    return rows;
   }
 
   async report(month?: string): Promise<SignedUsageReport> {
@@ -126,6 +152,7 @@ export class UsageReports {
       license: p ? { licenseId: p.licenseId, edition: p.edition, kind: p.kind, quantities: p.quantities, perUser: p.perUser } : null,
       months: [...months].map(([m, peaks]) => ({ month: m, peaks })),
       publicKey: this.publicKeyPem,
+      ...(this.hostFingerprint ? { hostFingerprint: this.hostFingerprint } : {}),
     };
     const signature = sign('sha256', Buffer.from(canonicalJson(report), 'utf8'), this.privateKey).toString('base64');
     return { report, signature };

@@ -271,6 +271,18 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 10,
+    name: 'admin management: disabled admins, last login, token expiry and last use',
+    sql: `
+      ALTER TABLE admins ADD COLUMN disabled_at TEXT;
+      ALTER TABLE admins ADD COLUMN last_login_at TEXT;
+      ALTER TABLE admin_tokens ADD COLUMN last_used_at TEXT;
+      CREATE INDEX admin_tokens_admin ON admin_tokens(admin_id, kind);
+      -- API tokens made before they could expire get the default lifetime (90 days) from now.
+      UPDATE admin_tokens SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+90 days') WHERE kind = 'api' AND expires_at IS NULL;
+    `,
+  },
+  {
     version: 12,
     name: 'paged lists: indexes for every sort and filter',
     sql: `
@@ -383,6 +395,20 @@ export const migrations: Migration[] = [
 
       -- A tenant's users, a page at a time in name order.
       CREATE INDEX users_tenant ON users(tenant_id, builtin DESC, user_name);
+    `,
+  },
+  {
+    version: 16,
+    name: 'daily usage peaks (the overview chart)',
+    sql: `
+      -- Beside the monthly peaks of the usage report: one row per day and code, for the
+      -- admin's 30-day chart. Old days are pruned when a new day begins.
+      CREATE TABLE usage_daily_peaks (
+        day TEXT NOT NULL,
+        code TEXT NOT NULL,
+        peak INTEGER NOT NULL,
+        PRIMARY KEY (day, code)
+      ) WITHOUT ROWID;
     `,
   },
 ];

@@ -1,5 +1,6 @@
 import sqlite3 from 'sqlite3';
-import { existsSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { migrations } from './migrations.js';
 import type { Logger } from '../kernel/log.js';
 import { refuse } from '../kernel/refusal.js';
@@ -119,12 +120,49 @@ export class Store {
   private closed = false;
   private idle: Promise<void> = Promise.resolve();
 
+  /** The file opened (device and inode): a deleted or replaced file is noticed, not written into the void. */
+  private readonly identity: { dev: number; ino: number };
+
   private constructor(
     readonly file: string,
     private readonly writer: ReturnType<typeof promisify>,
     private readonly reader: ReturnType<typeof promisify>,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const st = statSync(file);
+    this.identity = { dev: st.dev, ino: st.ino };
+  }
+
+  /** Whether the file at the database's path is still the one this store has open; a sentence saying what happened, or null. */
+  fileProblem(): string | null {
+    try {
+      const st = statSync(this.file);
+      return st.dev === this.identity.dev && st.ino === this.identity.ino ? null : `the database file ${this.file} was replaced while pbxd had it open`;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ENOENT' ? `the database file ${this.file} was deleted while pbxd had it open` : `the database file ${this.file} cannot be checked (${(e as NodeJS.ErrnoException).code})`;
+    }
+  }
+
+  /** Whether the database file and its folder (journal, WAL) can be written. */
+  writableProblem(): string | null {
+    for (const path of [this.file, dirname(this.file)]) {
+      try {
+        accessSync(path, fsConstants.W_OK);
+      } catch (e) {
+        return `${path} is not writable (${(e as NodeJS.ErrnoException).code})`;
+      }
+    }
+    return null;
+  }
+
+  /** Whether the schema answers: the migrated version, and a read of the meta table. */
+  async schemaProblem(): Promise<string | null> {
+    const latest = migrations[migrations.length - 1]!.version;
+    const { user_version: v } = (await this.reader.get<{ user_version: number }>('PRAGMA user_version'))!;
+    if (v !== latest) return `the database schema is version ${v}, this pbxd needs ${latest}`;
+    await this.reader.get("SELECT value FROM meta WHERE key = 'system_id'");
+    return null;
+  }
 
   static async open(file: string, log: Logger): Promise<Store> {
     const existed = existsSync(file);
@@ -178,6 +216,8 @@ export class Store {
    */
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    const lost = this.fileProblem();
+    if (lost) return Promise.reject(refuse('STORE_UNAVAILABLE', { reason: lost }));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
       if (!this.draining) this.idle = this.drain();
@@ -200,7 +240,14 @@ export class Store {
     const w = this.writer;
     const outcomes: Outcome[] = [];
     const beforeCommit = new Map<string, (tx: Tx) => Promise<unknown>>();
-    const undoLanded = () => outcomes.forEach((o) => o.ok && o.undo.forEach((fn) => fn()));
+    // Newest first: a write that replaced what an earlier one of the group set restores that, then the earlier one its own.
+    // Checked again per group: writes queued before the file went away must not land in it either.
+    const lost = this.fileProblem();
+    if (lost) {
+      for (const p of group) p.reject(refuse('STORE_UNAVAILABLE', { reason: lost }));
+      return;
+    }
+    const undoLanded = () => [...outcomes].reverse().forEach((o) => o.ok && [...o.undo].reverse().forEach((fn) => fn()));
     try {
       await w.exec('BEGIN IMMEDIATE');
     } catch (e) {
@@ -229,7 +276,7 @@ export class Store {
       try {
         outcomes.push({ ok: true, value: await p.work(tx), after, undo });
       } catch (error) {
-        undo.forEach((fn) => fn());
+        [...undo].reverse().forEach((fn) => fn());
         if (alone) {
           await w.exec('ROLLBACK').catch(() => undefined);
           p.reject(this.storeError(error));

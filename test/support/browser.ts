@@ -28,12 +28,12 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
 }
 
 /** A fresh browser profile (own cookies, own localStorage) as an admin would open it. */
-export async function newAdminPage(browser: Browser, d: TestDaemon, opts: { locale?: string; width?: number; login?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 900 }, locale: opts.locale ?? 'en-US', baseURL: d.apiUrl });
+export async function newAdminPage(browser: Browser, d: TestDaemon, opts: { locale?: string; width?: number; height?: number; login?: boolean; path?: string; bypassCSP?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 }, locale: opts.locale ?? 'en-US', baseURL: d.apiUrl, bypassCSP: opts.bypassCSP ?? false });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/');
+  await page.goto(opts.path ?? '/');
   if (opts.login !== false) await login(page);
   return { context, page, errors };
 }
@@ -42,7 +42,18 @@ export async function login(page: Page, password = ADMIN_PASSWORD): Promise<void
   await page.locator('#login-name').fill('admin');
   await page.locator('#login-password').fill(password);
   await page.locator('form.login button[type=submit]').click();
-  await page.locator('#live[data-state=on]').waitFor();
+  // attached, not visible: on a phone the indicator sits in the folded menu.
+  await page.locator('#live[data-state=on]').waitFor({ state: 'attached' });
+}
+
+/** The axe-core engine from node_modules, injected into the page (the page's CSP must be bypassed for it). */
+export async function axeViolations(page: Page, impacts = ['serious', 'critical']): Promise<Array<{ id: string; impact: string; help: string; nodes: string[] }>> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: join(ROOT, 'node_modules', 'axe-core', 'axe.min.js') });
+  const result = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
+    return axe.run(document, { resultTypes: ['violations'] });
+  });
+  return result.violations.filter((v) => impacts.includes(v.impact)).map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -175,6 +175,7 @@ export class TestDaemon {
   async setClock(at: Date): Promise<void> {
     const r = await this.request('PUT', '/api/v1/dev/clock', { body: { now: at.toISOString() } });
     if (r.status !== 200) throw new Error(`set clock failed: ${r.text}`);
+    this.token = ''; // API tokens expire (90 days): moved far ahead, log in again
   }
 
   /** SIGTERM and wait; resolves with the exit code. */

@@ -18,11 +18,14 @@ export type Random = ReturnType<typeof mulberry32>;
 export const pick = <T>(rnd: Random, items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!;
 export const int = (rnd: Random, lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
 
-/** The seed of this run: REL_SEED=<n> replays one; by default it changes per day so CI explores but stays reproducible. */
+/**
+ * The seed of this run, as the test's title prints it. REL_SEED=<that number>
+ * replays it exactly; by default it changes per day (mixed with the test's
+ * name, so the files explore different orders) so CI explores but stays reproducible.
+ */
 export function seedOf(name: string): number {
-  const fixed = process.env.REL_SEED;
-  const base = fixed ? Number(fixed) : Math.floor(Date.now() / 86400_000);
-  let h = base;
+  if (process.env.REL_SEED) return Number(process.env.REL_SEED) >>> 0;
+  let h = Math.floor(Date.now() / 86400_000);
   for (const ch of name) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
   return h;
 }

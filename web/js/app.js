@@ -1,15 +1,17 @@
 // The shell: login, navigation, language, the live channel, the mode banner.
 // Each page is a module with mount(container, ctx) → { onEvent?, onStatus?, refresh?, unmount? }.
 import { io } from '/socket.io/socket.io.esm.min.js';
-import { api, ApiError, el, replace, t, tr, loadLanguage, preferredLanguage, languages, lang, setSession, refusalView, fmtDate } from './lib.js';
+import { api, ApiError, el, replace, t, tr, loadLanguage, preferredLanguage, languages, lang, setSession, refusalView, fmtDate, learnCodeLabels, modeReason, confirmAction } from './lib.js';
+import * as overviewPage from './pages/overview.js';
 import * as licensePage from './pages/license.js';
 import * as usersPage from './pages/users.js';
 import * as devicesPage from './pages/devices.js';
 import * as auditPage from './pages/audit.js';
 import * as resourcesPage from './pages/resources.js';
 import * as sessionsPage from './pages/sessions.js';
+import * as adminsPage from './pages/admins.js';
 
-const PAGES = { license: licensePage, users: usersPage, devices: devicesPage, resources: resourcesPage, sessions: sessionsPage, audit: auditPage };
+const PAGES = { license: licensePage, users: usersPage, devices: devicesPage, resources: resourcesPage, sessions: sessionsPage, audit: auditPage, admins: adminsPage };
 const root = document.getElementById('app');
 
 const state = {
@@ -20,6 +22,9 @@ const state = {
   page: null, // { name, handle }
   statusListeners: new Set(),
 };
+
+/** Every page in navigation order: the overview first, it is the page after login. */
+const NAV = { overview: overviewPage, ...PAGES };
 
 async function boot() {
   await loadLanguage(preferredLanguage());
@@ -66,15 +71,32 @@ function showLogin(message) {
 }
 
 async function logout() {
+  if (!(await leaveAllowed())) return;
+  // The live channel goes first: the server closing it (and any 401 meanwhile) is this logout, not an expired session.
+  stopLive();
+  setSession(state.me?.csrf, () => {});
   try {
-    await api('POST', '/auth/logout');
+    await api('POST', '/auth/logout', undefined, { quiet: true });
+  } catch {
+    /* the session is gone either way */
   } finally {
     showLogin(t('login.loggedOut'));
   }
 }
 
-function languagePicker(rerender) {
+/** A page with unsaved edits asks before it is left. */
+async function leaveAllowed() {
+  if (!state.page?.handle?.unsaved?.()) return true;
+  return confirmAction({ title: t('leave.title'), text: t('leave.text'), confirm: t('leave.confirm') });
+}
+
+function languagePicker(rerender, allowed = async () => true) {
   const select = el('select', { id: 'lang', onchange: async () => {
+    // Switching redraws the page: unsaved edits would go, so the page asks first.
+    if (!(await allowed())) {
+      select.value = lang;
+      return;
+    }
     await loadLanguage(select.value, true);
     rerender();
   } }, languages.map((l) => el('option', { value: l, selected: l === lang }, t(`lang.${l}`))));
@@ -87,25 +109,55 @@ function startApp() {
   setSession(state.me.csrf, () => showLogin(t('login.expired')));
   renderShell();
   startLive();
-  // After navigating, keyboard and screen-reader users land on the new page's content.
-  window.onhashchange = () => {
+  let shownHash = location.hash;
+  window.onhashchange = async () => {
+    if (location.hash === shownHash) return;
+    if (state.page && currentPageName() !== state.page.name && !(await leaveAllowed())) {
+      history.replaceState(null, '', shownHash || '#/overview');
+      return;
+    }
+    shownHash = location.hash;
+    document.body.classList.remove('nav-open');
+    document.getElementById('nav-toggle')?.setAttribute('aria-expanded', 'false');
     showPage();
-    document.getElementById('main')?.focus({ preventScroll: true });
+    // After navigating, keyboard and screen-reader users land on the new page's heading.
+    focusHeading();
+  };
+  // Closing the tab or reloading with unsaved edits: the browser's own question.
+  window.onbeforeunload = (ev) => {
+    if (!state.page?.handle?.unsaved?.()) return undefined;
+    ev.preventDefault();
+    ev.returnValue = '';
+    return '';
   };
   showPage();
 }
 
+function focusHeading() {
+  const h1 = document.querySelector('#main h1');
+  if (!h1) return document.getElementById('main')?.focus({ preventScroll: true });
+  h1.setAttribute('tabindex', '-1');
+  h1.focus({ preventScroll: false });
+}
+
 function renderShell() {
-  const nav = el('nav', { 'aria-label': t('nav.label') }, el('ul', {}, Object.keys(PAGES).map((p) => el('li', {}, el('a', { href: `#/${p}`, id: `nav-${p}` }, t(`nav.${p}`))))));
+  const nav = el('nav', { id: 'nav', 'aria-label': t('nav.label') }, el('ul', {}, Object.keys(NAV).map((p) => el('li', {}, el('a', { href: `#/${p}`, id: `nav-${p}` }, t(`nav.${p}`))))));
+  // On a phone the navigation folds behind one button.
+  const toggle = el('button', { type: 'button', id: 'nav-toggle', class: 'nav-toggle', 'aria-controls': 'nav', 'aria-expanded': 'false', onclick: () => {
+    const open = document.body.classList.toggle('nav-open');
+    toggle.setAttribute('aria-expanded', String(open));
+  } }, t('nav.menu'));
   const header = el('header', { class: 'top' },
-    el('a', { class: 'brand', href: '#/license' }, 'pbxd'),
+    el('a', { class: 'skip', href: '#main', onclick: (ev) => (ev.preventDefault(), focusHeading()) }, t('nav.skip')),
+    el('a', { class: 'brand', href: '#/overview' }, 'pbxd'),
+    toggle,
     nav,
     el('div', { class: 'right' },
       el('span', { id: 'live', class: 'live', role: 'status' }, t('live.connecting')),
       languagePicker(() => {
         renderShell();
         showPage();
-      }),
+      }, leaveAllowed),
       el('span', { class: 'who' }, state.me.admin),
       el('button', { id: 'logout', type: 'button', onclick: logout }, t('nav.logout'))));
   replace(root, header, el('div', { id: 'banner', 'aria-live': 'polite' }), el('main', { id: 'main', tabindex: '-1' }));
@@ -116,7 +168,7 @@ function renderShell() {
 
 function currentPageName() {
   const name = location.hash.replace(/^#\/?/, '').split('?')[0];
-  return PAGES[name] ? name : 'license';
+  return NAV[name] ? name : 'overview';
 }
 
 function showPage() {
@@ -131,7 +183,7 @@ function showPage() {
   }
   document.title = `${t(`nav.${name}`)} – pbxd`;
   const ctx = { status: () => state.status, me: state.me };
-  state.page = { name, handle: PAGES[name].mount(main, ctx) };
+  state.page = { name, handle: NAV[name].mount(main, ctx) };
   if (state.status) state.page.handle?.onStatus?.(state.status);
 }
 
@@ -169,6 +221,7 @@ function startLive() {
   }, 1000);
   socket.on('status', (s) => {
     state.status = s;
+    learnCodeLabels(s.codes);
     renderBanner(s);
     state.page?.handle?.onStatus?.(s);
   });
@@ -196,12 +249,14 @@ function setLiveIndicator(s) {
 function renderBanner(s) {
   const node = document.getElementById('banner');
   if (!node) return;
+  // Warnings (e.g. the public development root is trusted) stand above the mode, on every page.
+  const warnings = (s.warnings ?? []).map((w) => el('div', { class: 'banner grace', id: `warning-${w.code}` }, el('strong', {}, tr(w))));
   if (s.mode === 'entry') {
-    replace(node, el('div', { class: 'banner entry', id: 'entry-banner' }, el('strong', {}, t('banner.entry')), ' ', tr(s.reason), ' ', t('banner.entryHint')));
+    replace(node, ...warnings, el('div', { class: 'banner entry', id: 'entry-banner' }, el('strong', {}, t('banner.entry')), ' ', modeReason(s), ' ', t('banner.entryHint')));
   } else if (s.mode === 'grace') {
-    replace(node, el('div', { class: 'banner grace', id: 'grace-banner' }, el('strong', {}, t('banner.grace', { days: s.graceDaysLeft ?? '?' })), ' ', tr(s.reason), ' ', t('banner.graceEnds', { date: fmtDate(s.graceEndsAt) })));
+    replace(node, ...warnings, el('div', { class: 'banner grace', id: 'grace-banner' }, el('strong', {}, t('banner.grace', { days: s.graceDaysLeft ?? '?' })), ' ', modeReason(s), ' ', t('banner.graceEnds', { date: fmtDate(s.graceEndsAt) })));
   } else {
-    replace(node);
+    replace(node, ...warnings);
   }
 }
 

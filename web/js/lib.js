@@ -72,6 +72,50 @@ export function fmtDate(iso, withTime = false) {
   return withTime ? d.toLocaleString(lang) : d.toLocaleDateString(lang);
 }
 
+export const fmtNumber = (n) => (typeof n === 'number' ? new Intl.NumberFormat(lang).format(n) : String(n ?? ''));
+
+/** tn('userlic.saved', 3) → the 'one' or 'other' form (key.one / key.other) for n, with {n} formatted. */
+export function tn(key, n, vars = {}) {
+  const form = new Intl.PluralRules(lang).select(n);
+  const k = catalogue[`${key}.${form}`] !== undefined ? `${key}.${form}` : `${key}.other`;
+  return t(k, { ...vars, n: fmtNumber(n) });
+}
+
+/** "a, b and c" in the current language. */
+export const fmtList = (items) => new Intl.ListFormat(lang, { style: 'long', type: 'conjunction' }).format(items.map(String));
+
+/** Labels of license codes as the status names them, kept by the shell from every status. */
+const codeLabels = new Map();
+export function learnCodeLabels(codes) {
+  for (const c of codes ?? []) if (c?.code && c.label) codeLabels.set(c.code, c.label);
+}
+export const codeLabel = (code) => (codeLabels.has(code) ? tr(codeLabels.get(code)) : catalogue[`code.${code}`] ?? code);
+
+/** 00562b0436a1 → 00:56:2B:04:36:A1, as printed on the phone's label. */
+export const fmtMac = (mac) => (/^[0-9a-f]{12}$/i.test(mac ?? '') ? mac.toUpperCase().match(/../g).join(':') : (mac ?? ''));
+
+export const vendorName = (v) => (v ? (catalogue[`vendor.${v}`] ?? v) : '—');
+
+/** Why the appliance is in its mode, worded here from the code and the dates (the server's sentence has raw timestamps). */
+export function modeReason(s) {
+  const code = s?.reason?.code;
+  const id = s?.licenseId ?? '';
+  switch (code) {
+    case 'MODE_LICENSED':
+      return s.expiresAt ? t('reason.licensedUntil', { id, date: fmtDate(s.expiresAt) }) : t('reason.licensedForever', { id });
+    case 'MODE_GRACE':
+      return tn('reason.grace', s.graceDaysLeft ?? 0, { id, date: fmtDate(s.expiresAt) });
+    case 'MODE_LICENSE_EXPIRED':
+      return t('reason.expired', { id, date: fmtDate(s.expiresAt), graceEnd: fmtDate(s.graceEndsAt) });
+    case 'MODE_NOT_YET_VALID':
+      return t('reason.notYetValid', { id, date: fmtDate(s.validFrom) });
+    case 'MODE_NO_LICENSE':
+      return t('reason.noLicense');
+    default:
+      return tr(s?.reason);
+  }
+}
+
 // ── API ──
 
 const session = { csrf: '', onUnauthorized: () => {} };
@@ -123,10 +167,59 @@ export async function api(method, path, body, opts = {}) {
 export function refusalView(err) {
   const r = err instanceof ApiError ? err.refusal : { text: { en: String(err?.message ?? err), de: String(err?.message ?? err) } };
   return el('div', { class: 'refusal', role: 'alert', dataset: { code: r.code ?? '' } },
-    el('strong', {}, tr(r.text)),
+    el('strong', {}, refusalText(r)),
     r.remedy ? el('span', { class: 'remedy' }, ' ', tr(r.remedy)) : null,
     r.code ? el('code', { class: 'code' }, r.code) : null,
   );
+}
+
+/** Refusals whose server sentence names license codes raw: worded here with the codes' labels. */
+const REFUSAL_WORDING = {
+  LIC_OVERUSED: (d) => t('refusal.LIC_OVERUSED', {
+    list: fmtList((d.codes ?? []).map((c) => t('refusal.overItem', { label: codeLabel(c.code), n: fmtNumber(c.toRemove) }))),
+  }),
+  USERLIC_QUOTA_EXCEEDED: (d) => t('refusal.USERLIC_QUOTA_EXCEEDED', {
+    list: fmtList((d.codes ?? []).map((c) => t('refusal.quotaItem', { label: codeLabel(c.code), wouldUse: fmtNumber(c.wouldUse), total: fmtNumber(c.total), exceedsBy: fmtNumber(c.exceedsBy) }))),
+  }),
+};
+
+function refusalText(r) {
+  const word = REFUSAL_WORDING[r.code];
+  if (word && r.details) {
+    try {
+      return word(r.details);
+    } catch {
+      /* details not as expected: the server's own sentence */
+    }
+  }
+  return tr(r.text);
+}
+
+/**
+ * A keyboard-usable confirmation: a modal <dialog> (Esc cancels, focus starts on Cancel
+ * so Enter never destroys by accident). Resolves true when confirmed.
+ */
+export function confirmAction({ title, text, confirm, danger = true }) {
+  return new Promise((resolve) => {
+    const back = document.activeElement;
+    const cancel = el('button', { type: 'button', id: 'confirm-cancel', onclick: () => done(false) }, t('common.cancel'));
+    const ok = el('button', { type: 'button', id: 'confirm-ok', class: danger ? 'danger' : 'primary', onclick: () => done(true) }, confirm);
+    const node = el('dialog', { id: 'confirm-dialog', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-text' },
+      el('h2', { id: 'confirm-title' }, title), el('p', { id: 'confirm-text' }, text), el('div', { class: 'actions' }, cancel, ok));
+    let settled = false;
+    function done(yes) {
+      if (settled) return;
+      settled = true;
+      node.close();
+      node.remove();
+      back?.focus?.();
+      resolve(yes);
+    }
+    node.addEventListener('cancel', (ev) => (ev.preventDefault(), done(false)));
+    document.body.append(node);
+    node.showModal();
+    cancel.focus();
+  });
 }
 
 /** Run fn at most once per `ms`, trailing: many live events → one reload. */

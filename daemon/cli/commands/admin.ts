@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { table, type Command } from '../command.js';
+import { cliText, headings, need } from '../messages.js';
 import { listCommand, PAGE_USAGE } from '../paging.js';
 import type { AuditEntry } from '../../core/audit.js';
 
@@ -10,7 +11,7 @@ export const adminCommands: Command[] = [
     async run(api) {
       const r = await api.request<{ ok: boolean; rows: number; problem?: string }>('GET', '/audit/verify');
       if (!r.ok) process.exitCode = 2;
-      return { data: r, text: r.ok ? `audit log intact (${r.rows} rows)` : `AUDIT LOG TAMPERED: ${r.problem}` };
+      return { data: r, text: r.ok ? cliText('auditIntact', r.rows) : cliText('auditTampered', r.problem ?? '') };
     },
   },
   {
@@ -28,8 +29,8 @@ export const adminCommands: Command[] = [
     words: ['admin', 'list'],
     usage: 'admin list                   admin accounts',
     async run(api) {
-      const r = await api.request<{ admins: Array<{ name: string; createdAt: string }> }>('GET', '/admins');
-      return { data: r, text: table(['name', 'created'], r.admins.map((x) => [x.name, x.createdAt])) };
+      const r = await api.request<{ admins: Array<{ name: string; createdAt: string; disabled: boolean; lastLoginAt: string | null }> }>('GET', '/admins');
+      return { data: r, text: table(headings('name', 'created', 'state', 'last login'), r.admins.map((x) => [x.name, x.createdAt, x.disabled ? cliText('adminDisabled') : cliText('adminActive'), x.lastLoginAt ?? cliText('never')])) };
     },
   },
   {
@@ -37,17 +38,19 @@ export const adminCommands: Command[] = [
     usage: 'admin passwd NAME            set (or create) an admin password; reads it from standard input',
     async run(api, a) {
       const name = a.positional[0];
-      if (!name) throw new Error('admin passwd needs the admin NAME');
+      if (!name) throw need(cliText('argAdmin'));
       const password = (process.env.PBXCTL_PASSWORD ?? readFileSync(0, 'utf8')).replace(/\r?\n$/, '');
-      await api.request('PUT', `/admins/${encodeURIComponent(name)}/password`, { password });
-      return { data: { ok: true, admin: name }, text: `password of ${name} set; its sessions and tokens were ended` };
+      const current = process.env.PBXCTL_CURRENT_PASSWORD;
+      await api.request('PUT', `/admins/${encodeURIComponent(name)}/password`, { password, ...(current ? { currentPassword: current } : {}) });
+      return { data: { ok: true, admin: name }, text: cliText('passwordSet', name) };
     },
   },
   {
     words: ['token', 'create'],
-    usage: 'token create --label L [--admin NAME]   an API token for scripts (shown once)',
+    usage: 'token create --label L [--admin NAME] [--days N]   an API token for scripts (shown once; expires in N days, default 90)',
     async run(api, a) {
-      const r = await api.request<{ token: string; admin: string }>('POST', '/tokens', { label: a.get('label') ?? 'pbxctl', admin: a.get('admin') ?? 'admin' });
+      const days = a.get('days');
+      const r = await api.request<{ token: string; admin: string }>('POST', '/tokens', { label: a.get('label') ?? 'pbxctl', admin: a.get('admin') ?? 'admin', ...(days ? { expiresInDays: Number(days) } : {}) });
       return { data: r, text: r.token };
     },
   },

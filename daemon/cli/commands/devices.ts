@@ -1,25 +1,26 @@
 import type { DeviceView } from '../../core/devices.js';
 import type { Command } from '../command.js';
+import { cliText, need, stateWord } from '../messages.js';
 import { listCommand, PAGE_USAGE } from '../paging.js';
 
 const enc = encodeURIComponent;
 
 const DEVICE_HEADERS = ['mac', 'vendor', 'model', 'user', 'license', 'waiting since', 'last seen', 'last ip'];
-const deviceRow = (d: DeviceView) => [d.mac, d.vendor, d.model, d.userName, d.licenseState, d.waitingSince, d.lastSeen, d.lastIp];
+const deviceRow = (d: DeviceView) => [d.mac, d.vendor, d.model, d.userName, stateWord(d.licenseState), d.waitingSince, d.lastSeen, d.lastIp];
 type EventRow = Record<string, string | null>;
 
 function needMac(mac: string | undefined): string {
-  if (!mac) throw new Error('give the device MAC');
+  if (!mac) throw need(cliText('argMac'));
   return mac;
 }
 
-const one = (words: string[], usage: string, path: string, verb: string): Command => ({
+const one = (words: string[], usage: string, path: string, said: 'deviceReleased' | 'deviceBlocked' | 'deviceUnblocked'): Command => ({
   words,
   usage,
   async run(api, a) {
     const mac = needMac(a.positional[0]);
     const d = await api.request<DeviceView>('POST', `/devices/${enc(mac)}/${path}`);
-    return { data: d, text: `${d.mac} ${verb} (license: ${d.licenseState})` };
+    return { data: d, text: cliText(said, d.mac, stateWord(d.licenseState)) };
   },
 });
 
@@ -40,14 +41,14 @@ export const deviceCommands: Command[] = [
     async run(api, a) {
       const mac = needMac(a.positional[0]);
       const userName = a.positional[1];
-      if (!userName) throw new Error('give the USER name');
+      if (!userName) throw need(cliText('argUser'));
       const d = await api.request<DeviceView>('POST', `/devices/${enc(mac)}/assign`, { userName, ...(a.get('line') ? { line: Number(a.get('line')) } : {}) });
-      return { data: d, text: `${d.mac} assigned to ${d.userName} (license: ${d.licenseState})` };
+      return { data: d, text: cliText('deviceAssigned', d.mac, d.userName ?? '', stateWord(d.licenseState)) };
     },
   },
-  one(['devices', 'release'], 'devices release MAC            remove its user and free its support license', 'release', 'released'),
-  one(['devices', 'block'], 'devices block MAC              never serve this device', 'block', 'blocked'),
-  one(['devices', 'unblock'], 'devices unblock MAC            serve it again', 'unblock', 'unblocked'),
+  one(['devices', 'release'], 'devices release MAC            remove its user and free its support license', 'release', 'deviceReleased'),
+  one(['devices', 'block'], 'devices block MAC              never serve this device', 'block', 'deviceBlocked'),
+  one(['devices', 'unblock'], 'devices unblock MAC            serve it again', 'unblock', 'deviceUnblocked'),
   {
     words: ['devices', 'events'],
     usage: `devices events [--outcome O] [--mac MAC] ${PAGE_USAGE}   recent provisioning outcomes`,

@@ -2,20 +2,21 @@ import { readFileSync } from 'node:fs';
 import type { CodeChange, CodeLine, OveruseReport, PlanStep } from '../../licensing/licensing.js';
 import type { ApplianceStatus } from '../../core/status.js';
 import { table, type Command } from '../command.js';
+import { cliText, headings, need, pick } from '../messages.js';
 
 function readLicense(path: string | undefined): Buffer {
-  if (!path) throw new Error('give the license FILE (or - for standard input)');
+  if (!path) throw need(cliText('argFile'));
   return readFileSync(path === '-' ? 0 : path);
 }
 
 /** A file valid from a later day is scheduled, not in force yet. */
 function inForce(r: { payload: { licenseId: string }; activatesAt?: string }): string {
-  return r.activatesAt ? `license ${r.payload.licenseId} is accepted and activates on ${r.activatesAt}` : `license ${r.payload.licenseId} is now in force`;
+  return r.activatesAt ? cliText('licenseScheduled', r.payload.licenseId, r.activatesAt) : cliText('licenseInForce', r.payload.licenseId);
 }
 
 export function changesTable(changes: CodeChange[]): string {
   return table(
-    ['code', 'old', 'new', 'used', 'to remove'],
+    headings('code', 'old', 'new', 'used', 'to remove'),
     changes.map((c) => [c.code, c.old, c.new, c.used, c.toRemove || '']),
   );
 }
@@ -25,11 +26,11 @@ function overuseText(overused: OveruseReport[], plan: PlanStep[]): string {
   if (!overused.length) return '';
   return [
     '',
-    'Activation needs removals first:',
-    ...overused.map((o) => `  ${o.code}: ${o.used} in use, ${o.newTotal} licensed: remove ${o.toRemove} (holders: ${o.holders.slice(0, 12).map((h) => h.id).join(', ')}${o.holders.length > 12 ? ', …' : ''})`),
+    cliText('needsRemovals'),
+    ...overused.map((o) => `  ${cliText('overusedLine', o.code, o.used, o.newTotal, o.toRemove, o.holders.slice(0, 12).map((h) => h.id).join(', ') + (o.holders.length > 12 ? ', …' : ''))}`),
     '',
-    'Proposed plan (least recently active first); apply it with the activation: pbxctl license activate --apply-plan',
-    ...plan.map((p) => `  release ${p.code} from ${p.kind} ${p.id}`),
+    cliText('proposedPlan'),
+    ...plan.map((p) => `  ${cliText('planStep', p.code, p.kind, p.id)}`),
   ].join('\n');
 }
 
@@ -41,21 +42,23 @@ interface Staged {
 }
 
 export function statusText(s: ApplianceStatus): string {
-  const line = (k: string, v: unknown) => `${(k + ':').padEnd(22)}${v ?? '-'}`;
+  const width = Math.max(...(['statusUpdateService', 'statusGraceLeft'] as const).map((k) => cliText(k).length)) + 2;
+  const line = (k: string, v: unknown) => `${(k + ':').padEnd(width)}${v ?? '-'}`;
   return [
-    line('Mode', `${s.mode.toUpperCase()} — ${s.reason.en}`),
-    line('System id', s.systemId),
-    line('Edition', `${s.edition}${s.trial ? ' (trial)' : ''}${s.provisional ? ' (provisional)' : s.kind ? ' (activated)' : ''}`),
-    line('License', s.licenseId),
-    line('Operator', s.operator ? [s.operator.company, s.operator.street, [s.operator.postcode, s.operator.city].filter(Boolean).join(' ')].filter(Boolean).join(', ') : null),
-    line('Valid from', s.validFrom),
-    line('Expires', s.expiresAt ?? (s.licenseId ? 'never' : null)),
-    ...(s.graceDaysLeft !== null && s.mode === 'grace' ? [line('Grace days left', s.graceDaysLeft)] : []),
-    line('Update service until', s.updateServiceUntil),
-    ...(s.scheduled ? [line('Scheduled', `${s.scheduled.licenseId} activates on ${s.scheduled.activatesAt}`)] : []),
+    ...(s.warnings ?? []).map((w: { en: string; de: string }) => cliText('warning', pick(w))),
+    line(cliText('statusMode'), `${cliText(s.mode === 'licensed' ? 'modeLicensed' : s.mode === 'grace' ? 'modeGrace' : 'modeEntry')} — ${pick(s.reason)}`),
+    line(cliText('statusSystemId'), s.systemId),
+    line(cliText('statusEdition'), `${s.edition}${s.trial ? ` (${cliText('trial')})` : ''}${s.provisional ? ` (${cliText('provisional')})` : s.kind ? ` (${cliText('activated')})` : ''}`),
+    line(cliText('statusLicense'), s.licenseId),
+    line(cliText('statusOperator'), s.operator ? [s.operator.company, s.operator.street, [s.operator.postcode, s.operator.city].filter(Boolean).join(' ')].filter(Boolean).join(', ') : null),
+    line(cliText('statusValidFrom'), s.validFrom),
+    line(cliText('statusExpires'), s.expiresAt ?? (s.licenseId ? cliText('never') : null)),
+    ...(s.graceDaysLeft !== null && s.mode === 'grace' ? [line(cliText('statusGraceLeft'), s.graceDaysLeft)] : []),
+    line(cliText('statusUpdateService'), s.updateServiceUntil),
+    ...(s.scheduled ? [line(cliText('statusScheduled'), cliText('activatesOn', s.scheduled.licenseId, s.scheduled.activatesAt))] : []),
     line('pbxd', `${s.build.version} (${s.build.buildDate})`),
     '',
-    table(['code', 'name', 'used', 'total'], s.codes.map((c: CodeLine) => [c.code, c.label.en, c.used, c.total])),
+    table(headings('code', 'name', 'used', 'total'), s.codes.map((c: CodeLine) => [c.code, pick(c.label), c.used, c.total])),
   ].join('\n');
 }
 
@@ -73,7 +76,7 @@ export const licenseCommands: Command[] = [
     usage: 'license stage FILE           verify a license file and show what would change',
     async run(api, a) {
       const r = await api.request<Staged>('POST', '/license/stage', readLicense(a.positional[0]), 'text/plain');
-      return { data: r, text: `staged as ${r.stageId}; activate with: pbxctl license activate ${r.stageId}\n\n${changesTable(r.changes)}${overuseText(r.overused, r.plan)}` };
+      return { data: r, text: `${cliText('staged', r.stageId)}\n\n${changesTable(r.changes)}${overuseText(r.overused, r.plan)}` };
     },
   },
   {
@@ -81,7 +84,7 @@ export const licenseCommands: Command[] = [
     usage: 'license diff                 what the staged license would change',
     async run(api) {
       const r = await api.request<Staged>('GET', '/license/staged');
-      return { data: r, text: `staged license ${r.stageId}\n\n${changesTable(r.changes)}${overuseText(r.overused, r.plan)}` };
+      return { data: r, text: `${cliText('stagedLicense', r.stageId)}\n\n${changesTable(r.changes)}${overuseText(r.overused, r.plan)}` };
     },
   },
   {

@@ -6,22 +6,24 @@ import type { CodeChange } from '../../licensing/licensing.js';
 import { restoreBackup } from '../../core/backups.js';
 import { isRefusal } from '../../kernel/refusal.js';
 import { keyFingerprint, type SignedUsageReport } from '../../licensing/usage-report.js';
-import { loadConfig } from '../../config.js';
+import { controlSocket, daemonConfig } from '../target.js';
+import { hostFingerprint } from '../../core/system.js';
 import { ApiError } from '../client.js';
 import { table, type Command } from '../command.js';
+import { cliText, headings, need } from '../messages.js';
 import { changesTable } from './license.js';
 
 function jobsTable(jobs: JobInfo[]): string {
   return table(
-    ['job', 'schedule', 'enabled', 'next run', 'last run', 'ok', 'result'],
-    jobs.map((j) => [j.name, j.schedule, j.enabled ? 'yes' : 'no', j.nextRun ?? '-', j.lastRun?.startedAt ?? '-', j.lastRun ? (j.lastRun.ok ? 'yes' : 'NO') : '', j.running ? 'running…' : (j.lastRun?.result ?? '')]),
+    headings('job', 'schedule', 'enabled', 'next run', 'last run', 'ok', 'result'),
+    jobs.map((j) => [j.name, j.schedule, cliText(j.enabled ? 'yes' : 'no'), j.nextRun ?? '-', j.lastRun?.startedAt ?? '-', j.lastRun ? cliText(j.lastRun.ok ? 'yes' : 'failedUpper') : '', j.running ? cliText('running') : (j.lastRun?.result ?? '')]),
   );
 }
 
 function checkText(r: CheckResult): string {
-  if (r.result === 'nothing new') return 'nothing new: the activation server has no newer license for this appliance';
-  if (r.result === 'installed') return `installed license ${r.licenseId}${r.activatesAt ? `; it activates on ${r.activatesAt}` : ''}`;
-  return `license ${r.licenseId} needs removals first (staged as ${r.stageId}):\n${table(['code', 'used', 'new total', 'to remove'], (r.overused ?? []).map((c) => [c.code, c.used, c.newTotal, c.toRemove]))}\nRemove the assignments, then: pbxctl license activate ${r.stageId}`;
+  if (r.result === 'nothing new') return cliText('checkNothingNew');
+  if (r.result === 'installed') return `${cliText('checkInstalled', r.licenseId!)}${r.activatesAt ? cliText('checkActivatesOn', r.activatesAt) : ''}`;
+  return `${cliText('checkNeedsRemovals', r.licenseId!, r.stageId!)}\n${table(headings('code', 'used', 'new total', 'to remove'), (r.overused ?? []).map((c) => [c.code, c.used, c.newTotal, c.toRemove]))}\n${cliText('checkThenActivate', r.stageId!)}`;
 }
 
 const listJobs: Command = {
@@ -39,16 +41,18 @@ const listJobs: Command = {
  */
 const restore: Command = {
   words: ['backup', 'restore'],
-  usage: 'backup restore FILE [--config F] [--data-dir D]   put a backup in place (pbxd must be stopped)',
+  usage: 'backup restore FILE [--config F] [--data-dir D] [--foreign]   put a backup in place (pbxd must be stopped); --foreign: one made on another appliance',
+  booleanFlags: ['foreign'],
   async run(_api, a) {
     const file = a.positional[0];
-    if (!file) throw new Error('give the backup FILE (pbxctl backup list shows them)');
-    const { config } = loadConfig({ file: a.get('config') });
+    if (!file) throw need(cliText('argBackup'));
+    const config = daemonConfig(a);
     const dataDir = a.get('data-dir') ?? config.dataDir;
-    const socket = a.get('socket') ?? config.control.socket;
+    const socket = controlSocket(a);
     try {
-      const r = await restoreBackup({ dataDir, socket, file });
-      return { data: r, text: `restored ${r.restored} into ${dataDir}${r.previous ? `\nthe previous database is kept as ${r.previous}` : ''}\nstart pbxd again: systemctl start pbxd` };
+      const r = await restoreBackup({ dataDir, socket, file, fingerprint: hostFingerprint(config.host), foreign: a.has('foreign') });
+      const foreign = r.foreignOrigin ? `\n${cliText('restoredForeign', r.foreignOrigin.dataSystemId, r.foreignOrigin.systemId)}` : '';
+      return { data: r, text: `${cliText('restored', r.restored, dataDir)}${r.previous ? `\n${cliText('restoredPrevious', r.previous)}` : ''}${foreign}\n${cliText('restoredStart')}` };
     } catch (e) {
       // Same envelope as an API refusal, so pbxctl prints it the same way.
       if (isRefusal(e)) throw new ApiError(e.status, { error: e.toJSON() });
@@ -65,10 +69,10 @@ export const lifecycleCommands: Command[] = [
     usage: 'jobs run NAME                run a job now and show its result',
     async run(api, a) {
       const name = a.positional[0];
-      if (!name) throw new Error('give the job NAME (pbxctl jobs lists them)');
+      if (!name) throw need(cliText('argJob'));
       const j = await api.request<JobInfo>('POST', `/jobs/${encodeURIComponent(name)}/run`);
       if (!j.lastRun?.ok) process.exitCode = 2;
-      return { data: j, text: `${j.name}: ${j.lastRun?.ok ? 'ok' : 'FAILED'} — ${j.lastRun?.result ?? ''}` };
+      return { data: j, text: cliText('jobRan', j.name, Boolean(j.lastRun?.ok), j.lastRun?.result ?? '') };
     },
   },
   {
@@ -84,9 +88,9 @@ export const lifecycleCommands: Command[] = [
     usage: 'license request KEY          exchange the 10-digit request key for a provisional license',
     async run(api, a) {
       const key = a.positional.join('');
-      if (!key) throw new Error('give the 10-digit request KEY from the license certificate');
+      if (!key) throw need(cliText('argRequestKey'));
       const r = await api.request<{ payload: { licenseId: string; expiresAt: string | null; kind: string }; changes: CodeChange[] }>('POST', '/license/request', { requestKey: key });
-      return { data: r, text: `${r.payload.kind} license ${r.payload.licenseId} is now in force (valid until ${r.payload.expiresAt}); the online check replaces it with the final license\n\n${changesTable(r.changes)}` };
+      return { data: r, text: `${cliText('provisionalInForce', r.payload.kind, r.payload.licenseId, String(r.payload.expiresAt))}\n\n${changesTable(r.changes)}` };
     },
   },
   {
@@ -99,7 +103,7 @@ export const lifecycleCommands: Command[] = [
       const out = a.get('out');
       if (out) writeFileSync(out, text);
       const summary = r.report.months.map((m) => `${m.month}: ${Object.entries(m.peaks).map(([c, n]) => `${c} ${n}`).join(', ')}`).join('\n');
-      return { data: r, text: out ? `usage report for ${r.report.systemId} written to ${out} (key ${keyFingerprint(r.report.publicKey)})\n${summary}` : text.trimEnd() };
+      return { data: r, text: out ? `${cliText('usageWritten', r.report.systemId, out, keyFingerprint(r.report.publicKey))}\n${summary}` : text.trimEnd() };
     },
   },
   {
@@ -107,7 +111,7 @@ export const lifecycleCommands: Command[] = [
     usage: 'backup list                  database backups, newest first',
     async run(api) {
       const r = await api.request<{ dir: string; backups: BackupFile[] }>('GET', '/backups');
-      return { data: r, text: `${r.dir}\n${table(['file', 'bytes', 'created'], r.backups.map((b) => [b.name, b.bytes, b.createdAt]))}` };
+      return { data: r, text: `${r.dir}\n${table(headings('file', 'bytes', 'created'), r.backups.map((b) => [b.name, b.bytes, b.createdAt]))}` };
     },
   },
   {
@@ -115,7 +119,7 @@ export const lifecycleCommands: Command[] = [
     usage: 'backup now                   back up the database now',
     async run(api) {
       const r = await api.request<{ backup: BackupFile }>('POST', '/backups');
-      return { data: r, text: `backup written: ${r.backup.path} (${r.backup.bytes} bytes)` };
+      return { data: r, text: cliText('backupWritten', r.backup.path, r.backup.bytes) };
     },
   },
   restore,

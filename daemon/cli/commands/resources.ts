@@ -3,15 +3,21 @@ import type { AutoAttendantView } from '../../core/auto-attendants.js';
 import type { SipTrunkView } from '../../core/sip-trunks.js';
 import type { Args } from '../args.js';
 import { table, type Command } from '../command.js';
+import { cliText, headings, need, stateWord } from '../messages.js';
 
 const path = (kind: string, name: string | undefined) => {
-  if (!name) throw new Error(`give the ${kind === 'auto-attendants' ? 'auto attendant' : 'trunk'} NAME`);
+  if (!name) throw need(cliText('argName'));
   return `/${kind}/${encodeURIComponent(name)}`;
 };
 
 function readJson(file: string | undefined): unknown {
-  if (!file) throw new Error('give --file FILE with the JSON (or --file - for standard input)');
-  return JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8'));
+  if (!file) throw need(cliText('argJsonFile'));
+  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(cliText('notJson', file));
+  }
 }
 
 /** Trunk passwords come from the environment or standard input, never from a flag (ps, shell history). */
@@ -28,8 +34,8 @@ function trunkFields(a: Args): Record<string, unknown> {
 }
 
 const aaRows = (list: AutoAttendantView[]) =>
-  table(['name', 'numbers', 'state', 'since', 'next change', 'time zone'], list.map((x) => [x.name, x.numbers.join(' '), x.state.toUpperCase(), x.since, x.nextChange ?? 'never', x.schedule.timeZone]));
-const trunkRows = (list: SipTrunkView[]) => table(['name', 'registrar', 'username', 'password', 'channels'], list.map((t) => [t.name, t.registrar, t.username, t.passwordSet ? 'set' : '-', t.channels]));
+  table(headings('name', 'numbers', 'state', 'since', 'next change', 'time zone'), list.map((x) => [x.name, x.numbers.join(' '), stateWord(x.state).toUpperCase(), x.since, x.nextChange ?? cliText('never'), x.schedule.timeZone]));
+const trunkRows = (list: SipTrunkView[]) => table(headings('name', 'registrar', 'username', 'password', 'channels'), list.map((t) => [t.name, t.registrar, t.username, t.passwordSet ? cliText('set') : '-', t.channels]));
 
 export const resourceCommands: Command[] = [
   {
@@ -37,7 +43,7 @@ export const resourceCommands: Command[] = [
     usage: 'aa list                      auto attendants: open or closed, next switch, licenses used/total',
     async run(api) {
       const r = await api.request<{ used: number; total: number; autoAttendants: AutoAttendantView[] }>('GET', '/auto-attendants');
-      return { data: r, text: `Auto attendants: ${r.used} of ${r.total} licensed in use\n\n${aaRows(r.autoAttendants)}` };
+      return { data: r, text: `${cliText('aaInUse', r.used, r.total)}\n\n${aaRows(r.autoAttendants)}` };
     },
   },
   {
@@ -53,7 +59,7 @@ export const resourceCommands: Command[] = [
     usage: 'aa add --file FILE           create an auto attendant from JSON {name, numbers, schedule, inHours, outOfHours}',
     async run(api, a) {
       const r = await api.request<AutoAttendantView>('POST', '/auto-attendants', readJson(a.get('file')));
-      return { data: r, text: `auto attendant ${r.name} created; it is ${r.state} (next switch ${r.nextChange ?? 'never'})` };
+      return { data: r, text: cliText('aaCreated', r.name, stateWord(r.state), r.nextChange ?? cliText('never')) };
     },
   },
   {
@@ -61,7 +67,7 @@ export const resourceCommands: Command[] = [
     usage: 'aa set NAME --file FILE      change an auto attendant (JSON with the fields to change)',
     async run(api, a) {
       const r = await api.request<AutoAttendantView>('PATCH', path('auto-attendants', a.positional[0]), readJson(a.get('file')));
-      return { data: r, text: `auto attendant ${r.name} changed; it is ${r.state} (next switch ${r.nextChange ?? 'never'})` };
+      return { data: r, text: cliText('aaChanged', r.name, stateWord(r.state), r.nextChange ?? cliText('never')) };
     },
   },
   {
@@ -69,7 +75,7 @@ export const resourceCommands: Command[] = [
     usage: 'aa delete NAME               delete an auto attendant (frees its license)',
     async run(api, a) {
       await api.request('DELETE', path('auto-attendants', a.positional[0]));
-      return { data: { ok: true, deleted: a.positional[0] }, text: `auto attendant ${a.positional[0]} deleted` };
+      return { data: { ok: true, deleted: a.positional[0] }, text: cliText('aaDeleted', a.positional[0]!) };
     },
   },
   {
@@ -77,7 +83,7 @@ export const resourceCommands: Command[] = [
     usage: 'trunks list                  SIP trunks and trunk channels used/total',
     async run(api) {
       const r = await api.request<{ channels: { used: number; total: number }; trunks: SipTrunkView[] }>('GET', '/sip-trunks');
-      return { data: r, text: `SIP trunk channels: ${r.channels.used} of ${r.channels.total} licensed configured\n\n${trunkRows(r.trunks)}` };
+      return { data: r, text: `${cliText('trunkChannels', r.channels.used, r.channels.total)}\n\n${trunkRows(r.trunks)}` };
     },
   },
   {
@@ -85,9 +91,9 @@ export const resourceCommands: Command[] = [
     usage: 'trunks add NAME --registrar HOST --username U --channels N   password from PBXCTL_TRUNK_PASSWORD or standard input',
     async run(api, a) {
       const name = a.positional[0];
-      if (!name) throw new Error('give the trunk NAME');
+      if (!name) throw need(cliText('argName'));
       const r = await api.request<SipTrunkView>('POST', '/sip-trunks', { name, ...trunkFields(a), password: trunkPassword() });
-      return { data: r, text: `SIP trunk ${r.name} created with ${r.channels} channels` };
+      return { data: r, text: cliText('trunkCreated', r.name, r.channels) };
     },
   },
   {
@@ -96,7 +102,7 @@ export const resourceCommands: Command[] = [
     booleanFlags: ['password'],
     async run(api, a) {
       const r = await api.request<SipTrunkView>('PATCH', path('sip-trunks', a.positional[0]), { ...trunkFields(a), ...(a.has('password') ? { password: trunkPassword() } : {}) });
-      return { data: r, text: `SIP trunk ${r.name} changed (${r.channels} channels)` };
+      return { data: r, text: cliText('trunkChanged', r.name, r.channels) };
     },
   },
   {
@@ -104,7 +110,7 @@ export const resourceCommands: Command[] = [
     usage: 'trunks delete NAME           delete a SIP trunk (frees its channels)',
     async run(api, a) {
       await api.request('DELETE', path('sip-trunks', a.positional[0]));
-      return { data: { ok: true, deleted: a.positional[0] }, text: `SIP trunk ${a.positional[0]} deleted` };
+      return { data: { ok: true, deleted: a.positional[0] }, text: cliText('trunkDeleted', a.positional[0]!) };
     },
   },
 ];

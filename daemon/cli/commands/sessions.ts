@@ -1,4 +1,5 @@
 import { table, type Command } from '../command.js';
+import { cliText, headings, need } from '../messages.js';
 import { listCommand, PAGE_USAGE } from '../paging.js';
 import type { ClientToken as TokenRow } from '../../core/client-sessions.js';
 
@@ -30,17 +31,17 @@ export const sessionCommands: Command[] = [
     usage: 'sessions end ID              end a client session (the client is told it was ended by an admin)',
     async run(api, a) {
       const id = a.positional[0];
-      if (!id) throw new Error('sessions end needs the session ID (see sessions list)');
+      if (!id) throw need(cliText('argSession'));
       const r = await api.request('DELETE', `/sessions/${encodeURIComponent(id)}`);
-      return { data: r, text: `session ${id} ended` };
+      return { data: r, text: cliText('sessionEnded', id) };
     },
   },
   {
     words: ['users', 'token'],
-    usage: 'users token USER [--label L] issue a client token for USER (shown once)',
+    usage: 'users token USER [--label L]   issue a client token for USER (shown once)',
     async run(api, a) {
       const user = a.positional[0];
-      if (!user) throw new Error('users token needs the USER name');
+      if (!user) throw need(cliText('argUser'));
       const r = await api.request<TokenRow & { token: string }>('POST', `/users/${encodeURIComponent(user)}/client-tokens`, { label: a.get('label') ?? '' });
       return { data: r, text: r.token };
     },
@@ -50,9 +51,9 @@ export const sessionCommands: Command[] = [
     usage: "users tokens USER            USER's client tokens (without the secrets)",
     async run(api, a) {
       const user = a.positional[0];
-      if (!user) throw new Error('users tokens needs the USER name');
+      if (!user) throw need(cliText('argUser'));
       const r = await api.request<{ tokens: TokenRow[] }>('GET', `/users/${encodeURIComponent(user)}/client-tokens`);
-      return { data: r, text: table(['id', 'label', 'created', 'by', 'last used'], r.tokens.map((t) => [t.id, t.label, t.createdAt, t.createdBy, t.lastUsedAt])) };
+      return { data: r, text: table(headings('id', 'label', 'created', 'by', 'last used'), r.tokens.map((t) => [t.id, t.label, t.createdAt, t.createdBy, t.lastUsedAt])) };
     },
   },
   {
@@ -60,9 +61,9 @@ export const sessionCommands: Command[] = [
     usage: 'users token-revoke ID        revoke a client token; its sessions end',
     async run(api, a) {
       const id = a.positional[0];
-      if (!id) throw new Error('users token-revoke needs the token ID (see users tokens USER)');
+      if (!id) throw need(cliText('argToken'));
       const r = await api.request('DELETE', `/client-tokens/${encodeURIComponent(id)}`);
-      return { data: r, text: `client token ${id} revoked` };
+      return { data: r, text: cliText('tokenRevoked', id) };
     },
   },
 ];

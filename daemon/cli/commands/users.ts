@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { table, type Command } from '../command.js';
+import { cliText, headings, need, stateWord } from '../messages.js';
 import type { User } from '../../core/users.js';
 import { listCommand, PAGE_USAGE } from '../paging.js';
 
 const USER_HEADERS = ['user', 'first name', 'last name', 'tenant', 'ext', 'status'];
-const userRow = (u: User) => [u.userName, u.firstName, u.lastName, u.tenant, u.extension, u.builtin ? 'built-in' : u.status];
+const userRow = (u: User) => [u.userName, u.firstName, u.lastName, u.tenant, u.extension, u.builtin ? cliText('builtIn') : stateWord(u.status)];
 
 async function assign(api: Parameters<Command['run']>[0], positional: string[], assigned: boolean) {
   const [userName, ...codes] = positional;
-  if (!userName || codes.length === 0) throw new Error(`licenses ${assigned ? 'assign' : 'unassign'} needs USER and at least one CODE`);
+  if (!userName || codes.length === 0) throw need(cliText('argUserAndCodes'));
   const r = await api.request<{ applied: number; codes: Array<{ code: string; used: number; total: number }> }>('POST', '/user-licenses', { changes: codes.map((code) => ({ userName, code, assigned })) });
-  return { data: r, text: `${r.applied} change(s) applied\n\n${table(['code', 'used', 'total'], r.codes.map((c) => [c.code, c.used, c.total]))}` };
+  return { data: r, text: `${cliText('changesApplied', r.applied)}\n\n${table(headings('code', 'used', 'total'), r.codes.map((c) => [c.code, c.used, c.total]))}` };
 }
 
 export const userCommands: Command[] = [
@@ -31,9 +32,9 @@ export const userCommands: Command[] = [
     usage: 'users add USER [--first F] [--last L] [--tenant T] [--extension N]   register a user (takes a seat)',
     async run(api, a) {
       const userName = a.positional[0];
-      if (!userName) throw new Error('users add needs the USER name');
+      if (!userName) throw need(cliText('argUser'));
       const u = await api.request<User>('POST', '/users', { userName, firstName: a.get('first'), lastName: a.get('last'), tenant: a.get('tenant'), extension: a.get('extension') });
-      return { data: u, text: `registered ${u.userName}` };
+      return { data: u, text: cliText('registered', u.userName) };
     },
   },
   {
@@ -41,9 +42,9 @@ export const userCommands: Command[] = [
     usage: 'users delete USER            delete a user (frees its seat and licenses)',
     async run(api, a) {
       const userName = a.positional[0];
-      if (!userName) throw new Error('users delete needs the USER name');
+      if (!userName) throw need(cliText('argUser'));
       await api.request('DELETE', `/users/${encodeURIComponent(userName)}`);
-      return { data: { ok: true, userName }, text: `deleted ${userName}` };
+      return { data: { ok: true, userName }, text: cliText('deleted', userName) };
     },
   },
   {
@@ -51,11 +52,11 @@ export const userCommands: Command[] = [
     usage: 'users import FILE            directory sync from CSV or JSON; beyond free seats users wait as pending',
     async run(api, a) {
       const file = a.positional[0];
-      if (!file) throw new Error('users import needs a FILE (.csv or .json, - for standard input)');
+      if (!file) throw need(cliText('argFile'));
       const text = readFileSync(file === '-' ? 0 : file, 'utf8');
       const isJson = /^\s*[[{]/.test(text);
       const r = await api.request<{ created: string[]; pending: string[]; updated: string[]; unchanged: number; skipped: unknown[] }>('POST', '/users/import', text, isJson ? 'application/json' : 'text/csv');
-      return { data: r, text: `created ${r.created.length}, pending approval ${r.pending.length}, updated ${r.updated.length}, unchanged ${r.unchanged}, skipped ${r.skipped.length}` };
+      return { data: r, text: cliText('imported', r.created.length, r.pending.length, r.updated.length, r.unchanged, r.skipped.length) };
     },
   },
   {
@@ -64,7 +65,7 @@ export const userCommands: Command[] = [
     booleanFlags: ['all'],
     async run(api, a) {
       const r = await api.request<{ approved: string[]; stillPending: number }>('POST', '/users/approve', a.has('all') ? { all: true } : { userNames: a.positional });
-      return { data: r, text: `approved ${r.approved.length}${r.approved.length ? ': ' + r.approved.slice(0, 20).join(', ') : ''}; ${r.stillPending} still pending` };
+      return { data: r, text: cliText('approved', r.approved.length, r.approved.slice(0, 20).join(', '), r.stillPending) };
     },
   },
   {
@@ -72,7 +73,7 @@ export const userCommands: Command[] = [
     usage: 'tenants list                 tenants and their seat pools',
     async run(api) {
       const r = await api.request<{ tenants: Array<{ name: string; seats: number; used: number; pending: number }>; total: number; pooled: number }>('GET', '/tenants');
-      return { data: r, text: `${table(['tenant', 'seats', 'used', 'pending'], r.tenants.map((t) => [t.name, t.seats, t.used, t.pending]))}\n\n${r.pooled} of ${r.total} seats in pools` };
+      return { data: r, text: `${table(headings('tenant', 'seats', 'used', 'pending'), r.tenants.map((t) => [t.name, t.seats, t.used, t.pending]))}\n\n${cliText('seatsInPools', r.pooled, r.total)}` };
     },
   },
   {
@@ -80,9 +81,9 @@ export const userCommands: Command[] = [
     usage: 'tenants set TENANT SEATS     create or resize a tenant seat pool',
     async run(api, a) {
       const [name, seats] = a.positional;
-      if (!name || seats === undefined) throw new Error('tenants set needs TENANT and SEATS');
+      if (!name || seats === undefined) throw need(cliText('argTenantSeats'));
       const r = await api.request('PUT', `/tenants/${encodeURIComponent(name)}`, { seats: Number(seats) });
-      return { data: r, text: `pool of ${name}: ${seats} seats` };
+      return { data: r, text: cliText('poolSet', name, seats) };
     },
   },
   {
@@ -90,10 +91,10 @@ export const userCommands: Command[] = [
     usage: 'licenses list [--q TEXT]     the per-user license table',
     async run(api, a) {
       const r = await api.request<{ codes: Array<{ code: string; used: number; total: number }>; users: Array<{ userName: string; firstName: string; lastName: string; licenses: Record<string, boolean> }> }>('GET', `/user-licenses?${new URLSearchParams(a.get('q') ? { q: a.get('q')! } : {})}`);
-      const headers = ['user', 'first name', 'last name', ...r.codes.map((c) => `${c.code} (${c.used}/${c.total})`)];
+      const headers = [...headings('user', 'first name', 'last name'), ...r.codes.map((c) => `${c.code} (${c.used}/${c.total})`)];
       return { data: r, text: table(headers, r.users.map((u) => [u.userName, u.firstName, u.lastName, ...r.codes.map((c) => (u.licenses[c.code] ? 'x' : ''))])) };
     },
   },
-  { words: ['licenses', 'assign'], usage: 'licenses assign USER CODE... give a user per-user licenses', run: (api, a) => assign(api, a.positional, true) },
-  { words: ['licenses', 'unassign'], usage: 'licenses unassign USER CODE... take per-user licenses from a user', run: (api, a) => assign(api, a.positional, false) },
+  { words: ['licenses', 'assign'], usage: 'licenses assign USER CODE...   give a user per-user licenses', run: (api, a) => assign(api, a.positional, true) },
+  { words: ['licenses', 'unassign'], usage: 'licenses unassign USER CODE...   take per-user licenses from a user', run: (api, a) => assign(api, a.positional, false) },
 ];

@@ -29,10 +29,11 @@ export class HealthFeature implements Feature {
     private readonly core: Core,
     listeners: () => Listener[],
   ) {
-    core.health.add('database', async () => {
-      await core.store.get('SELECT 1');
-      return null;
-    });
+    // The open database must be the file at its path, writable, and its schema must answer:
+    // a deleted or replaced file would otherwise take every later write with it at stop.
+    core.health.add('database-file', () => core.store.fileProblem());
+    core.health.add('database-writable', () => core.store.writableProblem());
+    core.health.add('database-schema', () => core.store.schemaProblem());
     core.health.add('listeners', () => {
       const down = listeners().filter((l) => !l.server.listening).map((l) => l.name);
       return down.length ? `not listening: ${down.join(', ')}` : null;

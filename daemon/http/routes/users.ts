@@ -4,7 +4,7 @@ import { refuse } from '../../kernel/refusal.js';
 import type { LicenseChange, UserInput } from '../../core/users.js';
 import { parseCsv } from '../../core/csv.js';
 import { actor, requireAdmin } from '../auth.js';
-import { body, optBool, optString, reqInt } from '../validate.js';
+import { body, optBool, optInt, optString, reqInt } from '../validate.js';
 import { PAGED, pageAsk } from '../paging.js';
 import { describe } from '../openapi.js';
 
@@ -19,6 +19,7 @@ describe([
   ['put', '/tenants/{name}', 'Create or resize a seat pool {seats}', { body: 'json', tag: 'users' }],
   ['delete', '/tenants/{name}', 'Delete an empty tenant', { tag: 'users' }],
   ['get', '/user-licenses', `The per-user license table, one page of active users × codes, used/total per code; filter q (prefix as for /users); sort userName|lastName|firstName|createdAt; ${PAGED}`, { tag: 'users' }],
+  ['get', '/user-licenses/suspended', 'Users whose per-user licenses are suspended (kept, not in force) and which codes; limit, offset', { tag: 'users' }],
   ['post', '/user-licenses', 'Apply a batch {changes:[{userName, code, assigned}]} all or nothing; 409 USERLIC_QUOTA_EXCEEDED names each code', { body: 'json', tag: 'users' }],
 ]);
 
@@ -121,6 +122,11 @@ export function userRoutes(core: Core): Router {
   r.get('/user-licenses', admin, async (req, res) => {
     const q = req.query as Record<string, unknown>;
     res.json(await users.licenseTable({ q: optString(q, 'q'), ...pageAsk(q) }));
+  });
+
+  r.get('/user-licenses/suspended', admin, async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    res.json(await users.suspendedByUser(optInt(q, 'limit', 1, 500) ?? 50, optInt(q, 'offset', 0) ?? 0));
   });
 
   r.post('/user-licenses', admin, async (req, res) => {

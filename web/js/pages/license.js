@@ -1,7 +1,7 @@
 // The license page: status block, upload dialog (stage → changes → activate,
 // with the removal plan when the new file grants less), and the per-user license
 // table (checkbox per code, "used/total" in the header, filter, Save, Reset).
-import { api, ApiError, debounce, el, facts, fmtDate, refusalView, replace, t, tr } from '../lib.js';
+import { api, ApiError, debounce, el, facts, fmtDate, fmtNumber, modeReason, refusalView, replace, t, tn, tr } from '../lib.js';
 
 export function mount(main, ctx) {
   const statusBox = el('div', { id: 'license-status' });
@@ -13,9 +13,7 @@ export function mount(main, ctx) {
     el('div', { class: 'toolbar' },
       el('h1', {}, t('license.title')),
       el('div', { class: 'actions' },
-        el('button', { id: 'upload-open', type: 'button', onclick: () => dialog.open() }, t('license.upload')),
-        table.resetButton,
-        table.saveButton)),
+        el('button', { id: 'upload-open', type: 'button', onclick: () => dialog.open() }, t('license.upload')))),
     pageMessage,
     el('details', { open: true, class: 'card' }, el('summary', {}, el('h2', {}, t('license.status'))), statusBox),
     table.section,
@@ -42,6 +40,7 @@ export function mount(main, ctx) {
     unmount() {
       dialog.node.close?.();
     },
+    unsaved: () => table.unsaved(),
   };
 }
 
@@ -51,19 +50,19 @@ function statusView(s) {
   const server = s.codes.filter((c) => c.scope === 'server');
   const perUser = s.codes.filter((c) => c.scope === 'user');
   const codeList = (codes) => el('ul', { class: 'codes' }, codes.map((c) =>
-    el('li', { dataset: { code: c.code }, class: c.used > c.total ? 'over' : '' }, `${tr(c.label)}: `, el('span', { class: 'count' }, t('license.usedOf', { used: c.used, total: c.total })))));
+    el('li', { dataset: { code: c.code }, class: c.used > c.total ? 'over' : '' }, `${tr(c.label)}: `, el('span', { class: 'count' }, t('license.usedOf', { used: fmtNumber(c.used), total: fmtNumber(c.total) })))));
   return el('div', { class: 'status-grid' },
     facts([
       [t('license.edition'), [el('span', { id: 'status-edition' }, s.edition), s.trial ? el('span', { class: 'badge trial', id: 'status-trial' }, t('license.trial')) : null]],
       [t('license.kind'), el('span', { id: 'status-kind' }, kind)],
-      [t('license.mode'), [el('span', { id: 'status-mode', class: `mode ${s.mode}` }, t(`mode.${s.mode}`)), ' — ', el('span', { id: 'status-reason' }, tr(s.reason))]],
+      [t('license.mode'), [el('span', { id: 'status-mode', class: `mode ${s.mode}` }, t(`mode.${s.mode}`)), ' — ', el('span', { id: 'status-reason' }, modeReason(s))]],
       s.licenseId ? [t('license.id'), s.licenseId] : null,
       [t('license.systemId'), el('code', { id: 'status-system-id' }, s.systemId)],
       [t('license.expires'), s.licenseId ? (s.expiresAt ? fmtDate(s.expiresAt) : t('license.noExpiry')) : '—'],
       s.mode === 'grace' ? [t('license.grace'), el('span', { id: 'status-grace' }, t('license.graceLeft', { days: s.graceDaysLeft, date: fmtDate(s.graceEndsAt) }))] : null,
       [t('license.updateService'), fmtDate(s.updateServiceUntil)],
       s.activatedAt ? [t('license.activatedAt'), fmtDate(s.activatedAt, true)] : null,
-      s.suspendedLicenses ? [t('license.suspended'), el('span', { id: 'status-suspended', class: 'warn' }, t('license.suspendedHint', { n: s.suspendedLicenses }))] : null,
+      s.suspendedLicenses ? [t('license.suspended'), el('span', { id: 'status-suspended', class: 'warn' }, tn('license.suspendedHint', s.suspendedLicenses))] : null,
     ]),
     el('div', {},
       el('h3', {}, t('license.operator')),
@@ -75,7 +74,15 @@ function statusView(s) {
 // ── upload dialog ──
 
 function uploadDialog(onActivated) {
-  const file = el('input', { id: 'license-file', type: 'file', accept: '.lic,.txt,.pem,text/plain,application/octet-stream', required: true });
+  const file = el('input', { id: 'license-file', type: 'file', accept: '.lic,.txt,.pem,text/plain,application/octet-stream' });
+  const pasted = el('textarea', { id: 'license-text', rows: 6, spellcheck: 'false', autocomplete: 'off' });
+  const choose = el('div', { id: 'upload-choose' },
+    el('label', { for: 'license-file' }, t('upload.file')), file,
+    el('label', { for: 'license-text' }, t('upload.paste')), pasted);
+  const otherButton = el('button', { id: 'upload-other', type: 'button', hidden: true, onclick: () => {
+    reset();
+    file.focus();
+  } }, t('upload.other'));
   const body = el('div', { id: 'upload-body' });
   const message = el('div', { id: 'upload-message', 'aria-live': 'assertive' });
   const uploadButton = el('button', { id: 'upload-submit', type: 'submit', class: 'primary' }, t('upload.submit'));
@@ -84,24 +91,26 @@ function uploadDialog(onActivated) {
   let staged = null; // { stageId, payload, changes, overused, plan }
   /** Holders the admin chose to release: key kind|id|code. */
   let chosen = new Set();
+  /** The over-used codes as the dialog shows them. */
+  let shownCodes = [];
 
   const form = el('form', { method: 'dialog', onsubmit: async (ev) => {
     ev.preventDefault();
     replace(message);
     const f = file.files?.[0];
-    if (!f) return replace(message, el('p', { class: 'notice' }, t('upload.chooseFile')));
+    if (!f && !pasted.value.trim()) return replace(message, el('p', { class: 'notice' }, t('upload.chooseFile')));
     try {
-      const text = await f.text();
+      const text = f ? await f.text() : pasted.value;
       showStaged(await api('POST', '/license/stage', undefined, { raw: text, contentType: 'text/plain' }));
     } catch (e) {
       replace(message, refusalView(e));
     }
   } },
   el('h2', { id: 'upload-title' }, t('upload.title')),
-  el('div', { id: 'upload-choose' }, el('label', { for: 'license-file' }, t('upload.file')), file),
+  choose,
   body,
   message,
-  el('div', { class: 'actions' }, closeButton, uploadButton, activateButton));
+  el('div', { class: 'actions' }, closeButton, otherButton, uploadButton, activateButton));
 
   const node = el('dialog', { id: 'upload-dialog', 'aria-labelledby': 'upload-title' }, form);
   closeButton.addEventListener('click', () => node.close());
@@ -110,19 +119,33 @@ function uploadDialog(onActivated) {
     staged = null;
     chosen = new Set();
     file.value = '';
+    pasted.value = '';
     replace(body);
     replace(message);
     uploadButton.hidden = false;
     activateButton.hidden = true;
-    document.getElementById('upload-choose').hidden = false;
+    otherButton.hidden = true;
+    choose.hidden = false;
   }
+  // A file picked while another is staged starts over with it (Activate must never take the old one).
+  file.addEventListener('change', () => {
+    if (!staged) return;
+    const picked = file.files?.[0];
+    reset();
+    if (picked) {
+      const dt = new DataTransfer();
+      dt.items.add(picked);
+      file.files = dt.files;
+    }
+  });
 
   function showStaged(s) {
     staged = s;
     chosen = new Set(s.plan.map(key));
-    document.getElementById('upload-choose').hidden = true;
+    choose.hidden = true;
     uploadButton.hidden = true;
     activateButton.hidden = false;
+    otherButton.hidden = false;
     const p = s.payload;
     replace(body,
       facts([
@@ -141,7 +164,25 @@ function uploadDialog(onActivated) {
     showOveruse(s.overused);
   }
 
+  /**
+   * The refusal counts what is left after the admin's removals were tried, and lists only the
+   * holders left. The dialog keeps the admin's view instead: every holder shown before (and any
+   * new one), the chosen ones still ticked, and the numbers as they stand before removal.
+   */
+  function withChoice(refused) {
+    const before = new Map(shownCodes.map((c) => [c.code, c]));
+    const merged = refused.map((c) => {
+      const mine = [...chosen].filter((k) => JSON.parse(k)[2] === c.code).length;
+      const holders = [...(before.get(c.code)?.holders ?? [])];
+      for (const h of c.holders) if (!holders.some((x) => x.kind === h.kind && x.id === h.id)) holders.push(h);
+      return { ...c, used: c.used + mine, toRemove: c.toRemove + mine, holders };
+    });
+    for (const [code, c] of before) if (!merged.some((m) => m.code === code)) merged.push(c);
+    return merged;
+  }
+
   function showOveruse(codes) {
+    shownCodes = codes ?? [];
     const box = document.getElementById('overuse');
     if (!codes?.length) {
       replace(box);
@@ -191,11 +232,9 @@ function uploadDialog(onActivated) {
       onActivated(t('upload.activated', { id: r.payload.licenseId, edition: r.payload.edition }));
     } catch (e) {
       replace(message, refusalView(e));
-      // Refused for over-use (e.g. more was assigned meanwhile): the current numbers and holders, to choose again.
-      if (e instanceof ApiError && e.code === 'LIC_OVERUSED') {
-        chosen = new Set((e.refusal.details.plan ?? []).map(key));
-        showOveruse(e.refusal.details.codes);
-      }
+      // Refused for over-use (too few chosen, or more was assigned meanwhile): the current numbers and
+      // holders, with the admin's own choice kept (the server's plan is only a suggestion for a first look).
+      if (e instanceof ApiError && e.code === 'LIC_OVERUSED') showOveruse(withChoice(e.refusal.details.codes ?? []));
     } finally {
       activateButton.disabled = false;
     }
@@ -222,21 +261,34 @@ const key = (s) => JSON.stringify([s.kind, s.id, s.code]);
 
 // ── per-user license table ──
 
+const PAGE_SIZE = 50;
+
 function licenseTable() {
   const filter = el('input', { id: 'ul-filter', type: 'search', autocomplete: 'off' });
   const message = el('div', { id: 'ul-message', 'aria-live': 'polite' });
-  const info = el('p', { id: 'ul-info', class: 'muted' });
-  const tableBox = el('div', { class: 'scroll', id: 'ul-table-box' });
+  const info = el('span', { id: 'ul-info', class: 'muted' });
+  const tableBox = el('div', { class: 'table-box', id: 'ul-table-box' });
   const saveButton = el('button', { id: 'ul-save', type: 'button', class: 'primary', disabled: true }, t('common.save'));
   const resetButton = el('button', { id: 'ul-reset', type: 'button', disabled: true }, t('common.reset'));
+  const unsavedInfo = el('span', { id: 'ul-unsaved', 'aria-live': 'polite' });
+  const prev = el('button', { id: 'ul-prev', type: 'button', disabled: true, onclick: () => go(offset - PAGE_SIZE) }, t('common.prev'));
+  const next = el('button', { id: 'ul-next', type: 'button', disabled: true, onclick: () => go(offset + PAGE_SIZE) }, t('common.next'));
+  // The action bar stays in view at the bottom of the window however long the table is.
+  const bar = el('div', { class: 'sticky-bar', id: 'ul-bar' },
+    unsavedInfo,
+    el('span', { class: 'pager' }, prev, info, next),
+    el('span', { class: 'actions' }, resetButton, saveButton));
   const section = el('section', { class: 'card', 'aria-labelledby': 'ul-title' },
     el('h2', { id: 'ul-title' }, t('userlic.title')),
     el('div', { class: 'filter' }, el('label', { for: 'ul-filter' }, t('common.filter')), filter),
-    message, tableBox, info);
+    message, tableBox, bar);
 
   let codes = []; // [{ code, label, used, total }] — used as the server counts it
-  let rows = []; // [{ userName, firstName, lastName, licenses }]
-  const edits = new Map(); // JSON [user, code] → wanted boolean, differing from the server's
+  let rows = []; // [{ userName, firstName, lastName, licenses }] of the page shown
+  let offset = 0;
+  let total = 0;
+  /** The batch: JSON [user, code] → wanted boolean, differing from the server's. Kept across pages and filters. */
+  const edits = new Map();
   const boxes = new Map(); // same key → checkbox
   const heads = new Map(); // code → header count span
   let available = true;
@@ -244,13 +296,22 @@ function licenseTable() {
   const cellKey = (u, c) => JSON.stringify([u, c]);
   const serverHas = (u, c) => !!rows.find((r) => r.userName === u)?.licenses?.[c];
 
+  function go(to) {
+    offset = Math.max(0, to);
+    load();
+  }
+
   async function load() {
     try {
-      const r = await api('GET', `/user-licenses?limit=500&q=${encodeURIComponent(filter.value.trim())}`);
+      const r = await api('GET', `/user-licenses?limit=${PAGE_SIZE}&offset=${offset}&q=${encodeURIComponent(filter.value.trim())}`);
       available = true;
       codes = r.codes;
       rows = r.users;
-      info.textContent = t('userlic.showing', { shown: rows.length, total: r.total });
+      total = r.total;
+      if (rows.length === 0 && offset > 0 && total > 0) return go(Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE);
+      info.textContent = rows.length ? t('common.range', { from: fmtNumber(offset + 1), to: fmtNumber(offset + rows.length), total: fmtNumber(total) }) : '';
+      prev.disabled = offset === 0;
+      next.disabled = offset + rows.length >= total;
       render();
     } catch (e) {
       if (e instanceof ApiError && e.status === 404 && e.code === 'REQ_NOT_FOUND') {
@@ -258,6 +319,12 @@ function licenseTable() {
         replace(tableBox, el('p', { class: 'notice' }, t('userlic.unavailable')));
       } else replace(message, refusalView(e));
     }
+  }
+
+  function markCell(box, k) {
+    const cell = box.parentElement;
+    cell?.classList.toggle('unsaved', edits.has(k));
+    if (cell) cell.title = edits.has(k) ? t('userlic.unsavedCell') : '';
   }
 
   function render() {
@@ -269,7 +336,7 @@ function licenseTable() {
       return;
     }
     const head = el('tr', {},
-      el('th', { scope: 'col' }, t('user.userName')), el('th', { scope: 'col' }, t('user.firstName')), el('th', { scope: 'col' }, t('user.lastName')),
+      el('th', { scope: 'col', class: 'first' }, t('user.userName')), el('th', { scope: 'col' }, t('user.firstName')), el('th', { scope: 'col' }, t('user.lastName')),
       codes.map((c) => {
         const count = el('span', { class: 'count', id: `ul-count-${c.code}` });
         heads.set(c.code, count);
@@ -277,7 +344,7 @@ function licenseTable() {
       }));
     const body = rows.map((u) =>
       el('tr', { dataset: { user: u.userName } },
-        el('th', { scope: 'row' }, u.userName), el('td', {}, u.firstName ?? ''), el('td', {}, u.lastName ?? ''),
+        el('th', { scope: 'row', class: 'first' }, u.userName), el('td', {}, u.firstName ?? ''), el('td', {}, u.lastName ?? ''),
         codes.map((c) => {
           const k = cellKey(u.userName, c.code);
           const box = el('input', {
@@ -288,12 +355,18 @@ function licenseTable() {
             onchange: (ev) => {
               if (ev.target.checked === serverHas(u.userName, c.code)) edits.delete(k);
               else edits.set(k, ev.target.checked);
+              markCell(ev.target, k);
               replace(message);
               updateCounts();
             },
           });
           boxes.set(k, box);
-          return el('td', { class: 'check' }, box);
+          const cell = el('td', { class: 'check' }, box);
+          if (edits.has(k)) {
+            cell.classList.add('unsaved');
+            cell.title = t('userlic.unsavedCell');
+          }
+          return cell;
         })));
     replace(tableBox, el('table', { id: 'ul-table' }, el('thead', {}, head), el('tbody', {}, body)));
     updateCounts();
@@ -306,11 +379,12 @@ function licenseTable() {
       for (const [k, want] of edits) if (JSON.parse(k)[1] === c.code) used += want ? 1 : -1;
       const span = heads.get(c.code);
       if (!span) continue;
-      span.textContent = `(${used}/${c.total})`;
+      span.textContent = `(${fmtNumber(used)}/${fmtNumber(c.total)})`;
       span.parentElement.classList.toggle('over', used > c.total);
     }
     saveButton.disabled = resetButton.disabled = edits.size === 0;
-    saveButton.textContent = edits.size ? `${t('common.save')} (${edits.size})` : t('common.save');
+    unsavedInfo.textContent = edits.size ? tn('userlic.unsaved', edits.size) : t('userlic.allSaved');
+    unsavedInfo.classList.toggle('pending', edits.size > 0);
   }
 
   saveButton.addEventListener('click', async () => {
@@ -326,8 +400,9 @@ function licenseTable() {
         if (row) row.licenses = { ...row.licenses, [ch.code]: ch.assigned };
       }
       edits.clear();
+      for (const [k, box] of boxes) markCell(box, k);
       if (Array.isArray(r?.codes)) mergeCodes(r.codes);
-      replace(message, el('p', { class: 'ok', id: 'ul-saved' }, t('userlic.saved', { n: changes.length })));
+      replace(message, el('p', { class: 'ok', id: 'ul-saved' }, tn('userlic.saved', changes.length)));
       updateCounts();
     } catch (e) {
       replace(message, refusalView(e));
@@ -340,6 +415,7 @@ function licenseTable() {
     for (const [k, box] of boxes) {
       const [u, c] = JSON.parse(k);
       box.checked = serverHas(u, c);
+      markCell(box, k);
     }
     replace(message);
     updateCounts();
@@ -359,10 +435,11 @@ function licenseTable() {
   }
 
   const reload = debounce(load, 150);
-  filter.addEventListener('input', debounce(load, 200));
+  filter.addEventListener('input', debounce(() => go(0), 200));
 
   return {
-    section, saveButton, resetButton, load,
+    section, load,
+    unsaved: () => edits.size > 0,
     onStatus(s) {
       if (!available) return;
       mergeCodes(s.codes.filter((c) => c.scope === 'user'));
@@ -371,13 +448,15 @@ function licenseTable() {
       if (!available) return;
       if (name === 'userLicenses.changed') {
         for (const e of events) for (const ch of e.data.changes ?? []) {
+          const k = cellKey(ch.userName, ch.code);
+          // Someone else saved what this batch wanted: it is no longer a change.
+          if (edits.get(k) === ch.assigned) edits.delete(k);
           const row = rows.find((r) => r.userName === ch.userName);
           if (!row) continue;
           row.licenses = { ...row.licenses, [ch.code]: ch.assigned };
-          const k = cellKey(ch.userName, ch.code);
-          if (edits.get(k) === ch.assigned) edits.delete(k);
           const box = boxes.get(k);
           if (box && !edits.has(k)) box.checked = ch.assigned;
+          if (box) markCell(box, k);
         }
         updateCounts();
       } else if (name === 'users.changed' || name === 'license.activated' || name === 'mode.changed') {

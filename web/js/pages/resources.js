@@ -1,6 +1,6 @@
 // Auto attendants (open/closed live, next switch) and SIP trunks (channels), each with used/total
 // from the license. Texts: resources.* in web/i18n/<lang>.json.
-import { api, debounce, el, lang, refusalView, replace, t } from '../lib.js';
+import { api, confirmAction, debounce, el, lang, refusalView, replace, t } from '../lib.js';
 
 const tx = (key, vars = {}) => t(`resources.${key}`, vars);
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -36,11 +36,15 @@ export function mount(main) {
     load();
   }
 
+  async function confirmDelete(name, fn) {
+    if (await confirmAction({ title: tx('deleteTitle', { name }), text: tx('deleteText', { name }), confirm: tx('delete') })) act(fn, null);
+  }
+
   function attendantForm() {
     const name = el('input', { id: 'aa-name', required: true, size: 16 });
     const numbers = el('input', { id: 'aa-numbers', required: true, size: 20, placeholder: tx('numbersHint') });
     const zone = el('input', { id: 'aa-zone', required: true, size: 16, value: Intl.DateTimeFormat().resolvedOptions().timeZone });
-    const days = Object.fromEntries(WEEKDAYS.map((d, i) => [d, el('input', { id: `aa-day-${d}`, type: 'checkbox', checked: i < 5 })]));
+    const days = Object.fromEntries(WEEKDAYS.map((d, i) => [d, el('input', { id: `aa-day-${d}`, type: 'checkbox', defaultChecked: i < 5 })]));
     const from = el('input', { id: 'aa-from', type: 'time', value: '08:00', required: true });
     const to = el('input', { id: 'aa-to', type: 'time', value: '17:00', required: true });
     const holidays = el('input', { id: 'aa-holidays', size: 30 });
@@ -75,7 +79,7 @@ export function mount(main) {
       registrar: el('input', { id: 'trunk-registrar', required: true, size: 22 }),
       username: el('input', { id: 'trunk-username', required: true, size: 12, autocomplete: 'off' }),
       password: el('input', { id: 'trunk-password', type: 'password', required: true, size: 12, autocomplete: 'new-password' }),
-      channels: el('input', { id: 'trunk-channels', type: 'number', min: 0, required: true, value: '10', style: 'width: 5em' }),
+      channels: el('input', { id: 'trunk-channels', type: 'number', min: 0, required: true, value: '10', class: 'num' }),
     };
     return el('form', { id: 'trunk-form', class: 'stack', onsubmit: (ev) => {
       ev.preventDefault();
@@ -90,7 +94,7 @@ export function mount(main) {
 
   function channelsForm(trunk) {
     const id = `channels-${trunk.name}`.replace(/[^\w-]/g, '_');
-    const input = el('input', { id, type: 'number', min: 0, value: trunk.channels, style: 'width: 5em' });
+    const input = el('input', { id, type: 'number', min: 0, value: String(trunk.channels), class: 'num' });
     return el('form', { class: 'inline', onsubmit: (ev) => {
       ev.preventDefault();
       act(() => api('PATCH', `/sip-trunks/${encodeURIComponent(trunk.name)}`, { channels: Number(input.value) }), null);
@@ -101,26 +105,26 @@ export function mount(main) {
     try {
       const [aa, trunks] = await Promise.all([api('GET', '/auto-attendants'), api('GET', '/sip-trunks')]);
       replace(aaTitle, tx('attendants', aa));
-      replace(aaBox, aa.autoAttendants.length === 0 ? el('p', { id: 'aa-none' }, tx('noneAa')) : el('table', { id: 'aa-table' },
+      replace(aaBox, aa.autoAttendants.length === 0 ? el('p', { id: 'aa-none' }, tx('noneAa')) : el('table', { id: 'aa-table', class: 'cards' },
         el('thead', {}, el('tr', {}, ['name', 'numbers', 'state', 'since', 'next', 'zone', 'actions'].map((k) => el('th', { scope: 'col' }, tx(k))))),
         el('tbody', {}, aa.autoAttendants.map((a) => el('tr', { dataset: { name: a.name, state: a.state } },
           el('th', { scope: 'row' }, a.name),
-          el('td', {}, a.numbers.join(', ')),
-          el('td', {}, el('span', { class: `state ${a.state === 'open' ? 'licensed' : 'waiting'}` }, tx(a.state))),
-          el('td', {}, local(a.since, a.schedule.timeZone)),
-          el('td', {}, a.nextChange ? local(a.nextChange, a.schedule.timeZone) : tx('never')),
-          el('td', {}, a.schedule.timeZone),
-          el('td', { class: 'actions' }, el('button', { type: 'button', onclick: () => act(() => api('DELETE', `/auto-attendants/${encodeURIComponent(a.name)}`), null) }, tx('delete'))))))));
+          el('td', { dataset: { label: tx('numbers') } }, a.numbers.join(', ')),
+          el('td', { dataset: { label: tx('state') } }, el('span', { class: `state ${a.state === 'open' ? 'licensed' : 'waiting'}` }, tx(a.state))),
+          el('td', { dataset: { label: tx('since') } }, local(a.since, a.schedule.timeZone)),
+          el('td', { dataset: { label: tx('next') } }, a.nextChange ? local(a.nextChange, a.schedule.timeZone) : tx('never')),
+          el('td', { dataset: { label: tx('zone') } }, a.schedule.timeZone),
+          el('td', { class: 'actions' }, el('button', { type: 'button', onclick: () => confirmDelete(a.name, () => api('DELETE', `/auto-attendants/${encodeURIComponent(a.name)}`)) }, tx('delete'))))))));
       replace(trunkTitle, tx('trunks', trunks.channels));
-      replace(trunkBox, trunks.trunks.length === 0 ? el('p', { id: 'trunk-none' }, tx('noneTrunk')) : el('table', { id: 'trunk-table' },
+      replace(trunkBox, trunks.trunks.length === 0 ? el('p', { id: 'trunk-none' }, tx('noneTrunk')) : el('table', { id: 'trunk-table', class: 'cards' },
         el('thead', {}, el('tr', {}, ['name', 'registrar', 'username', 'password', 'channels', 'actions'].map((k) => el('th', { scope: 'col' }, tx(k))))),
         el('tbody', {}, trunks.trunks.map((tr) => el('tr', { dataset: { name: tr.name } },
           el('th', { scope: 'row' }, tr.name),
-          el('td', {}, el('code', {}, tr.registrar)),
-          el('td', {}, tr.username),
-          el('td', {}, tr.passwordSet ? tx('set') : '—'),
-          el('td', {}, channelsForm(tr)),
-          el('td', { class: 'actions' }, el('button', { type: 'button', onclick: () => act(() => api('DELETE', `/sip-trunks/${encodeURIComponent(tr.name)}`), null) }, tx('delete'))))))));
+          el('td', { dataset: { label: tx('registrar') } }, el('code', {}, tr.registrar)),
+          el('td', { dataset: { label: tx('username') } }, tr.username),
+          el('td', { dataset: { label: tx('password') } }, tr.passwordSet ? tx('set') : '—'),
+          el('td', { dataset: { label: tx('channels') } }, channelsForm(tr)),
+          el('td', { class: 'actions' }, el('button', { type: 'button', onclick: () => confirmDelete(tr.name, () => api('DELETE', `/sip-trunks/${encodeURIComponent(tr.name)}`)) }, tx('delete'))))))));
     } catch (e) {
       replace(aaBox, refusalView(e));
     }
