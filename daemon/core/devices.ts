@@ -751,17 +751,18 @@ export class Devices {
       await this.store.write(async (tx) => {
         const orphans = await tx.all<{ mac: string }>(`SELECT mac FROM devices d WHERE d.user_name IS NOT NULL ${only} AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_name = d.user_name)`, params);
         for (const o of orphans) await this.releaseIn(tx, o.mac, 'system', 'user deleted');
+        // Only the lines that differ come back: the pass over every line at start usually finds none,
+        // and a result the size of the table would stay in node-sqlite3's malloc arena for good.
         const rows = await tx.all<{ mac: string; display: string; sip_user: string }>(
-          `SELECT d.mac, TRIM(u.first_name || ' ' || u.last_name) AS display, COALESCE(u.extension, u.user_name) AS sip_user
-             FROM devices d JOIN users u ON u.user_name = d.user_name WHERE true ${only}`, params);
+          `SELECT mac, display, sip_user FROM (
+             SELECT d.mac, d.display_name AS was_display, d.sip_user AS was_sip_user,
+                    COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''), d.user_name) AS display, COALESCE(u.extension, u.user_name) AS sip_user
+               FROM devices d JOIN users u ON u.user_name = d.user_name WHERE true ${only})
+           WHERE was_display IS NOT display OR was_sip_user IS NOT sip_user`, params);
         const changed: string[] = [];
         for (const r of rows) {
-          const cur = this.index.get(r.mac);
-          const display = r.display || cur?.userName || '';
-          if (cur && (cur.displayName !== display || cur.sipUser !== r.sip_user)) {
-            await tx.run('UPDATE devices SET display_name = ?, sip_user = ? WHERE mac = ?', [display, r.sip_user, r.mac]);
-            changed.push(r.mac);
-          }
+          await tx.run('UPDATE devices SET display_name = ?, sip_user = ? WHERE mac = ?', [r.display, r.sip_user, r.mac]);
+          changed.push(r.mac);
         }
         if (changed.length) await this.publish(tx, changed, 'user_changed');
       });
