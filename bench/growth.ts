@@ -36,6 +36,8 @@ const config = { log: { level: 'warn' }, dev: { clockControl: false }, provision
 
 interface Figures {
   startMs: number;
+  /** CPU time of the daemon to READY: unlike the wall time, it hardly moves when other work shares the cores. */
+  startCpuMs: number;
   idleRss: number;
   changeP50: number;
   changeMax: number;
@@ -152,10 +154,12 @@ async function measure(n: number, work: string): Promise<Figures> {
   try {
     await d.stop();
     const starts: number[] = [];
+    const startCpu: number[] = [];
     for (let i = 0; i < STARTS; i++) {
       const t0 = performance.now();
       d = await start(dataDir, i === STARTS - 1 ? profilerEnv(work, n) : {});
       starts.push(performance.now() - t0);
+      startCpu.push(cpuMs(d.pid));
       if (i < STARTS - 1) await d.stop();
     }
     const token = await d.adminToken();
@@ -165,7 +169,7 @@ async function measure(n: number, work: string): Promise<Figures> {
     const lists = await reads(d, token, n);
     const paced = await pacedLoad(d, token, n);
     const stormed = await stormMemory(d, work);
-    return { startMs: median(starts), idleRss, lists, ...paced, storm: stormed };
+    return { startMs: median(starts), startCpuMs: median(startCpu), idleRss, lists, ...paced, storm: stormed };
   } finally {
     await d.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -205,7 +209,8 @@ export const bench: Bench = async () => {
     ...Object.keys(at.get(big)!.lists).map((name) =>
       row(name, 'ms', (f) => f.lists[name]!.ms, name.includes('/status') || name.includes('/metrics') ? undefined : { text: '< 30 ms', met: (v) => v < 30 }, `${at.get(big)!.lists[name]!.rows} rows, ${round(at.get(big)!.lists[name]!.bytes / 1024, 1)} KiB`),
     ),
-    row('start-up to READY', 'ms', (f) => f.startMs, { text: '< 1500 ms', met: (v) => v < 1500 }, `median of ${STARTS}`),
+    row('start-up to READY', 'ms', (f) => f.startMs, { text: '< 1500 ms', met: (v) => v < 1500 }, `median of ${STARTS}; wall time, grows with the machine's load`),
+    row('start-up CPU time to READY', 'ms', (f) => f.startCpuMs, undefined, `median of ${STARTS}; user + system time of the daemon, steadier than the wall time on a shared machine`),
     row('RSS idle', 'MiB', (f) => f.idleRss),
     row('RSS peak during a 10,000-phone storm', 'MiB', (f) => f.storm.peak, { text: `< 200 MiB and ≤ 1.5× the ${k(ref)} figure`, met: (v, r) => v < 200 && r <= 1.5 },
       `idle before it at ${k(big)}: ${round(at.get(big)!.storm.idle, 1)} MiB; ${Math.round(at.get(big)!.storm.rps)} req/s, ${at.get(big)!.storm.errors} errors`),

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { rmSync } from 'node:fs';
 import { TestDaemon } from './support/daemon.js';
-import { SCALE, SCALE_ROOM, scaledDaemon } from './support/scale.js';
+import { SCALE, SCALE_ROOM, scaleLicense, scaledDaemon } from './support/scale.js';
 import { ClientSocket, issueToken } from './support/sessions.js';
 import { prov } from './support/provisioning.js';
 
@@ -115,6 +115,7 @@ describe('lists at 100,000 users and devices', function () {
     expect(found.entries[0].subject).to.equal(SCALE.userName(12345));
     expect((await get('/audit?q=batch "20')).total, 'a quote in the text is searched for, not parsed').to.equal(0);
     expect((await get('/audit?q=batch 20')).total).to.equal(5000);
+    expect(await get('/audit/verify'), 'the whole chain, walked a page at a time').to.deep.equal({ ok: true, rows: newest.total });
   });
 
   it('pages live client sessions and provisioning outcomes', async () => {
@@ -139,6 +140,26 @@ describe('lists at 100,000 users and devices', function () {
     expect((await get(`/provisioning/events?outcome=unknown`)).events.map((e: any) => e.mac)).to.deep.equal([macs[2]]);
   });
 
+  it('keeps the waiting queue in order at 100,000 phones, 50,000 of them waiting', async () => {
+    const used = (await d.status()).codes.find((c: any) => c.code === 'devices.cisco').used;
+    const license = scaleLicense(N);
+    await d.installLicense({ ...license, quantities: { ...license.quantities, 'devices.cisco': used } }); // every license taken
+    const waitingBefore = (await get('/devices?state=waiting&limit=1')).total;
+    const newcomer = '0050ffff0001';
+    expect((await d.request('POST', '/api/v1/devices', { body: { mac: newcomer, vendor: 'cisco', model: 'CP-8845' } })).status).to.equal(201);
+    expect((await d.request('POST', `/api/v1/devices/${newcomer}/assign`, { body: { userName: SCALE.userName(5) } })).status).to.equal(200);
+    const phone = (mac: string) => prov(d, `/SEP${mac.toUpperCase()}.cnf.xml`);
+    expect((await phone(newcomer)).status, 'no license free').to.equal(403);
+    expect((await get('/devices?state=waiting&limit=1')).total).to.equal(waitingBefore + 1);
+
+    expect((await d.request('POST', `/api/v1/devices/${SCALE.mac(2)}/release`)).status).to.equal(200); // one license free
+    expect((await phone(newcomer)).status, 'the newcomer may not jump the queue').to.equal(403);
+    expect((await phone(SCALE.mac(7))).status, 'nor may the phone that waits seventh').to.equal(403);
+    expect((await phone(SCALE.mac(1))).status, 'the phone waiting longest takes it').to.equal(200);
+    expect((await get(`/devices?q=${SCALE.mac(1)}`)).devices[0].licenseState).to.equal('licensed');
+    expect((await get('/devices?state=waiting&limit=1')).total).to.equal(waitingBefore);
+  });
+
   it('streams a whole list through pbxctl page by page (--all)', async () => {
     const r = await d.ctl(['devices', 'list', '--vendor', 'unify', '--all', '--json']);
     expect(r.code, r.stderr).to.equal(0);
@@ -146,6 +167,10 @@ describe('lists at 100,000 users and devices', function () {
     expect(lines).to.have.length(SCALE.unify(N));
     expect(new Set(lines.map((x) => x.mac)).size).to.equal(SCALE.unify(N));
     expect(lines.every((x) => x.vendor === 'unify')).to.equal(true);
+    const page = await d.ctl(['users', 'list', '--limit', '5', '--offset', '10', '--sort', 'createdAt']);
+    expect(page.code, page.stderr).to.equal(0);
+    expect(page.stdout).to.include(`11–15 of ${N + 1} users`);
+    expect(page.stdout.split('\n').filter((l) => l.startsWith('user0000'))).to.have.length(5);
     const text = await d.ctl(['users', 'list', '--q', 'user0001', '--all']);
     expect(text.stdout.trim().split('\n').filter((l) => l.startsWith('user0001'))).to.have.length(100);
     expect(text.stdout).to.match(/100 users\s*$/);

@@ -28,6 +28,9 @@ interface AuditRow {
 
 const GENESIS = '0'.repeat(64);
 
+/** Rows per query when the chain is verified. */
+const VERIFY_PAGE = 1000;
+
 export function rowHash(r: Omit<AuditRow, 'hash'>): string {
   return createHash('sha256').update(JSON.stringify([r.id, r.at, r.actor, r.action, r.subject, r.details, r.prev_hash])).digest('hex');
 }
@@ -123,22 +126,39 @@ export class AuditLog {
     };
   }
 
-  /** Walk the whole chain. Returns the first broken row, or ok with the count. */
+  /**
+   * Walk the whole chain, a page at a time (memory stays flat at any length).
+   * Returns the first broken row, or ok with the count. Rows committed while it
+   * walks are walked too: a change writes its rows and the head in one commit,
+   * so a head beyond the last row read means more rows to read, or rows deleted.
+   */
   async verify(): Promise<{ ok: true; rows: number } | { ok: false; rows: number; brokenAt: number; problem: string }> {
-    const rows = await this.store.all<AuditRow>('SELECT * FROM audit ORDER BY id');
     let prev = GENESIS;
-    let expectedId = 1;
-    for (const r of rows) {
-      if (r.id !== expectedId) return { ok: false, rows: rows.length, brokenAt: expectedId, problem: `row ${expectedId} is missing` };
-      if (r.prev_hash !== prev) return { ok: false, rows: rows.length, brokenAt: r.id, problem: `row ${r.id} does not follow row ${r.id - 1}` };
-      if (rowHash(r) !== r.hash) return { ok: false, rows: rows.length, brokenAt: r.id, problem: `row ${r.id} was altered` };
-      prev = r.hash;
-      expectedId++;
+    let last: AuditRow | undefined;
+    const broken = (brokenAt: number, problem: string) => ({ ok: false as const, rows: last?.id ?? 0, brokenAt, problem });
+    /** Read on from the last row; the number of rows read, or what is broken. */
+    const walk = async (): Promise<number | ReturnType<typeof broken>> => {
+      let read = 0;
+      for (;;) {
+        const rows = await this.store.all<AuditRow>('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?', [last?.id ?? 0, VERIFY_PAGE]);
+        for (const r of rows) {
+          const expected = (last?.id ?? 0) + 1;
+          if (r.id !== expected) return broken(expected, `row ${expected} is missing`);
+          if (r.prev_hash !== prev) return broken(r.id, `row ${r.id} does not follow row ${r.id - 1}`);
+          if (rowHash(r) !== r.hash) return broken(r.id, `row ${r.id} was altered`);
+          prev = r.hash;
+          last = r;
+        }
+        read += rows.length;
+        if (rows.length < VERIFY_PAGE) return read;
+      }
+    };
+    for (let more = await walk(); ; more = await walk()) {
+      if (typeof more !== 'number') return more;
+      const head = (await this.store.get<{ value: string }>("SELECT value FROM meta WHERE key = 'audit_head'"))?.value ?? '';
+      if (head === (last ? `${last.id}:${last.hash}` : '')) return { ok: true, rows: last?.id ?? 0 };
+      // Committed while we walked: read on. Nothing more to read: the rows the head names are gone.
+      if (more === 0 || Number(head.split(':')[0]) <= (last?.id ?? 0)) return broken((last?.id ?? 0) + 1, 'rows at the end were deleted');
     }
-    const head = await this.store.get<{ value: string }>("SELECT value FROM meta WHERE key = 'audit_head'");
-    const last = rows[rows.length - 1];
-    if ((head?.value ?? '') !== (last ? `${last.id}:${last.hash}` : ''))
-      return { ok: false, rows: rows.length, brokenAt: (last?.id ?? 0) + 1, problem: 'rows at the end were deleted' };
-    return { ok: true, rows: rows.length };
   }
 }

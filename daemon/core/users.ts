@@ -503,7 +503,6 @@ export class UserDirectory {
 
   // ── per-user licenses ──
 
-  /** The table of the license page: users with one boolean per code, and used/total per code. */
   /** The per-user codes of the license in force, each with its label, used and total. */
   async licenseCodes() {
     const { perUser } = this.licensing.quotas();
@@ -512,6 +511,7 @@ export class UserDirectory {
     return Object.keys(perUser).map((code) => ({ code, label: labelOf(code, p), used: used[code] ?? 0, total: perUser[code] ?? 0 }));
   }
 
+  /** The table of the license page: a page of active users with one boolean per code, and used/total per code. */
   async licenseTable(f: { q?: string } & PageAsk = {}) {
     const codes = Object.keys(this.licensing.quotas().perUser);
     if (f.sort === 'pendingSince') throw coreRefuse('REQ_INVALID', { field: 'sort', problem: 'the license table lists active users only' });

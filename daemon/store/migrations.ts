@@ -387,11 +387,14 @@ export const migrations: Migration[] = [
   },
   {
     version: 14,
-    name: 'devices recorded per source address through an index',
+    name: 'indexes for unknown phones per source address and users per tenant',
     sql: `
       -- The bound on unknown phones one address may record is checked at each new
       -- one; counted through this index, not by reading every device.
       CREATE INDEX devices_auto_source ON devices(source_ip) WHERE source = 'auto' AND user_name IS NULL;
+
+      -- A tenant's users, a page at a time in name order.
+      CREATE INDEX users_tenant ON users(tenant_id, builtin DESC, user_name);
     `,
   },
   {
