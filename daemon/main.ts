@@ -16,11 +16,6 @@ import { LicenseVerifier, DEVELOPMENT_ROOT } from './licensing/verifier.js';
 import { createApp } from './http/app.js';
 import { Listener } from './http/listener.js';
 import { VIA_CONTROL_SOCKET } from './http/auth.js';
-import { authRoutes } from './http/routes/auth.js';
-import { licenseRoutes } from './http/routes/license.js';
-import { auditRoutes } from './http/routes/audit.js';
-import { devRoutes } from './http/routes/dev.js';
-import { userRoutes } from './http/routes/users.js';
 import { UserDirectory } from './core/users.js';
 import type { Feature } from './feature.js';
 import { LiveUpdates } from './http/live.js';
@@ -34,8 +29,6 @@ import { TrustedClock } from './licensing/trusted-clock.js';
 import { JobRegistry } from './core/jobs.js';
 import { Lifecycle } from './core/lifecycle.js';
 import { Scheduler } from './scheduler.js';
-import { lifecycleRoutes } from './http/routes/lifecycle.js';
-import { overviewRoutes } from './http/routes/overview.js';
 import { AutoAttendants } from './core/auto-attendants.js';
 import { SipTrunks } from './core/sip-trunks.js';
 import { ResourcesFeature } from './resources-scheduler.js';
@@ -159,16 +152,7 @@ export class Daemon {
     this.features = [new HealthFeature(core, () => this.listeners), new Scheduler(core), new LiveUpdates(core), new ProvisioningServer(core), new ResourcesFeature(core), new ClientEndpoint(core)];
     core.health.add('startup', () => (this.phase === 'running' ? null : this.phase));
 
-    const app = createApp(core, [
-      authRoutes(core),
-      licenseRoutes(core),
-      auditRoutes(core),
-      userRoutes(core),
-      lifecycleRoutes(core),
-      overviewRoutes(core),
-      ...(devClock ? [devRoutes(core)] : []),
-      ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
-    ], this.features.flatMap((f) => (f.publicRoutes ? [f.publicRoutes()] : [])));
+    const app = createApp(core, this.features);
     // The admin plane: HTTPS with the appliance's certificate (its own CA, shared with provisioning) or
     // the admin's own; only Host names of this appliance (no DNS rebinding). Desktop clients and apps
     // (CLIENT_PATH) are no browsers: they hold no cookie a rebinding page could use, and reach the

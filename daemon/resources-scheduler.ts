@@ -32,7 +32,7 @@ export class ResourcesFeature implements Feature {
   }
 
   routes() {
-    return resourceRoutes(this.core);
+    return [resourceRoutes(this.core)];
   }
 
   async start(): Promise<void> {

@@ -58,7 +58,7 @@ export class ClientEndpoint implements Feature {
   constructor(private readonly core: Core) {}
 
   routes() {
-    return sessionRoutes(this.core);
+    return [sessionRoutes(this.core)];
   }
 
   async start({ api }: { api: http.Server }): Promise<void> {
