@@ -216,7 +216,7 @@ export class Daemon {
     // Failed logins at a bounded rate: a flood becomes one summary line a minute.
     const logins = new LoginLog(this.log);
     this.offs.push(() => logins.stop());
-    core.bus.on('admin.login', (e) => (e.data.ok ? logins.success(String(e.data.name), String(e.data.from)) : logins.failure(String(e.data.name), String(e.data.from), e.data.limited ? 'limited' : 'password')));
+    core.bus.on('admin.login', (e) => (e.data.ok ? logins.success(e.data.name, e.data.from) : logins.failure(e.data.name, e.data.from, e.data.limited ? 'limited' : 'password')));
   }
 
   /** SIGHUP: read the configuration again and apply what can change without a restart. */

@@ -40,7 +40,7 @@ export class ResourcesFeature implements Feature {
     const { bus, jobs } = this.core;
     const runNow = () => void jobs.trigger(SWITCH_JOB, 'event');
     this.unsubscribe.push(
-      bus.on('autoattendant.switched', (e) => this.core.log.info('auto attendant switched', e.data)),
+      bus.on('autoAttendant.switched', (e) => this.core.log.info('auto attendant switched', e.data)),
       bus.on('clock.changed', runNow),
       bus.on('autoAttendants.changed', runNow),
     );

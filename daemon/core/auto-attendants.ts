@@ -471,7 +471,7 @@ export class AutoAttendants {
   private async switchIn(tx: Tx, id: number, name: string, state: AttendantState, at: string, by: string): Promise<void> {
     await tx.run('UPDATE auto_attendants SET state = ?, state_since = ? WHERE id = ?', [state, at, id]);
     await this.audit.append(tx, by, 'autoattendant.switch', name, { state, at });
-    tx.afterCommit(() => this.bus.emit('autoattendant.switched', { name, state, at }));
+    tx.afterCommit(() => this.bus.emit('autoAttendant.switched', { name, state, at }));
   }
 
   /**
