@@ -39,7 +39,7 @@ import { HostCheck, redirectToHttps, refuseHttp } from './http/admin-plane.js';
 import { loadOrCreateTls } from '../provisioning/tls.js';
 import { readableByOthers } from './store/file-modes.js';
 
-export interface ReadyInfo {
+interface ReadyInfo {
   /** name → bound address ("127.0.0.1:41234" or a socket path) */
   listeners: Record<string, string>;
   systemId: string;
@@ -55,7 +55,6 @@ export class Daemon {
   private core: Core | null = null;
   private listeners: Listener[] = [];
   private features: Feature[] = [];
-  private timers: NodeJS.Timeout[] = [];
   private offs: Array<() => void> = [];
   private verifier: LicenseVerifier | null = null;
   private trustedClock: TrustedClock | null = null;
@@ -234,7 +233,6 @@ export class Daemon {
     this.phase = 'stopping';
     await this.systemd.stopping();
     for (const off of this.offs) off();
-    for (const t of this.timers) clearInterval(t);
     for (const f of [...this.features].reverse()) await f.stop?.().catch((e) => this.log.error('feature stop failed', { feature: f.name, error: String(e) }));
     await Promise.all(this.listeners.map((l) => l.stop()));
     await this.trustedClock?.persist().catch((e) => this.log.error('persisting the trusted time failed', { error: String(e) }));

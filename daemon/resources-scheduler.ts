@@ -3,7 +3,7 @@ import type { Feature } from './feature.js';
 import { resourceRoutes } from './http/routes/resources.js';
 
 /** The job that switches auto attendants (listed by `pbxctl jobs`, counted in pbxd_job_runs_total). */
-export const SWITCH_JOB = 'autoAttendants';
+const SWITCH_JOB = 'autoAttendants';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); a longer wait is re-armed by the cron run. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;

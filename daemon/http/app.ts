@@ -23,8 +23,7 @@ import { overviewRoutes } from './routes/overview.js';
  * web UI's static files, and the upgrades of socket.io and /ws/client, which
  * authenticate in their own handshake.
  */
-export const PUBLIC_API_ROUTES: readonly string[] = ['POST /auth/login', 'GET /openapi.json', 'GET /reference', 'GET /refusals'];
-const publicApi = new Set(PUBLIC_API_ROUTES);
+const publicApi = new Set(['POST /auth/login', 'GET /openapi.json', 'GET /reference', 'GET /refusals']);
 
 /**
  * The express application behind the admin API and the web UI: the one place

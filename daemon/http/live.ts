@@ -33,7 +33,7 @@ interface SocketData {
   token: string;
 }
 
-export interface LiveOptions {
+interface LiveOptions {
   /** Events arriving within this window go out as one message per event name. */
   batchMs?: number;
   /** How often open sockets' sessions are checked again (expired, revoked). */

@@ -12,7 +12,7 @@ type Body = 'json' | 'license';
 type Op = [method: string, path: string, summary: string, opts?: { body?: Body; tag?: string }];
 
 /** A route as express knows it: its method and its path under /api/v1 (":name" parameters). */
-export interface RouteInfo {
+interface RouteInfo {
   method: string;
   path: string;
 }

@@ -42,7 +42,7 @@ export interface EventMap {
 /** Event names: the thing in camelCase (plural when the event is about the collection), a dot, what happened. */
 export type EventName = keyof EventMap;
 
-export interface BusEvent<K extends EventName = EventName> {
+interface BusEvent<K extends EventName = EventName> {
   name: K;
   at: string;
   data: EventMap[K];

@@ -24,7 +24,7 @@ describe([
   ['put', '/devices/{mac}/address', 'Pin the device to a subnet {subnet} (empty: unpin)', { body: 'json', tag: 'devices' }],
 ]);
 
-export interface SecurityApi {
+interface SecurityApi {
   security: ProvisioningSecurity;
   alerts: ProvisioningAlerts;
   vendorCas: VendorCas;

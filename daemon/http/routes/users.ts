@@ -39,7 +39,7 @@ const IMPORT_ALIASES: Record<string, keyof UserInput> = {
   extension: 'extension', ipphone: 'extension', telephonenumber: 'extension',
 };
 
-export function importRecords(req: Request): UserInput[] {
+function importRecords(req: Request): UserInput[] {
   let raw: Array<Record<string, unknown>>;
   if (typeof req.body === 'string') {
     const rows = parseCsv(req.body);
