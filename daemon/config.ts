@@ -104,12 +104,10 @@ export interface Config {
   host: { machineIdFile: string; productUuidFile: string; netDir: string; rootFsUuidFile: string };
 }
 
-export interface JobConfig {
+interface JobConfig {
   schedule: string;
   enabled: boolean;
 }
-
-export type JobName = keyof Config['jobs'];
 
 type Leaf = string | number | boolean | string[];
 interface KeySpec {
@@ -254,7 +252,7 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
 }
 
 /** `license.graceDays` → `PBXD_LICENSE_GRACE_DAYS` */
-export function envName(path: string): string {
+function envName(path: string): string {
   return 'PBXD_' + path.replace(/\./g, '_').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
@@ -279,7 +277,7 @@ export interface LoadedConfig {
   developmentTrust?: DevelopmentTrust;
 }
 
-export type DevelopmentTrust = 'checkout' | 'config' | null;
+type DevelopmentTrust = 'checkout' | 'config' | null;
 
 /** Whether (and why) the public development root is trusted under `config`. */
 export function developmentTrustOf(config: Config, development: boolean): DevelopmentTrust {
@@ -288,11 +286,11 @@ export function developmentTrustOf(config: Config, development: boolean): Develo
 }
 
 /** pbxd runs from a source checkout (a .git beside package.json), not from an installed copy. */
-export function runningFromCheckout(): boolean {
+function runningFromCheckout(): boolean {
   return existsSync(join(appRoot, '.git'));
 }
 
-export const DEFAULT_CONFIG_FILE = '/etc/pbxd/pbxd.json';
+const DEFAULT_CONFIG_FILE = '/etc/pbxd/pbxd.json';
 
 /**
  * Layers, later wins: built-in defaults < config file < PBXD_* environment.

@@ -9,8 +9,8 @@ import type { Config } from './config.js';
  */
 export interface Feature {
   readonly name: string;
-  /** Admin API routes, mounted under /api/v1 behind the shared error handling. */
-  routes?(): Router;
+  /** Admin API routes; `http/app.ts` mounts them under /api/v1 behind the admin check and the shared error handling. */
+  routes?(): Router[];
   /** Routes at the root, outside /api/v1 and without its auth (/healthz, /metrics, provisioning paths). */
   publicRoutes?(): Router;
   /**

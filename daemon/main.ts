@@ -16,11 +16,6 @@ import { LicenseVerifier, DEVELOPMENT_ROOT } from './licensing/verifier.js';
 import { createApp } from './http/app.js';
 import { Listener } from './http/listener.js';
 import { VIA_CONTROL_SOCKET } from './http/auth.js';
-import { authRoutes } from './http/routes/auth.js';
-import { licenseRoutes } from './http/routes/license.js';
-import { auditRoutes } from './http/routes/audit.js';
-import { devRoutes } from './http/routes/dev.js';
-import { userRoutes } from './http/routes/users.js';
 import { UserDirectory } from './core/users.js';
 import type { Feature } from './feature.js';
 import { LiveUpdates } from './http/live.js';
@@ -34,8 +29,6 @@ import { TrustedClock } from './licensing/trusted-clock.js';
 import { JobRegistry } from './core/jobs.js';
 import { Lifecycle } from './core/lifecycle.js';
 import { Scheduler } from './scheduler.js';
-import { lifecycleRoutes } from './http/routes/lifecycle.js';
-import { overviewRoutes } from './http/routes/overview.js';
 import { AutoAttendants } from './core/auto-attendants.js';
 import { SipTrunks } from './core/sip-trunks.js';
 import { ResourcesFeature } from './resources-scheduler.js';
@@ -46,7 +39,7 @@ import { HostCheck, redirectToHttps, refuseHttp } from './http/admin-plane.js';
 import { loadOrCreateTls } from '../provisioning/tls.js';
 import { readableByOthers } from './store/file-modes.js';
 
-export interface ReadyInfo {
+interface ReadyInfo {
   /** name → bound address ("127.0.0.1:41234" or a socket path) */
   listeners: Record<string, string>;
   systemId: string;
@@ -62,7 +55,6 @@ export class Daemon {
   private core: Core | null = null;
   private listeners: Listener[] = [];
   private features: Feature[] = [];
-  private timers: NodeJS.Timeout[] = [];
   private offs: Array<() => void> = [];
   private verifier: LicenseVerifier | null = null;
   private trustedClock: TrustedClock | null = null;
@@ -159,16 +151,7 @@ export class Daemon {
     this.features = [new HealthFeature(core, () => this.listeners), new Scheduler(core), new LiveUpdates(core), new ProvisioningServer(core), new ResourcesFeature(core), new ClientEndpoint(core)];
     core.health.add('startup', () => (this.phase === 'running' ? null : this.phase));
 
-    const app = createApp(core, [
-      authRoutes(core),
-      licenseRoutes(core),
-      auditRoutes(core),
-      userRoutes(core),
-      lifecycleRoutes(core),
-      overviewRoutes(core),
-      ...(devClock ? [devRoutes(core)] : []),
-      ...this.features.flatMap((f) => (f.routes ? [f.routes()] : [])),
-    ], this.features.flatMap((f) => (f.publicRoutes ? [f.publicRoutes()] : [])));
+    const app = createApp(core, this.features);
     // The admin plane: HTTPS with the appliance's certificate (its own CA, shared with provisioning) or
     // the admin's own; only Host names of this appliance (no DNS rebinding). Desktop clients and apps
     // (CLIENT_PATH) are no browsers: they hold no cookie a rebinding page could use, and reach the
@@ -232,7 +215,7 @@ export class Daemon {
     // Failed logins at a bounded rate: a flood becomes one summary line a minute.
     const logins = new LoginLog(this.log);
     this.offs.push(() => logins.stop());
-    core.bus.on('admin.login', (e) => (e.data.ok ? logins.success(String(e.data.name), String(e.data.from)) : logins.failure(String(e.data.name), String(e.data.from), e.data.limited ? 'limited' : 'password')));
+    core.bus.on('admin.login', (e) => (e.data.ok ? logins.success(e.data.name, e.data.from) : logins.failure(e.data.name, e.data.from, e.data.limited ? 'limited' : 'password')));
   }
 
   /** SIGHUP: read the configuration again and apply what can change without a restart. */
@@ -250,7 +233,6 @@ export class Daemon {
     this.phase = 'stopping';
     await this.systemd.stopping();
     for (const off of this.offs) off();
-    for (const t of this.timers) clearInterval(t);
     for (const f of [...this.features].reverse()) await f.stop?.().catch((e) => this.log.error('feature stop failed', { feature: f.name, error: String(e) }));
     await Promise.all(this.listeners.map((l) => l.stop()));
     await this.trustedClock?.persist().catch((e) => this.log.error('persisting the trusted time failed', { error: String(e) }));

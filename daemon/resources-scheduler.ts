@@ -3,7 +3,7 @@ import type { Feature } from './feature.js';
 import { resourceRoutes } from './http/routes/resources.js';
 
 /** The job that switches auto attendants (listed by `pbxctl jobs`, counted in pbxd_job_runs_total). */
-export const SWITCH_JOB = 'autoAttendants';
+const SWITCH_JOB = 'autoAttendants';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); a longer wait is re-armed by the cron run. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -32,7 +32,7 @@ export class ResourcesFeature implements Feature {
   }
 
   routes() {
-    return resourceRoutes(this.core);
+    return [resourceRoutes(this.core)];
   }
 
   async start(): Promise<void> {
@@ -40,7 +40,7 @@ export class ResourcesFeature implements Feature {
     const { bus, jobs } = this.core;
     const runNow = () => void jobs.trigger(SWITCH_JOB, 'event');
     this.unsubscribe.push(
-      bus.on('autoattendant.switched', (e) => this.core.log.info('auto attendant switched', e.data)),
+      bus.on('autoAttendant.switched', (e) => this.core.log.info('auto attendant switched', e.data)),
       bus.on('clock.changed', runNow),
       bus.on('autoAttendants.changed', runNow),
     );

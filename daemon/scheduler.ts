@@ -30,7 +30,7 @@ export class Scheduler implements Feature {
       bus.on('license.activated', () => void jobs.trigger('expiryWatch', 'event').then(() => jobs.trigger('usagePeaks', 'event'))),
       bus.on('license.scheduled', () => void jobs.trigger('expiryWatch', 'event')),
       // Peaks for the usage report follow what is in use, not only the hourly schedule.
-      ...['users.changed', 'userLicenses.changed', 'devices.changed'].map((name) => bus.on(name as 'users.changed', () => void jobs.trigger('usagePeaks', 'event'))),
+      ...(['users.changed', 'userLicenses.changed', 'devices.changed'] as const).map((name) => bus.on(name, () => void jobs.trigger('usagePeaks', 'event'))),
       bus.on('job.finished', (e) => {
         if (e.data.name === 'expiryWatch') this.armBoundary();
       }),

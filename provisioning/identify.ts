@@ -16,7 +16,7 @@ export interface Identified {
 }
 
 export type { Rejection };
-export type IdResult = { ok: true; id: Identified } | ({ ok: false } & Rejection);
+type IdResult = { ok: true; id: Identified } | ({ ok: false } & Rejection);
 
 /**
  * The request target as a plain path and its `mac` parameter, or a rejection.

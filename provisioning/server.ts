@@ -7,7 +7,7 @@ import type { Devices } from '../daemon/core/devices.js';
 import { ProvisioningPipeline } from './pipeline.js';
 import { zoneRule } from './time-zone.js';
 import { loadOrCreateTls } from './tls.js';
-import { Router } from 'express';
+import type { Router } from 'express';
 import { provisioningSecurityRoutes } from '../daemon/http/routes/provisioning-security.js';
 import { ProvisioningSecurity } from './security/state.js';
 import { ProvisioningAlerts } from './security/alerts.js';
@@ -50,11 +50,8 @@ export class ProvisioningServer implements Feature {
     new ProvisioningGuard(core, this.pipeline, this.security, this.alerts, this.vendorCas).install();
   }
 
-  routes(): Router {
-    const r = Router();
-    r.use(devicesRoutes(this.core));
-    r.use(provisioningSecurityRoutes(this.core, { security: this.security, alerts: this.alerts, vendorCas: this.vendorCas, urls: () => this.urls() }));
-    return r;
+  routes(): Router[] {
+    return [devicesRoutes(this.core), provisioningSecurityRoutes(this.core, { security: this.security, alerts: this.alerts, vendorCas: this.vendorCas, urls: () => this.urls() })];
   }
 
   /** Per vendor, what the admin sets on the phone, for the ports as bound. */

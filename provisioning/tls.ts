@@ -11,7 +11,7 @@ import { join } from 'node:path';
  * An admin who puts their own server.crt and server.key there gets those used
  * instead (the CA is then only kept, not used). Key files are mode 0600.
  */
-export interface TlsMaterial {
+interface TlsMaterial {
   key: string;
   cert: string;
   caCert: string | null;

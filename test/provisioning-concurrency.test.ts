@@ -100,7 +100,7 @@ describe('devices: releasing stale support licenses', function () {
     });
     await devices.load();
     const changed: string[] = [];
-    bus.on('devices.changed', (e) => changed.push(...(e.data.macs as string[])));
+    bus.on('devices.changed', (e) => changed.push(...e.data.macs));
     const released = await devices.releaseStale(30, 'scheduler');
     expect(released.sort()).to.deep.equal(['001ae8000001', '00562b000001']);
     expect(changed.sort()).to.deep.equal(['001ae8000001', '00562b000001']);

@@ -15,7 +15,7 @@ describe('auto attendant switches reach the web UI live', function () {
     await d.dispose();
   });
 
-  it('sends autoattendant.switched to a socket authenticated with an admin token', async () => {
+  it('sends autoAttendant.switched to a socket authenticated with an admin token', async () => {
     // Wednesday 2026-12-02 06:00 Berlin: closed. Create it then, connect, move to 11:00: it opens (at 08:00 = 07:00Z).
     await d.setClock(new Date('2026-12-02T05:00:00Z'));
     const created = await d.request('POST', '/api/v1/auto-attendants', { body: attendantBody('Zentrale', ['+495311230']) });
@@ -27,8 +27,8 @@ describe('auto attendant switches reach the web UI live', function () {
       socket!.once('connect_error', reject);
     });
     const switched = new Promise<any>((resolve, reject) => {
-      socket!.once('autoattendant.switched', resolve);
-      setTimeout(() => reject(new Error('no autoattendant.switched within 5 s')), 5000);
+      socket!.once('autoAttendant.switched', resolve);
+      setTimeout(() => reject(new Error('no autoAttendant.switched within 5 s')), 5000);
     });
     await d.setClock(new Date('2026-12-02T10:00:00Z'));
     // The adapter batches: one message per event name with a list of {at, data}.

@@ -32,7 +32,7 @@ import { parseArgs } from '../daemon/cli/args.js';
 import { parseLicenseFile, type LicensePayload } from '../daemon/licensing/format.js';
 import { DEV_CA_DIR, issueLicense, loadSigner, type LicenseSpec, type Signer } from './license-issuer.js';
 
-export const PROVISIONAL_DAYS = 90;
+const PROVISIONAL_DAYS = 90;
 const SYSTEM_ID = /^[0-9A-F]{4}(-[0-9A-F]{4}){3}$/;
 const REQUEST_KEY = /^\d{10}$/;
 const MAX_BODY = 16 * 1024;
@@ -43,7 +43,7 @@ export interface RequestKeyEntry {
   usedBy?: string;
 }
 
-export interface ActivationServerOptions {
+interface ActivationServerOptions {
   dir: string;
   signer?: Signer;
   now?: () => Date;
@@ -152,7 +152,7 @@ export function activationHandler(opts: ActivationServerOptions): http.RequestLi
   };
 }
 
-export async function startActivationServer(opts: ActivationServerOptions & { host?: string; port?: number }): Promise<{ server: http.Server; url: string }> {
+async function startActivationServer(opts: ActivationServerOptions & { host?: string; port?: number }): Promise<{ server: http.Server; url: string }> {
   const server = http.createServer(activationHandler(opts));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,6 @@
 import type { ApiTarget } from './client.js';
 
-export type Lang = 'en' | 'de';
+type Lang = 'en' | 'de';
 type T = { en: string; de: string };
 
 /**
@@ -302,7 +302,7 @@ export function headings(...names: string[]): string[] {
 export const pick = (t: T): string => t[current];
 
 /** An input problem pbxctl finds before asking the daemon: "give …", in the language of this run. */
-export class UsageError extends Error {}
+class UsageError extends Error {}
 export function need(what: string): UsageError {
   return new UsageError(cliText('needs', what));
 }

@@ -7,7 +7,7 @@ import { PAGE_MAX } from '../core/paging.js';
 type Cell = string | number | boolean | null | undefined;
 
 /** A list as pbxctl shows it: the API path, the answer's list field, and its table. */
-export interface ListView<T> {
+interface ListView<T> {
   path: string;
   listName: string;
   headers: string[];
@@ -16,7 +16,7 @@ export interface ListView<T> {
 }
 
 /** The query flags every list command takes besides its own filters. */
-export const PAGE_FLAGS = ['limit', 'offset', 'sort', 'order'];
+const PAGE_FLAGS = ['limit', 'offset', 'sort', 'order'];
 export const PAGE_USAGE = '[--limit N] [--offset N] [--sort F] [--order asc|desc] [--all]';
 
 /**

@@ -36,7 +36,7 @@ export interface Principal {
   csrf?: string;
 }
 
-export const refuseAdmin = defineRefusals({
+const refuseAdmin = defineRefusals({
   ADMIN_PASSWORD_WEAK: entry<{ problem: string }>(422,
     (d) => ({ en: `This password is too weak: ${d.problem}.`, de: `Dieses Passwort ist zu schwach: ${translateProblem(d.problem)}.` }),
     fixed({ en: 'Choose a password of at least 12 characters that is not a common word or pattern, e.g. four unrelated words.', de: 'Wählen Sie ein Passwort mit mindestens 12 Zeichen, das kein gängiges Wort oder Muster ist, z. B. vier zusammenhanglose Wörter.' })),
@@ -59,7 +59,7 @@ function translateProblem(p: string): string {
   return de[p] ?? p.replace(/^at least (\d+) characters besides leading and trailing blanks$/, 'mindestens $1 Zeichen ohne führende und folgende Leerzeichen').replace(/^at least (\d+) characters$/, 'mindestens $1 Zeichen');
 }
 
-export interface AdminOptions {
+interface AdminOptions {
   sessionHours: number;
   /** Failures free of delay, per source and per account (the name is historical). */
   loginFailuresPerMinute: number;
@@ -68,7 +68,7 @@ export interface AdminOptions {
   tokenDays: number;
 }
 
-export interface AdminView {
+interface AdminView {
   name: string;
   createdAt: string;
   passwordChangedAt: string;

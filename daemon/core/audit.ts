@@ -35,7 +35,7 @@ export function rowHash(r: Omit<AuditRow, 'hash'>): string {
   return createHash('sha256').update(JSON.stringify([r.id, r.at, r.actor, r.action, r.subject, r.details, r.prev_hash])).digest('hex');
 }
 
-export interface AuditFilter {
+interface AuditFilter {
   /** Prefix of the action ("device." finds every device action). */
   action?: string;
   actor?: string;

@@ -8,12 +8,12 @@ import { defineRefusals, entry, fixed, germanPhrase, refuse as refuseCore } from
 
 // ───────────────────────── business hours: the pure part ─────────────────────────
 
-export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 /** Indexed like Date#getUTCDay(). */
-export const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
 /** Open from `from` (inclusive) to `to` (exclusive), local wall-clock "HH:MM"; `to` may be "24:00". */
-export interface OpenHours {
+interface OpenHours {
   from: string;
   to: string;
 }
@@ -26,9 +26,9 @@ export interface Schedule {
   holidays: Array<{ date: string; name?: string }>;
 }
 
-export type AttendantState = 'open' | 'closed';
+type AttendantState = 'open' | 'closed';
 
-export interface Evaluation {
+interface Evaluation {
   state: AttendantState;
   /** When the schedule last switched into `state` (absent when it never did within a year and a bit). */
   since?: Date;
@@ -134,7 +134,7 @@ function coversWholeDay(hours: OpenHours[]): boolean {
  * The first instant after `at` (direction 1) or the last at or before `at`
  * (direction -1) where the state changes; null when there is none within the horizon.
  */
-export function findChange(schedule: Schedule, at: Date, direction: 1 | -1): Date | null {
+function findChange(schedule: Schedule, at: Date, direction: 1 | -1): Date | null {
   if (direction === -1) return search(schedule, at, -1);
   // Memoized: the next change found from t0 is also the next change from any
   // instant before it, so the scheduler's once-a-minute pass costs a lookup,
@@ -180,11 +180,11 @@ export function evaluate(schedule: Schedule, at: Date): Evaluation {
 // ───────────────────────── what callers hear ─────────────────────────
 
 /** In or out of hours: play a greeting and offer key options, or forward the call. */
-export type CallAction =
+type CallAction =
   | { kind: 'greeting'; greeting: string; options: Array<{ key: string; target: string }> }
   | { kind: 'forward'; target: string };
 
-export interface AutoAttendantInput {
+interface AutoAttendantInput {
   name: string;
   numbers: string[];
   schedule: Schedule;
@@ -217,7 +217,7 @@ const invalid = (field: string, problem: string) => refuse('AA_SCHEDULE_INVALID'
 const badField = (field: string, problem: string) => refuseCore('REQ_INVALID', { field, problem });
 
 /** Names of attendants and trunks: they appear in URLs, plans and logs. */
-export const RESOURCE_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u;
+const RESOURCE_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u;
 const PHONE_NUMBER = /^\+?[0-9]{2,20}$/;
 const HHMM = /^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -264,7 +264,7 @@ export function parseSchedule(raw: unknown): Schedule {
   return { timeZone, weekly, holidays };
 }
 
-export function parseAction(raw: unknown, field: string): CallAction {
+function parseAction(raw: unknown, field: string): CallAction {
   if (!isObject(raw)) throw badField(field, 'must be {kind: "greeting", greeting, options} or {kind: "forward", target}');
   if (raw.kind === 'forward') {
     if (typeof raw.target !== 'string' || !TARGET.test(raw.target)) throw badField(`${field}.target`, 'a number, extension or user (1–64 characters)');
@@ -288,7 +288,7 @@ export function parseAction(raw: unknown, field: string): CallAction {
   };
 }
 
-export function parseNumbers(raw: unknown): string[] {
+function parseNumbers(raw: unknown): string[] {
   if (!Array.isArray(raw) || raw.length === 0 || raw.length > 20) throw badField('numbers', 'a list of 1–20 phone numbers');
   const numbers = raw.map((n, i) => {
     if (typeof n !== 'string' || !PHONE_NUMBER.test(n.replace(/[\s/-]/g, ''))) throw badField(`numbers[${i}]`, 'a phone number such as +4953112345 or 200');
@@ -333,7 +333,7 @@ const SELECT_ATTENDANTS = `
   SELECT a.*, (SELECT json_group_array(number) FROM (SELECT number FROM auto_attendant_numbers WHERE attendant_id = a.id ORDER BY position)) AS numbers
   FROM auto_attendants a`;
 
-export interface Switch {
+interface Switch {
   name: string;
   state: AttendantState;
   at: string;
@@ -471,7 +471,7 @@ export class AutoAttendants {
   private async switchIn(tx: Tx, id: number, name: string, state: AttendantState, at: string, by: string): Promise<void> {
     await tx.run('UPDATE auto_attendants SET state = ?, state_since = ? WHERE id = ?', [state, at, id]);
     await this.audit.append(tx, by, 'autoattendant.switch', name, { state, at });
-    tx.afterCommit(() => this.bus.emit('autoattendant.switched', { name, state, at }));
+    tx.afterCommit(() => this.bus.emit('autoAttendant.switched', { name, state, at }));
   }
 
   /**

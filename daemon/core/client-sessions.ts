@@ -155,7 +155,7 @@ export class ClientSessions {
   ) {
     // A removal names user and code: end those sessions at once, no query needed.
     bus.on('userLicenses.changed', (e) => {
-      const changes = (e.data as { changes?: Array<{ userName: string; code: string; assigned: boolean }> }).changes ?? [];
+      const changes = e.data.changes;
       const started = performance.now();
       let ended = 0;
       for (const c of changes) {
@@ -170,10 +170,10 @@ export class ClientSessions {
     bus.on('mode.changed', () => void this.recheckAll());
     bus.on('license.activated', () => void this.recheckAll());
     bus.on('users.changed', (e) => {
-      if (!['deleted', 'updated'].includes(String(e.data.action))) return;
+      if (!['deleted', 'updated'].includes(e.data.action)) return;
       // The users the event names (all of them, unless a bulk change only gives the count).
-      const names = Array.isArray(e.data.userNames) ? (e.data.userNames as string[]) : [];
-      void this.recheckAll(names.length === Number(e.data.count ?? names.length) ? names : undefined);
+      const names = e.data.userNames;
+      void this.recheckAll(names.length === e.data.count ? names : undefined);
     });
   }
 

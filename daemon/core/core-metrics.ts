@@ -57,14 +57,12 @@ export function registerCoreMetrics(core: Pick<Core, 'metrics' | 'bus' | 'licens
 
   const offs = [
     core.bus.on('provisioning.request', (e) => {
-      const { vendor, outcome, ms } = e.data as { vendor?: unknown; outcome?: unknown; ms?: unknown };
-      const v = String(vendor ?? 'unknown');
-      provRequests.inc({ vendor: v, outcome: String(outcome ?? 'unknown') });
-      if (typeof ms === 'number' && Number.isFinite(ms)) provLatency.observe({ vendor: v }, ms / 1000);
+      const { vendor, outcome, ms } = e.data;
+      provRequests.inc({ vendor, outcome });
+      if (Number.isFinite(ms)) provLatency.observe({ vendor }, ms / 1000);
     }),
     core.bus.on('job.finished', (e) => {
-      const { name, ok } = e.data as { name?: unknown; ok?: unknown };
-      jobRuns.inc({ job: String(name ?? 'unknown'), result: ok ? 'ok' : 'failed' });
+      jobRuns.inc({ job: e.data.name, result: e.data.ok ? 'ok' : 'failed' });
     }),
   ];
   return () => offs.forEach((off) => off());

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Store, Tx } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 import { DAY_MS } from '../kernel/clock.js';
-import type { EventBus } from '../kernel/events.js';
+import type { EventBus, EventMap } from '../kernel/events.js';
 import type { AuditLog } from './audit.js';
 import type { Licensing, Holder } from '../licensing/licensing.js';
 import type { Logger } from '../kernel/log.js';
@@ -733,11 +733,11 @@ export class Devices {
    */
   private usersChanged: Set<string> | null = null;
 
-  private noteUsersChanged(data: Record<string, unknown>): void {
-    const names = Array.isArray(data.userNames) ? (data.userNames as unknown[]).filter((n): n is string => typeof n === 'string') : [];
+  private noteUsersChanged(data: EventMap['users.changed']): void {
+    const names = data.userNames;
     // An event names at most a few hundred users (a large import gives the count); beyond that, or when the
     // set grows large without a refresh, every line is refreshed once.
-    if (!this.usersChanged || names.length < Number(data.count ?? names.length) || this.usersChanged.size + names.length > USERS_CHANGED_KEPT) this.usersChanged = null;
+    if (!this.usersChanged || names.length < data.count || this.usersChanged.size + names.length > USERS_CHANGED_KEPT) this.usersChanged = null;
     else for (const n of names) this.usersChanged.add(n.toLowerCase());
   }
 
@@ -788,7 +788,7 @@ export class Devices {
       this.history[this.historyStart] = ev;
       this.historyStart = (this.historyStart + 1) % this.options.historySize;
     }
-    this.bus.emit('provisioning.event', ev as unknown as Record<string, unknown>);
+    this.bus.emit('provisioning.event', ev);
   }
 
   /** One page of the kept provisioning outcomes, newest first (order asc: oldest first); filters outcome and mac. */

@@ -15,7 +15,7 @@ export const refuse = defineRefusals({
 });
 
 /** What a job does; its result text says what happened ("nothing new", "released 3 devices"). */
-export interface JobSpec {
+interface JobSpec {
   name: string;
   /** cron expression (node-cron, system time zone) */
   schedule: string;
@@ -25,7 +25,7 @@ export interface JobSpec {
   eventSpacingMs?: number;
 }
 
-export type Trigger = 'schedule' | 'manual' | 'event';
+type Trigger = 'schedule' | 'manual' | 'event';
 
 export interface JobInfo {
   name: string;

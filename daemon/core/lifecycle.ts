@@ -12,12 +12,12 @@ import { Backups } from './backups.js';
 import { UsageReports } from '../licensing/usage-report.js';
 
 /** What the stale-devices job needs of the device service. */
-export interface StaleDeviceReleaser {
+interface StaleDeviceReleaser {
   /** Release the support license of every device not seen for `days`; returns the MACs released. */
   releaseStale(days: number, by: string): Promise<string[]>;
 }
 
-export interface LifecycleDeps {
+interface LifecycleDeps {
   config: Config;
   log: Logger;
   clock: TrustedClock;

@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../kernel/log.js';
 
-export interface ThrottleOptions {
+interface ThrottleOptions {
   /** Failures an address (or an account) may have before the delays begin. */
   freeFailures: number;
   /** The longest delay, however many failures follow. */

@@ -5,7 +5,7 @@ import { refuse } from '../kernel/refusal.js';
  * (PAGE_DEFAULT when not asked), sorted only by fields an index answers, with
  * the total count of the filtered list. No list answers more than a page.
  */
-export const PAGE_DEFAULT = 50;
+const PAGE_DEFAULT = 50;
 export const PAGE_MAX = 500;
 
 export type Order = 'asc' | 'desc';
@@ -18,7 +18,7 @@ export interface PageAsk {
   order?: string;
 }
 
-export interface PageOf<S extends string> {
+interface PageOf<S extends string> {
   limit: number;
   offset: number;
   sort: S;

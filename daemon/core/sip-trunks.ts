@@ -17,7 +17,7 @@ export interface SipTrunkView {
   updatedAt: string;
 }
 
-export interface SipTrunkInput {
+interface SipTrunkInput {
   name: string;
   registrar: string;
   username: string;
@@ -25,7 +25,7 @@ export interface SipTrunkInput {
   channels: number;
 }
 
-export const MAX_CHANNELS_PER_TRUNK = 10_000;
+const MAX_CHANNELS_PER_TRUNK = 10_000;
 
 export const refuse = defineRefusals({
   TRUNK_CHANNELS_EXCEEDED: entry<{ trunk: string; requested: number; configuredElsewhere: number; total: number; free: number }>(409,

@@ -16,7 +16,7 @@ export function buildInfo(): BuildInfo {
 }
 
 /** Where the host's identity is read from (configurable, so tests can present two hosts). */
-export interface HostSources {
+interface HostSources {
   /** systemd's machine id. Cloned images share it, so it is never enough on its own. */
   machineIdFile: string;
   /** The DMI product UUID (root-only in sysfs: the unit hands it over as a systemd credential). */
@@ -90,14 +90,14 @@ export function systemIdOf(fp: Fingerprint): string {
  * new disk keeps the id, while a clone (same machine id, new DMI UUID and MAC)
  * or a copy to other hardware does not.
  */
-export function sameHost(stored: Fingerprint, current: Fingerprint): boolean {
+function sameHost(stored: Fingerprint, current: Fingerprint): boolean {
   const names = Object.keys(stored);
   if (names.length === 0) return true;
   const matched = names.filter((n) => current[n] === stored[n]).length;
   return matched * 2 > names.length;
 }
 
-export interface SystemIdentity {
+interface SystemIdentity {
   /** The id licenses must name: this host's. */
   systemId: string;
   /** Set when the database was made on another appliance: its system id (the appliance runs in Entry until a rehost license). */

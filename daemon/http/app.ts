@@ -6,12 +6,41 @@ import { errorHandler } from './errors.js';
 import { openApiDocument, referencePage, routesOf } from './openapi.js';
 import { appRoot } from '../config.js';
 import { strictJson } from './admin-plane.js';
+import { requireAdmin } from './auth.js';
+import type { Feature } from '../feature.js';
+import { authRoutes } from './routes/auth.js';
+import { licenseRoutes } from './routes/license.js';
+import { auditRoutes } from './routes/audit.js';
+import { devRoutes } from './routes/dev.js';
+import { userRoutes } from './routes/users.js';
+import { lifecycleRoutes } from './routes/lifecycle.js';
+import { overviewRoutes } from './routes/overview.js';
 
 /**
- * The express application behind the admin API (and later the web UI).
- * Routers are the feature adapters; this file only assembles them.
+ * The API routes anyone may call; every other route under /api/v1 needs an
+ * admin (default deny). Outside the API: the operations endpoints of the
+ * health feature (/healthz and /readyz open, /metrics with its own rule), the
+ * web UI's static files, and the upgrades of socket.io and /ws/client, which
+ * authenticate in their own handshake.
  */
-export function createApp(core: Core, routers: Router[], publicRouters: Router[] = []): express.Express {
+const publicApi = new Set(['POST /auth/login', 'GET /openapi.json', 'GET /reference', 'GET /refusals']);
+
+/**
+ * The express application behind the admin API and the web UI: the one place
+ * where routes are mounted. Features contribute routers; this file mounts them
+ * behind the admin check.
+ */
+export function createApp(core: Core, features: readonly Feature[]): express.Express {
+  const routers = [
+    authRoutes(core),
+    licenseRoutes(core),
+    auditRoutes(core),
+    userRoutes(core),
+    lifecycleRoutes(core),
+    overviewRoutes(core),
+    ...(core.devClock ? [devRoutes(core)] : []),
+    ...features.flatMap((f) => f.routes?.() ?? []),
+  ];
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -36,16 +65,19 @@ export function createApp(core: Core, routers: Router[], publicRouters: Router[]
   });
 
   // Operations endpoints (/healthz, /readyz, /metrics) live at the root, outside the versioned API.
-  for (const r of publicRouters) app.use(r);
+  for (const f of features) if (f.publicRoutes) app.use(f.publicRoutes());
 
   const api = Router();
   // JSON bodies up to 1 MB; the bulk import parses its own larger bodies.
   const bulk = new Set(['/users/import']);
   api.use(strictJson);
+  // Default deny: the admin check runs before any body is parsed (HEAD is answered by GET routes).
+  const admin = requireAdmin(core);
+  api.use((req, res, next) => (publicApi.has(`${req.method === 'HEAD' ? 'GET' : req.method} ${req.path}`) ? next() : admin(req, res, next)));
   api.use(express.json({ limit: '1mb', type: (req) => !bulk.has((req as express.Request).path) && /\bjson\b/.test(String(req.headers['content-type'] ?? '')) }));
   // The document lists the routes as mounted, so it is built on first request.
   let doc: Record<string, unknown> | undefined;
-  const document = () => (doc ??= openApiDocument(core.build.version, routesOf(api)));
+  const document = () => (doc ??= openApiDocument(core.build.version, routesOf(api), (r) => publicApi.has(`${r.method.toUpperCase()} ${r.path}`)));
   api.get('/openapi.json', (_req, res) => res.json(document()));
   api.get('/reference', (_req, res) => {
     res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");

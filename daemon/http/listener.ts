@@ -5,10 +5,10 @@ import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { Refusal } from '../kernel/refusal.js';
 
-export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 /** A check every request and upgrade passes before anything else sees it: null to let it in. */
-export type Gate = (req: http.IncomingMessage) => Refusal | null;
+type Gate = (req: http.IncomingMessage) => Refusal | null;
 
 /**
  * One listening server (TCP or Unix socket) that closes like Fastify: new

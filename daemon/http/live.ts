@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Core } from '../core/core.js';
-import type { BusEvent } from '../kernel/events.js';
+import type { AnyBusEvent, EventName } from '../kernel/events.js';
 import type { Principal } from '../core/admins.js';
 import { applianceStatus, type ApplianceStatus } from '../core/status.js';
 import type { Feature } from '../feature.js';
@@ -19,10 +19,10 @@ export const sessionKey = (token: string) => createHash('sha256').update(token).
  * Events the UI never gets: per-request provisioning metrics (hundreds per
  * second in a boot storm), and login/logout (source addresses, session keys).
  */
-const NOT_FORWARDED = new Set(['provisioning.request', 'admin.login', 'admin.logout']);
+const NOT_FORWARDED = new Set<EventName>(['provisioning.request', 'admin.login', 'admin.logout']);
 
 /** Events that cannot change what `status` shows; any other event sends a fresh status after the batch. */
-const STATUS_UNCHANGED = new Set(['audit.appended', 'provisioning.event', 'provisioning.alert', 'license.staged', 'license.refused']);
+const STATUS_UNCHANGED = new Set<EventName>(['audit.appended', 'provisioning.event', 'provisioning.alert', 'license.staged', 'license.refused']);
 
 /** A status snapshot is reused for at most this long (its `now` and grace countdown age). */
 const SNAPSHOT_MAX_AGE_MS = 2000;
@@ -33,7 +33,7 @@ interface SocketData {
   token: string;
 }
 
-export interface LiveOptions {
+interface LiveOptions {
   /** Events arriving within this window go out as one message per event name. */
   batchMs?: number;
   /** How often open sockets' sessions are checked again (expired, revoked). */
@@ -56,7 +56,7 @@ export interface LiveOptions {
 export class LiveUpdates implements Feature {
   readonly name = 'live';
   private io: Server | null = null;
-  private pending = new Map<string, Array<{ at: string; data: unknown }>>();
+  private pending = new Map<EventName, Array<{ at: string; data: unknown }>>();
   private timer: NodeJS.Timeout | null = null;
   private lastFlush = 0;
   private recheck: NodeJS.Timeout | null = null;
@@ -89,7 +89,7 @@ export class LiveUpdates implements Feature {
     io.on('connection', (socket) => void this.onConnection(socket));
     this.core.metrics.gauge('pbxd_ui_sockets', 'Connected live sockets (web UI pages and scripts)', [], () => [{ value: io.of('/').sockets.size }]);
     this.unsubscribe.push(this.core.bus.onAny((e) => this.onEvent(e)));
-    this.unsubscribe.push(this.core.bus.on('admin.logout', (e) => void io.in(sessionRoom(String(e.data.session))).disconnectSockets(true)));
+    this.unsubscribe.push(this.core.bus.on('admin.logout', (e) => void io.in(sessionRoom(e.data.session)).disconnectSockets(true)));
     this.recheck = setInterval(() => void this.recheckSessions(), this.recheckMs).unref();
   }
 
@@ -132,7 +132,7 @@ export class LiveUpdates implements Feature {
     return this.snapshot.status;
   }
 
-  private onEvent(e: BusEvent): void {
+  private onEvent(e: AnyBusEvent): void {
     if (NOT_FORWARDED.has(e.name)) return;
     let list = this.pending.get(e.name);
     if (!list) this.pending.set(e.name, (list = []));

@@ -9,10 +9,10 @@ import type { Router } from 'express';
 import { refusalCodes } from '../kernel/refusal.js';
 
 type Body = 'json' | 'license';
-type Op = [method: string, path: string, summary: string, opts?: { public?: boolean; body?: Body; tag?: string }];
+type Op = [method: string, path: string, summary: string, opts?: { body?: Body; tag?: string }];
 
 /** A route as express knows it: its method and its path under /api/v1 (":name" parameters). */
-export interface RouteInfo {
+interface RouteInfo {
   method: string;
   path: string;
 }
@@ -26,7 +26,7 @@ export function describe(ops: Op[]): void {
 }
 
 describe([
-  ['post', '/auth/login', 'Log in: {name, password} → session cookie + CSRF token; with {token: true, label?, expiresInDays?} → bearer token (default 90 days)', { public: true, body: 'json', tag: 'auth' }],
+  ['post', '/auth/login', 'Log in: {name, password} → session cookie + CSRF token; with {token: true, label?, expiresInDays?} → bearer token (default 90 days)', { body: 'json', tag: 'auth' }],
   ['post', '/auth/logout', 'End this session or token', { tag: 'auth' }],
   ['get', '/auth/me', 'Who is logged in (and the CSRF token of this session)', { tag: 'auth' }],
   ['get', '/admins', 'Admin accounts (disabled, last login); limit, offset', { tag: 'auth' }],
@@ -43,9 +43,9 @@ describe([
   ['get', '/audit/verify', 'Check the hash chain of the audit log', { tag: 'audit' }],
   ['get', '/dev/clock', 'Development only (dev.clockControl): the daemon clock and its offset', { tag: 'dev' }],
   ['put', '/dev/clock', 'Development only (dev.clockControl): set the daemon clock {now} or {offsetMs}', { body: 'json', tag: 'dev' }],
-  ['get', '/refusals', 'Every stable refusal code', { public: true, tag: 'meta' }],
-  ['get', '/openapi.json', 'This document', { public: true, tag: 'meta' }],
-  ['get', '/reference', 'This document as a page', { public: true, tag: 'meta' }],
+  ['get', '/refusals', 'Every stable refusal code', { tag: 'meta' }],
+  ['get', '/openapi.json', 'This document', { tag: 'meta' }],
+  ['get', '/reference', 'This document as a page', { tag: 'meta' }],
 ]);
 
 /** Every route of a router and of the routers mounted in it (at their root, as the API mounts them). */
@@ -84,7 +84,8 @@ function jsonBody(summary: string): unknown {
   return { required: true, content: { 'application/json': { schema: { type: 'object', properties } } } };
 }
 
-export function openApiDocument(version: string, routes: RouteInfo[]): Record<string, unknown> {
+/** `isPublic` tells the routes that need no login (the app's one list of them). */
+export function openApiDocument(version: string, routes: RouteInfo[], isPublic: (route: RouteInfo) => boolean): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = openApiPath(route.path);
@@ -100,7 +101,7 @@ export function openApiDocument(version: string, routes: RouteInfo[]): Record<st
       },
     };
     if (params.length) op.parameters = params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
-    if (opts.public) op.security = [];
+    if (isPublic(route)) op.security = [];
     if (opts.body) op.requestBody = opts.body === 'json' ? jsonBody(summary) : bodies[opts.body];
     (paths[path] ??= {})[route.method] = op;
   }

@@ -28,7 +28,3 @@ export class OffsetClock implements Clock {
 }
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
-
-export function isoDay(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}

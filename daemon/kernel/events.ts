@@ -22,16 +22,34 @@ export interface EventMap {
   'device.staleReleased': { mac: string; days: number };
   /** A provisioning request that asked for a device's credentials and was not entitled to them. */
   'provisioning.alert': { kind: string; mac: string | null; vendor: string | null; ip: string; detail: string; at: string };
-  [other: `${string}.${string}`]: Record<string, unknown>;
+  /** One provisioning outcome as the devices' history keeps it (`detail` in English; the UI words `code` and `values`). */
+  'provisioning.event': { mac: string | null; vendor: string | null; model: string | null; outcome: string; detail: string; code?: string; values?: Record<string, string | number>; ip: string; at: string };
+  /** Counted by the core metrics when the pipeline runs without them registered. */
+  'provisioning.request': { vendor: string; outcome: string; ms: number };
+  'admin.logout': { name: string; session: string };
+  /** The development clock was moved. */
+  'clock.changed': { now: string };
+  'users.changed': { action: string; userNames: string[]; count: number };
+  'userLicenses.changed': { changes: Array<{ userName: string; code: string; assigned: boolean }>; by: string };
+  'tenants.changed': { tenant: string; seats: number | null };
+  'devices.changed': { macs: string[]; action: string };
+  'sessions.changed': { action: 'opened' | 'closed'; id: string; userName: string; kind: string; reason?: string };
+  'autoAttendants.changed': { action: 'created' | 'updated' | 'deleted'; name: string; by: string };
+  'autoAttendant.switched': { name: string; state: 'open' | 'closed'; at: string };
+  'sipTrunks.changed': { action: 'created' | 'updated' | 'deleted'; name: string; by: string };
 }
 
-export type EventName = keyof EventMap & string;
+/** Event names: the thing in camelCase (plural when the event is about the collection), a dot, what happened. */
+export type EventName = keyof EventMap;
 
-export interface BusEvent<K extends EventName = EventName> {
+interface BusEvent<K extends EventName = EventName> {
   name: K;
   at: string;
   data: EventMap[K];
 }
+
+/** Any one event, narrowed by its name. */
+export type AnyBusEvent = { [K in EventName]: BusEvent<K> }[EventName];
 
 export class EventBus {
   private readonly emitter = new EventEmitter();
@@ -51,7 +69,7 @@ export class EventBus {
   }
 
   /** Every event, for fan-out adapters (socket.io, event history). */
-  onAny(listener: (event: BusEvent) => void): () => void {
+  onAny(listener: (event: AnyBusEvent) => void): () => void {
     this.emitter.on('*', listener);
     return () => this.emitter.off('*', listener);
   }

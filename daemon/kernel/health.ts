@@ -5,7 +5,7 @@
  */
 export type Check = () => Promise<string | null> | string | null;
 
-export interface HealthReport {
+interface HealthReport {
   ok: boolean;
   checks: Record<string, { ok: boolean; problem?: string }>;
 }

@@ -8,7 +8,7 @@ export type LogLevel = keyof typeof LEVELS;
 
 const SECRET_KEY = /pass(word)?|secret|token|signature|authorization|cookie|credential|csrf|privatekey/i;
 
-export type Fields = Record<string, unknown>;
+type Fields = Record<string, unknown>;
 
 function formatValue(v: unknown): string {
   if (v === undefined) return 'undefined';
@@ -18,7 +18,7 @@ function formatValue(v: unknown): string {
 }
 
 /** Fields named like secrets, at any depth. */
-export function redact(fields: Fields): Fields {
+function redact(fields: Fields): Fields {
   const walk = (v: unknown, depth: number): unknown => {
     if (depth > 8 || v === null || typeof v !== 'object' || v instanceof Error) return v;
     if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
@@ -41,7 +41,7 @@ const SECRET_VALUES: Array<[RegExp, string]> = [
   [/(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{32,}/g, '[redacted]'],
 ];
 
-export function redactText(line: string): string {
+function redactText(line: string): string {
   return SECRET_VALUES.reduce((l, [re, by]) => l.replace(re, by), line);
 }
 

@@ -14,15 +14,15 @@
  *   events; the provisioning server itself records into them directly (`get` + `bind`: no event per request).
  * - scheduler: nothing to do — `job.finished` {name, ok} is counted as `pbxd_job_runs_total{job,result}`.
  */
-export type Labels = Record<string, string>;
-export interface Sample {
+type Labels = Record<string, string>;
+interface Sample {
   labels?: Labels;
   value: number;
 }
 
 type Kind = 'counter' | 'gauge' | 'histogram';
 
-export interface Metric {
+interface Metric {
   readonly name: string;
   readonly help: string;
   readonly kind: Kind;
@@ -93,7 +93,7 @@ export class Counter implements Metric {
   }
 }
 
-export class Gauge implements Metric {
+class Gauge implements Metric {
   private readonly values = new Map<string, number>();
   constructor(
     readonly name: string,
@@ -119,7 +119,7 @@ export class Gauge implements Metric {
 }
 
 /** Latency buckets in seconds, from a cached answer to a slow one. */
-export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class Histogram implements Metric {
   readonly kind = 'histogram' as const;

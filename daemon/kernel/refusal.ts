@@ -19,7 +19,7 @@ export interface RefusalJSON {
 
 type Details = Record<string, unknown>;
 
-export interface RefusalEntry<D extends Details> {
+interface RefusalEntry<D extends Details> {
   status: number;
   text: (d: D) => Text;
   remedy: (d: D) => Text;

@@ -46,14 +46,14 @@ export const REQUEST_KEY = /^\d{10}$/;
  * Text from the remote server, shown only as a quoted detail after pbxd's own
  * words: one line, printable, at most 200 characters, in quotes.
  */
-export function quoteRemote(text: unknown): string {
+function quoteRemote(text: unknown): string {
   if (typeof text !== 'string' || text.trim() === '') return '';
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ').replace(/\s+/g, ' ').trim();
   return JSON.stringify(clean.length > 200 ? clean.slice(0, 199) + '…' : clean);
 }
 
 /** The activation protocol, version 1 (served by tools/activation-server.ts). */
-export type CheckAnswer = ({ status: 'none' } | { status: 'license'; license: string }) & {
+type CheckAnswer = ({ status: 'none' } | { status: 'license'; license: string }) & {
   /** The vendor's current revocation list (signed), with either answer. */
   revocations?: string;
 };

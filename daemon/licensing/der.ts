@@ -4,7 +4,7 @@
  * extended key usage, critical extensions, validity), read from its DER with a
  * strict reader: definite minimal lengths, nothing after the certificate.
  */
-export class DerError extends Error {}
+class DerError extends Error {}
 
 interface Tlv {
   tag: number;
@@ -48,7 +48,7 @@ function expect(t: Tlv | undefined, tag: number, what: string): Tlv {
   return t;
 }
 
-export function oidString(bytes: Buffer): string {
+function oidString(bytes: Buffer): string {
   if (bytes.length === 0) throw new DerError('empty OID');
   // BigInt: arcs under 2.25 (UUIDs) have 128 bits.
   const parts: bigint[] = [];

@@ -7,7 +7,7 @@ import type { Licensing } from './licensing.js';
 import { isRefusal } from '../kernel/refusal.js';
 
 /** Days before expiry at which admins are warned (and every day of grace). */
-export const WARNING_DAYS = [30, 7, 1] as const;
+const WARNING_DAYS = [30, 7, 1] as const;
 
 const META_KEY = 'license_warnings_sent';
 

@@ -55,7 +55,7 @@ export function readPayload(p: LicensePayload): LicensePayload {
 }
 
 /** Names of the codes pbxd knows; any other code in a file shows with its own label or its code. */
-export const CODE_LABELS: Record<string, { en: string; de: string }> = codeDict({
+const CODE_LABELS: Record<string, { en: string; de: string }> = codeDict({
   users: { en: 'User seats', de: 'Benutzer' },
   'devices.cisco': { en: 'Cisco devices', de: 'Cisco-Geräte' },
   'devices.unify': { en: 'Unify devices', de: 'Unify-Geräte' },
@@ -76,7 +76,7 @@ export function labelOf(code: string, payload?: LicensePayload | null): { en: st
 const BLOCK_CERT = 'CERTIFICATE';
 
 /** The two kinds of signed file: a license, and the vendor's revocation list (same shape, its own labels). */
-export const SIGNED_KINDS = {
+const SIGNED_KINDS = {
   license: { payload: 'PBXD LICENSE', signature: 'PBXD LICENSE SIGNATURE', name: 'a license block' },
   revocations: { payload: 'PBXD REVOCATION LIST', signature: 'PBXD REVOCATION LIST SIGNATURE', name: 'a revocation list block' },
 } as const;

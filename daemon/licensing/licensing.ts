@@ -52,9 +52,6 @@ export interface CodeChange {
  */
 export type UsageProvider = (q: Pick<Tx, 'get' | 'all'>) => Promise<Record<string, number>>;
 
-/** Runs inside the activation transaction; may throw a Refusal to stop it. */
-export type ActivationGuard = (tx: Tx, next: LicensePayload, changes: CodeChange[], by: string) => Promise<void>;
-
 /** Who holds a code: a user (per-user licenses, seats), a device (support licenses), a resource. */
 export interface Holder {
   kind: string;
@@ -146,7 +143,6 @@ export interface Warning extends Text {
 export class Licensing {
   private current: { rowId: number; payload: LicensePayload; activatedAt: string | null; invalid: { code: string } & Text | null } | null = null;
   private readonly usageProviders: UsageProvider[] = [];
-  private readonly guards: ActivationGuard[] = [];
   private readonly holderSources: HolderSource[] = [];
   private lastMode: Mode | null = null;
   /**
@@ -230,10 +226,6 @@ export class Licensing {
 
   addUsageProvider(p: UsageProvider): void {
     this.usageProviders.push(p);
-  }
-
-  addActivationGuard(g: ActivationGuard): void {
-    this.guards.push(g);
   }
 
   addHolderSource(s: HolderSource): void {
@@ -462,7 +454,6 @@ export class Licensing {
       const changes = this.diff(payload, await this.usage(tx), now);
       const over = await this.overuse(tx, changes);
       if (over.codes.length) throw refuse('LIC_OVERUSED', over as never);
-      for (const g of this.guards) await g(tx, payload, changes, by);
       await tx.run("UPDATE licenses SET state = 'superseded' WHERE state = 'active'");
       await tx.run("UPDATE licenses SET state = 'active', activated_at = ?, activated_by = ? WHERE id = ?", [now.toISOString(), by, stageId]);
       await this.audit.append(tx, by, row.state === 'scheduled' ? 'license.activate.scheduled' : 'license.activate', payload.licenseId, {

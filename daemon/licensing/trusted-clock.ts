@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 
 const META_KEY = 'trusted_time';
-export const TRUSTED_TIME_FILE = 'trusted-time';
+const TRUSTED_TIME_FILE = 'trusted-time';
 
 /** The newest modification time of the data folder's own files (one level, and the backups). */
 function newestOwnFile(dataDir: string): number {

@@ -14,9 +14,9 @@ export const refuse = defineRefusals({
     fixed({ en: 'Give the month as YYYY-MM, e.g. 2026-11.', de: 'Geben Sie den Monat als JJJJ-MM an, z. B. 2026-11.' })),
 });
 
-export const USAGE_REPORT_FORMAT = 'pbxd-usage-report/1';
+const USAGE_REPORT_FORMAT = 'pbxd-usage-report/1';
 
-export interface UsageReport {
+interface UsageReport {
   format: typeof USAGE_REPORT_FORMAT;
   systemId: string;
   generatedAt: string;

@@ -31,7 +31,7 @@ const WEAK_ALGORITHMS: ReadonlyMap<string, string> = new Map([
 const RSA_BITS = { min: 2048, max: 4096 };
 const MAX_CHAIN = 4;
 
-export interface VerifierOptions {
+interface VerifierOptions {
   /** PEM files of vendor root CAs this appliance trusts. */
   trustedRoots: string[];
   systemId: string;
@@ -47,12 +47,12 @@ export interface VerifierOptions {
  * certificates must be valid at the trusted time now; a stored file that was
  * installed while they were valid stays usable after they expire.
  */
-export type VerifyMode = 'install' | 'stored';
+type VerifyMode = 'install' | 'stored';
 
 const ISO_DATE_PROBLEM = 'is not a real UTC time';
 
 /** Why a signed payload is unusable, or null. Checks shape only; dates and system id come later. */
-export function payloadProblem(p: unknown): string | null {
+function payloadProblem(p: unknown): string | null {
   if (!p || typeof p !== 'object' || Array.isArray(p)) return 'payload is not an object';
   const o = p as Record<string, unknown>;
   const isStr = (k: string) => typeof o[k] === 'string' && (o[k] as string).length > 0;

@@ -3,7 +3,7 @@
  * recorded in PRAGMA user_version. Never edit a migration that has shipped:
  * add the next one.
  */
-export interface Migration {
+interface Migration {
   version: number;
   name: string;
   sql: string;

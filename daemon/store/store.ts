@@ -5,10 +5,10 @@ import { migrations } from './migrations.js';
 import type { Logger } from '../kernel/log.js';
 import { refuse } from '../kernel/refusal.js';
 
-export type Param = string | number | bigint | null | Buffer;
-export type Row = Record<string, unknown>;
+type Param = string | number | bigint | null | Buffer;
+type Row = Record<string, unknown>;
 
-export interface RunResult {
+interface RunResult {
   changes: number;
   lastID: number;
 }

@@ -11,7 +11,7 @@ export const CLIENT_PATH = '/ws/client';
 const CLIENT_SESSIONS_METRIC = 'pbxd_client_sessions';
 
 /** Close codes of the client protocol (README "Client sessions (WebSocket)"). */
-export const CLOSE_CODES: Record<string, number> = {
+const CLOSE_CODES: Record<string, number> = {
   SESS_AUTH_INVALID: 4001,
   SESS_AUTH_TIMEOUT: 4001,
   SESS_CREDENTIALS_REVOKED: 4001,
@@ -58,7 +58,7 @@ export class ClientEndpoint implements Feature {
   constructor(private readonly core: Core) {}
 
   routes() {
-    return sessionRoutes(this.core);
+    return [sessionRoutes(this.core)];
   }
 
   async start({ api }: { api: http.Server }): Promise<void> {

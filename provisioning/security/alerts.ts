@@ -4,7 +4,7 @@ import type { Counter } from '../../daemon/kernel/metrics.js';
 /** Why a request for a device's credentials was not served. */
 export type AlertKind = 'no-key' | 'digest' | 'client-cert' | 'plain-http' | 'foreign-address' | 'outside-subnet' | 'browser' | 'no-agent' | 'host' | 'enumeration' | 'wpi-forged';
 
-export interface ProvisioningAlert {
+interface ProvisioningAlert {
   kind: AlertKind;
   mac: string | null;
   vendor: string | null;

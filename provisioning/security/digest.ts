@@ -8,7 +8,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
  * a time and its HMAC, valid for NONCE_MS.
  */
 export const DIGEST_USER = 'provisioning';
-export const DIGEST_REALM = 'pbxd provisioning';
+const DIGEST_REALM = 'pbxd provisioning';
 const NONCE_MS = 5 * 60_000;
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');

@@ -7,7 +7,7 @@ import type { Logger } from '../../daemon/kernel/log.js';
 import { normalizeMac, refuse as deviceRefuse, type Devices } from '../../daemon/core/devices.js';
 import { defineRefusals, entry, fixed } from '../../daemon/kernel/refusal.js';
 
-export const securityRefuse = defineRefusals({
+const securityRefuse = defineRefusals({
   PROVSEC_SUBNET_INVALID: entry<{ subnet: string }>(400,
     (d) => ({ en: `"${d.subnet}" is not a subnet (e.g. 192.168.10.0/24 or 2001:db8::/64).`, de: `"${d.subnet}" ist kein Subnetz (z. B. 192.168.10.0/24 oder 2001:db8::/64).` }),
     fixed({ en: 'Give an address and a prefix length, or an empty value to unpin.', de: 'Geben Sie eine Adresse und eine Präfixlänge an, oder einen leeren Wert zum Aufheben.' })),
@@ -17,7 +17,7 @@ export const securityRefuse = defineRefusals({
 });
 
 /** Where a device may fetch its credentials from. Times are epoch milliseconds (0: none). */
-export interface DeviceLock {
+interface DeviceLock {
   mac: string;
   /** The address of its last credential fetch, or null before the first. */
   ip: string | null;
@@ -32,7 +32,7 @@ export interface DeviceLock {
   pendingCount: number;
 }
 
-export interface LockView {
+interface LockView {
   mac: string;
   ip: string | null;
   subnet: string | null;
@@ -55,7 +55,7 @@ interface LockRow {
 }
 
 /** What the lock says of a credential request from an address. */
-export type LockDecision = 'first' | 'same' | 'moved-in-window' | 'in-subnet' | 'foreign-address' | 'outside-subnet';
+type LockDecision = 'first' | 'same' | 'moved-in-window' | 'in-subnet' | 'foreign-address' | 'outside-subnet';
 
 const ms = (iso: string | null): number => (iso ? Date.parse(iso) : 0);
 const iso = (t: number): string | null => (t ? new Date(t).toISOString() : null);
@@ -64,7 +64,7 @@ const LOCK_FLUSH_MS = 100;
 const LOAD_PAGE = 1000;
 
 /** An IPv4-mapped IPv6 address as the IPv4 address it is. */
-export const plainIp = (ip: string): string => (ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip);
+const plainIp = (ip: string): string => (ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip);
 
 function parseSubnet(raw: string): { net: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
   const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(raw.trim());
@@ -75,7 +75,7 @@ function parseSubnet(raw: string): { net: string; prefix: number; family: 'ipv4'
   return { net: m[1]!, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
 }
 
-export function inSubnet(ip: string, subnet: string): boolean {
+function inSubnet(ip: string, subnet: string): boolean {
   const s = parseSubnet(subnet);
   const a = plainIp(ip);
   const v = isIP(a);

@@ -6,7 +6,7 @@ import type { Core } from '../../daemon/core/core.js';
 import { defineRefusals, entry, fixed } from '../../daemon/kernel/refusal.js';
 import type { VendorModule } from '../vendors/vendor.js';
 
-export const vendorCaRefuse = defineRefusals({
+const vendorCaRefuse = defineRefusals({
   PROVSEC_VENDOR_UNKNOWN: entry<{ module: string; known: string }>(404,
     (d) => ({ en: `No vendor module "${d.module}"; known: ${d.known}.`, de: `Kein Herstellermodul "${d.module}"; bekannt: ${d.known}.` }),
     fixed({ en: 'Use the module name pbxctl provisioning urls shows.', de: 'Verwenden Sie den Modulnamen, den pbxctl provisioning urls zeigt.' })),
@@ -22,7 +22,7 @@ interface InstalledCa {
 }
 
 /** MACs a certificate names (subject and subject alternative names), as 12 lower-case hex digits. */
-export function macsNamed(cert: { subject?: string; subjectAltName?: string }): string[] {
+function macsNamed(cert: { subject?: string; subjectAltName?: string }): string[] {
   const text = `${cert.subject ?? ''} ${cert.subjectAltName ?? ''}`;
   return [...text.matchAll(/(?<![0-9a-f])(?:[0-9a-f]{2}[:-]?){5}[0-9a-f]{2}(?![0-9a-f])/gi)].map((m) => m[0].replace(/[^0-9a-f]/gi, '').toLowerCase());
 }

@@ -20,12 +20,12 @@ import { ntpOf, xml, XML_TYPE, type Dialogue, type DialogueTurn, type LineValues
  * with a nonce this server did not issue is refused. CleanUp is also the
  * polite "nothing for you" (unknown, unassigned, unlicensed, not a Unify MAC).
  */
-export const UNIFY_LICENSE = 'devices.unify';
+const UNIFY_LICENSE = 'devices.unify';
 export const WPI_PATH = '/DeploymentService/LoginService';
-export const WPI_COOKIE = 'pbxd-wpi';
+const WPI_COOKIE = 'pbxd-wpi';
 
 /** Unify's (and Siemens Enterprise's) MAC prefixes; another MAC is not a Unify phone. */
-export const UNIFY_OUIS = ['0001e3', '001ae8'];
+const UNIFY_OUIS = ['0001e3', '001ae8'];
 
 /** How long a dialogue waits for the phone's next message. */
 const SESSION_MS = 120_000;
@@ -56,7 +56,7 @@ const parser = new XMLParser({
 
 const reject = (code: string, detail: string): { ok: false } & WpiRejection => ({ ok: false, status: 400, code, detail, miss: true });
 
-export function parseWorkpointMessage(body: string): { ok: true; msg: WorkpointMessage } | ({ ok: false } & WpiRejection) {
+function parseWorkpointMessage(body: string): { ok: true; msg: WorkpointMessage } | ({ ok: false } & WpiRejection) {
   // Refused before the parser sees it: no DOCTYPE, no entity declarations, so no expansion of any kind.
   if (/<!DOCTYPE|<!ENTITY/i.test(body)) return reject('PROV_XML_DOCTYPE', 'XML with a DOCTYPE or entity declaration');
   const valid = XMLValidator.validate(body);
@@ -85,7 +85,7 @@ export function parseWorkpointMessage(body: string): { ok: true; msg: WorkpointM
 const NONCE_MARK = 'NONCEMARK0000';
 
 /** A DLSMessage prepared once, with the nonce spliced in per answer (nonces are hex, so ASCII). */
-export class DlsTemplate {
+class DlsTemplate {
   private readonly parts: [string, string];
   private readonly bytes: number;
   constructor(action: string, items: Array<[string, string | number]> = []) {
@@ -117,7 +117,7 @@ const CLEAN_UP = new DlsTemplate('CleanUp');
 const CLEAN_UP_SOLICITED = new DlsTemplate('CleanUp', [['send-solicited', 'true']]);
 
 /** The items WriteItems sets: line, registrar (both item families the firmware lines read), time, language. */
-export function wpiItems(l: LineValues, s: ProvisioningSettings, now = Date.now()): Array<[string, string | number]> {
+function wpiItems(l: LineValues, s: ProvisioningSettings, now = Date.now()): Array<[string, string | number]> {
   const z = s.zone;
   return [
     ['e164', l.sipUser],

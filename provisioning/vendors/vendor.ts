@@ -120,7 +120,7 @@ export interface Recognised {
 export type Eligibility = 'blocked' | 'unassigned' | 'needs-license' | 'licensed';
 
 /** Where the phone is told to fetch from (see `VendorSecurity.setting`). */
-export interface ProvisioningUrls {
+interface ProvisioningUrls {
   /** The appliance's address or name as phones reach it. */
   host: string;
   /** http://host:6970/<key> and https://host:6971/<key> (no trailing slash). */
@@ -130,7 +130,7 @@ export interface ProvisioningUrls {
 }
 
 /** Which protections the family's firmware allows (provisioning/security). */
-export interface VendorSecurity {
+interface VendorSecurity {
   /** The admin gives the phone a provisioning URL, so it can carry the site key. */
   keyInUrl: boolean;
   /** The phone can fetch its configuration over TLS (HTTPS or WPI). */

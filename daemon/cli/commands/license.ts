@@ -41,7 +41,7 @@ interface Staged {
   plan: PlanStep[];
 }
 
-export function statusText(s: ApplianceStatus): string {
+function statusText(s: ApplianceStatus): string {
   const width = Math.max(...(['statusUpdateService', 'statusGraceLeft'] as const).map((k) => cliText(k).length)) + 2;
   const line = (k: string, v: unknown) => `${(k + ':').padEnd(width)}${v ?? '-'}`;
   return [

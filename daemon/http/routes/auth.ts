@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Core } from '../../core/core.js';
 import { refuse, type Refusal } from '../../kernel/refusal.js';
-import { bearer, readCookie, requireAdmin, SESSION_COOKIE } from '../auth.js';
+import { bearer, readCookie, SESSION_COOKIE } from '../auth.js';
 import { body, optBool, optInt, optString, reqString } from '../validate.js';
 import { sessionKey } from '../live.js';
 import { describe } from '../openapi.js';
@@ -27,7 +27,6 @@ function answerRefusal(res: Response, e: Refusal): void {
 /** Login (cookie session for the web UI, or a bearer token for scripts), logout, who am I; admins and API tokens. */
 export function authRoutes(core: Core): Router {
   const r = Router();
-  const admin = requireAdmin(core);
 
   r.post('/auth/login', async (req, res) => {
     const b = body(req);
@@ -51,7 +50,7 @@ export function authRoutes(core: Core): Router {
     res.json({ admin: name, csrf: t.csrf, expiresAt: t.expiresAt });
   });
 
-  r.post('/auth/logout', admin, async (req, res) => {
+  r.post('/auth/logout', async (req, res) => {
     const token = bearer(req) || readCookie(req.headers.cookie, SESSION_COOKIE);
     if (token) {
       await core.admins.logout(token);
@@ -62,7 +61,7 @@ export function authRoutes(core: Core): Router {
     res.json({ ok: true });
   });
 
-  r.get('/auth/me', admin, (req, res) => {
+  r.get('/auth/me', (req, res) => {
     const p = req.principal!;
     res.json({ admin: p.admin, kind: p.kind, csrf: p.csrf ?? null });
   });
@@ -70,12 +69,12 @@ export function authRoutes(core: Core): Router {
   // ── admins: every change needs the acting admin's current password (not the local CLI's) ──
   const reauth = (req: Request) => core.admins.reauthenticate(req.principal!, optString(body(req), 'currentPassword', 1024), sourceOf(req));
 
-  r.get('/admins', admin, async (req, res) => {
+  r.get('/admins', async (req, res) => {
     const q = req.query as Record<string, unknown>;
     res.json(await core.admins.list({ limit: optInt(q, 'limit', 1, 500), offset: optInt(q, 'offset', 0) }));
   });
 
-  r.post('/admins', admin, async (req, res) => {
+  r.post('/admins', async (req, res) => {
     const b = body(req);
     const name = reqString(b, 'name', 64);
     const password = reqString(b, 'password', 1024);
@@ -84,14 +83,14 @@ export function authRoutes(core: Core): Router {
     res.status(201).json({ admin: name });
   });
 
-  r.put('/admins/:name/password', admin, async (req, res) => {
+  r.put('/admins/:name/password', async (req, res) => {
     const password = reqString(body(req), 'password', 1024);
     await reauth(req);
     const outcome = await core.admins.setPassword(String(req.params.name), password, req.principal!.admin);
     res.status(outcome === 'created' ? 201 : 200).json({ ok: true, outcome });
   });
 
-  r.patch('/admins/:name', admin, async (req, res) => {
+  r.patch('/admins/:name', async (req, res) => {
     const disabled = optBool(body(req), 'disabled');
     if (disabled === undefined) throw refuse('REQ_INVALID', { field: 'disabled', problem: 'is required (true or false)' });
     await reauth(req);
@@ -99,14 +98,14 @@ export function authRoutes(core: Core): Router {
     res.json({ admin: String(req.params.name), disabled });
   });
 
-  r.delete('/admins/:name', admin, async (req, res) => {
+  r.delete('/admins/:name', async (req, res) => {
     await reauth(req);
     await core.admins.remove(String(req.params.name), req.principal!.admin);
     res.json({ ok: true });
   });
 
   // ── API tokens: each admin sees and revokes its own; the local CLI any ──
-  r.get('/tokens', admin, async (req, res) => {
+  r.get('/tokens', async (req, res) => {
     const p = req.principal!;
     const q = req.query as Record<string, unknown>;
     const owner = p.kind === 'local' ? (optString(q, 'admin', 64) ?? null) : p.admin;
@@ -114,7 +113,7 @@ export function authRoutes(core: Core): Router {
     res.json({ tokens, next: tokens.length ? tokens[tokens.length - 1]!.id : null });
   });
 
-  r.post('/tokens', admin, async (req, res) => {
+  r.post('/tokens', async (req, res) => {
     const b = body(req);
     const label = reqString(b, 'label', 100);
     const days = optInt(b, 'expiresInDays', 1, MAX_TOKEN_DAYS) ?? null;
@@ -125,7 +124,7 @@ export function authRoutes(core: Core): Router {
     res.status(201).json({ admin: owner, label, id: t.id, token: t.token, expiresAt: t.expiresAt });
   });
 
-  r.delete('/tokens/:id', admin, async (req, res) => {
+  r.delete('/tokens/:id', async (req, res) => {
     const id = optInt({ id: req.params.id }, 'id', 1);
     if (id === undefined) throw refuse('REQ_INVALID', { field: 'id', problem: 'is required' });
     const p = req.principal!;

@@ -4,7 +4,7 @@ import type { ProvisioningSecurity } from '../../../provisioning/security/state.
 import type { ProvisioningAlerts } from '../../../provisioning/security/alerts.js';
 import type { VendorUrl } from '../../../provisioning/security/urls.js';
 import type { VendorCas } from '../../../provisioning/security/vendor-ca.js';
-import { actor, requireAdmin } from '../auth.js';
+import { actor } from '../auth.js';
 import { describe } from '../openapi.js';
 import { body, optInt, optString, reqString } from '../validate.js';
 
@@ -24,7 +24,7 @@ describe([
   ['put', '/devices/{mac}/address', 'Pin the device to a subnet {subnet} (empty: unpin)', { body: 'json', tag: 'devices' }],
 ]);
 
-export interface SecurityApi {
+interface SecurityApi {
   security: ProvisioningSecurity;
   alerts: ProvisioningAlerts;
   vendorCas: VendorCas;
@@ -34,46 +34,45 @@ export interface SecurityApi {
 /** Thin adapter over the provisioning security state; the key appears only inside the URLs an admin must set. */
 export function provisioningSecurityRoutes(core: Core, s: SecurityApi): Router {
   const r = Router();
-  const admin = requireAdmin(core);
   const cfg = () => core.config.provisioning;
   const urls = () => ({ urls: s.urls(), previousKeys: s.security.previousKeys, enrolmentUntil: s.security.windowUntilIso });
 
-  r.get('/provisioning/urls', admin, (_req, res) => res.json(urls()));
-  r.post('/provisioning/key/rotate', admin, express.json(), async (req, res) => {
+  r.get('/provisioning/urls', (_req, res) => res.json(urls()));
+  r.post('/provisioning/key/rotate', express.json(), async (req, res) => {
     const hours = optInt(body(req), 'overlapHours', 0, 24 * 365) ?? cfg().keyOverlapHours;
     await s.security.rotate(hours, actor(req));
     res.json(urls());
   });
-  r.post('/provisioning/enrolment/open', admin, express.json(), async (req, res) => {
+  r.post('/provisioning/enrolment/open', express.json(), async (req, res) => {
     const b = body(req);
     const mac = optString(b, 'mac', 40) ?? null;
     res.json(await s.security.openWindow(mac, optInt(b, 'minutes', 1, 7 * 24 * 60) ?? cfg().enrolmentMinutes, actor(req)));
   });
-  r.post('/provisioning/enrolment/close', admin, express.json(), async (req, res) => {
+  r.post('/provisioning/enrolment/close', express.json(), async (req, res) => {
     await s.security.closeWindow(optString(body(req), 'mac', 40) ?? null, actor(req));
     res.json({ closed: true });
   });
-  r.get('/provisioning/alerts', admin, (req, res) => {
+  r.get('/provisioning/alerts', (req, res) => {
     res.json({ alerts: s.alerts.list(optInt(req.query as Record<string, unknown>, 'limit', 1, 1000) ?? 100) });
   });
-  r.get('/provisioning/locks', admin, (req, res) => {
+  r.get('/provisioning/locks', (req, res) => {
     const q = req.query as Record<string, unknown>;
     res.json({ pending: s.security.pending(optInt(q, 'limit', 1, 1000) ?? 100, optString(q, 'after', 40) ?? '') });
   });
-  r.get('/devices/:mac/lock', admin, (req, res) => {
+  r.get('/devices/:mac/lock', (req, res) => {
     const mac = String(req.params.mac).toLowerCase().replace(/[^0-9a-f]/g, '');
     res.json(s.security.view(mac) ?? { mac, ip: null, subnet: null, lockedAt: null, enrolUntil: null, pendingIp: null, pendingAt: null, pendingCount: 0 });
   });
-  r.post('/devices/:mac/address/allow', admin, async (req, res) => res.json(await s.security.allowPending(String(req.params.mac), actor(req))));
-  r.post('/devices/:mac/address/block', admin, async (req, res) => res.json(await s.security.blockPending(String(req.params.mac), actor(req))));
-  r.put('/devices/:mac/address', admin, express.json(), async (req, res) => {
+  r.post('/devices/:mac/address/allow', async (req, res) => res.json(await s.security.allowPending(String(req.params.mac), actor(req))));
+  r.post('/devices/:mac/address/block', async (req, res) => res.json(await s.security.blockPending(String(req.params.mac), actor(req))));
+  r.put('/devices/:mac/address', express.json(), async (req, res) => {
     res.json(await s.security.pin(String(req.params.mac), optString(body(req), 'subnet', 60) ?? null, actor(req)));
   });
-  r.get('/provisioning/vendor-cas', admin, (_req, res) => res.json({ vendorCas: s.vendorCas.list() }));
-  r.put('/provisioning/vendor-cas/:module', admin, express.json(), async (req, res) => {
+  r.get('/provisioning/vendor-cas', (_req, res) => res.json({ vendorCas: s.vendorCas.list() }));
+  r.put('/provisioning/vendor-cas/:module', express.json(), async (req, res) => {
     res.json(await s.vendorCas.install(String(req.params.module), reqString(body(req), 'pem', 20_000), actor(req)));
   });
-  r.delete('/provisioning/vendor-cas/:module', admin, async (req, res) => {
+  r.delete('/provisioning/vendor-cas/:module', async (req, res) => {
     await s.vendorCas.remove(String(req.params.module), actor(req));
     res.status(204).end();
   });

@@ -135,11 +135,11 @@ export function mount(main) {
   return {
     refresh: load,
     onEvent(name, events) {
-      if (name === 'autoattendant.switched') {
+      if (name === 'autoAttendant.switched') {
         const last = events[events.length - 1]?.data;
         if (last) replace(message, el('p', { class: 'ok', id: 'aa-switched' }, tx('switched', { name: last.name, state: tx(last.state) })));
       }
-      if (['autoattendant.switched', 'autoAttendants.changed', 'sipTrunks.changed', 'license.activated', 'mode.changed'].includes(name)) reload();
+      if (['autoAttendant.switched', 'autoAttendants.changed', 'sipTrunks.changed', 'license.activated', 'mode.changed'].includes(name)) reload();
     },
   };
 }
