@@ -122,8 +122,8 @@ export class Daemon {
     if (identity.foreign) licensing.setForeignData({ dataSystemId: identity.foreign.dataSystemId, systemId, bind: (tx) => bindToHost(tx, systemId, fingerprint) });
     const admins = new AdminAccounts(store, clock, audit, config.admin);
     const users = new Users(store, licensing, audit, bus, clock);
-    const devices = new Devices(store, clock, bus, audit, licensing, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });
-    const clientSessions = new ClientSessions(store, licensing, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
+    const devices = new Devices(store, clock, bus, audit, licensing, users.directory, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });
+    const clientSessions = new ClientSessions(store, licensing, users.directory, users.licenses, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
     // Business hours follow the clock as set (wallClock), also when it is set back.
     const autoAttendants = new AutoAttendants(store, systemTime, bus, audit, licensing);
     const sipTrunks = new SipTrunks(store, clock, bus, audit, licensing);

@@ -211,9 +211,14 @@ export class Directory {
 
   // ── for the other modules: reads and marks of users, inside the caller's write where given ──
 
+  /** A user by name (any case), or null. */
+  async lookup(q: Pick<Tx, 'get'>, userName: string): Promise<{ id: number; user_name: string; status: 'active' | 'pending' } | null> {
+    return (await q.get<{ id: number; user_name: string; status: 'active' | 'pending' }>('SELECT id, user_name, status FROM users WHERE user_name = ?', [userName])) ?? null;
+  }
+
   /** A user by name (any case), or a REQ_NOT_FOUND refusal. */
   async find(q: Pick<Tx, 'get'>, userName: string): Promise<{ id: number; user_name: string; status: 'active' | 'pending' }> {
-    const user = await q.get<{ id: number; user_name: string; status: 'active' | 'pending' }>('SELECT id, user_name, status FROM users WHERE user_name = ?', [userName]);
+    const user = await this.lookup(q, userName);
     if (!user) throw coreRefuse('REQ_NOT_FOUND', { what: `User ${userName}` });
     return user;
   }

@@ -175,9 +175,8 @@ export class UserLicenses {
 
   /** A removal plan's step for a per-user code: it is unassigned. */
   async release(tx: Tx, userName: string, code: string, by: string): Promise<void> {
-    const u = await this.directory.find(tx, userName).catch(() => {
-      throw coreRefuse('LIC_PLAN_INVALID', { problem: `user ${userName} does not exist` });
-    });
+    const u = await this.directory.lookup(tx, userName);
+    if (!u) throw coreRefuse('LIC_PLAN_INVALID', { problem: `user ${userName} does not exist` });
     const r = await tx.run('DELETE FROM user_licenses WHERE user_id = ? AND code = ? AND suspended = 0', [u.id, code]);
     if (r.changes === 0) throw coreRefuse('LIC_PLAN_INVALID', { problem: `${userName} does not hold ${code}` });
     tx.afterCommit(() => this.bus.emit('userLicenses.changed', { changes: [{ userName: u.user_name, code, assigned: false }], by }));
