@@ -126,13 +126,13 @@ export class Directory {
   async register(input: UserInput, by: string): Promise<User> {
     const u = validateUser(input);
     return this.store.write(async (tx) => {
-      // The name's owner and the extension's in one round trip, then the seats.
-      const taken = (await tx.get<{ nameTaken: number; extensionOwner: string | null }>(
-        'SELECT EXISTS (SELECT 1 FROM users WHERE user_name = ?1) AS nameTaken, (SELECT user_name FROM users WHERE extension = ?2 AND user_name <> ?1) AS extensionOwner',
-        [u.userName, u.extension ?? null],
-      ))!;
+      // The seats, and whether the name and the extension are taken, in one round trip.
+      const seats = await this.pools.state(tx, {
+        sql: "json_object('nameTaken', EXISTS (SELECT 1 FROM users WHERE user_name = ?), 'extensionOwner', (SELECT user_name FROM users WHERE extension = ? AND user_name <> ?))",
+        params: [u.userName, u.extension ?? null, u.userName],
+      });
+      const taken = JSON.parse(seats.probe ?? '{}') as { nameTaken: number; extensionOwner: string | null };
       if (taken.nameTaken === 1) throw coreRefuse('REQ_CONFLICT', { what: `User ${u.userName}` });
-      const seats = await this.pools.state(tx);
       const pool = u.tenant ? [...seats.pools.values()].find((p) => p.name === u.tenant) : undefined;
       if (u.tenant && !pool) throw coreRefuse('REQ_NOT_FOUND', { what: `Tenant ${u.tenant}` });
       const tenantId = pool?.id ?? null;
@@ -223,9 +223,14 @@ export class Directory {
     return user;
   }
 
-  /** The rows of `names` that exist (chunked by the caller). */
+  /** The rows of `names` that exist (at most 400 names: the caller chunks). */
   async rowsNamed(q: Pick<Tx, 'all'>, names: string[]): Promise<UserRow[]> {
-    return q.all<UserRow>(`${USER_SELECT} WHERE u.user_name IN (SELECT value FROM json_each(?))`, [JSON.stringify(names)]);
+    return q.all<UserRow>(`${USER_SELECT} WHERE u.user_name IN (${names.map(() => '?').join(',')})`, names);
+  }
+
+  /** Id, name and status of those of `names` that exist (at most 400 names: the caller chunks). */
+  async idsNamed(q: Pick<Tx, 'all'>, names: string[]): Promise<Array<{ id: number; user_name: string; status: 'active' | 'pending'; tenant_id: number | null }>> {
+    return q.all(`SELECT id, user_name, status, tenant_id FROM users WHERE user_name IN (${names.map(() => '?').join(',')})`, names);
   }
 
   async nameOf(q: Pick<Tx, 'get'>, userId: number): Promise<string | null> {

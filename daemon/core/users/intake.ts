@@ -42,7 +42,7 @@ export class UserIntake {
     return this.store.write(async (tx) => {
       const result = { created: [] as string[], pending: [] as string[], updated: [] as string[], unchanged: 0, skipped: [] as Array<{ userName: string; reason: string }> };
       const existing = new Map<string, UserRow>();
-      for (const part of chunks(valid.map((r) => r.userName), 5000)) for (const row of await this.directory.rowsNamed(tx, part)) existing.set(row.user_name.toLowerCase(), row);
+      for (const part of chunks(valid.map((r) => r.userName))) for (const row of await this.directory.rowsNamed(tx, part)) existing.set(row.user_name.toLowerCase(), row);
       const state = await this.pools.state(tx);
       const now = this.clock.now().toISOString();
       for (const r of valid) {
@@ -85,8 +85,8 @@ export class UserIntake {
       if ('all' in which) {
         rows = await this.directory.pending(tx);
       } else {
-        const named: UserRow[] = [];
-        for (const part of chunks(which.userNames, 5000)) named.push(...(await this.directory.rowsNamed(tx, part)));
+        const named: Array<{ id: number; user_name: string; tenant_id: number | null; status: string }> = [];
+        for (const part of chunks(which.userNames)) named.push(...(await this.directory.idsNamed(tx, part)));
         const found = new Set(named.map((r) => r.user_name.toLowerCase()));
         const missing = which.userNames.filter((n) => !found.has(n.toLowerCase()));
         if (missing.length) throw coreRefuse('REQ_NOT_FOUND', { what: `User ${missing[0]}` });

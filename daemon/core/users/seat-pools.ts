@@ -1,4 +1,4 @@
-import type { Store, Tx } from '../../store/store.js';
+import type { Param, Store, Tx } from '../../store/store.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { AuditLog } from '../audit.js';
@@ -34,16 +34,22 @@ export class SeatPools {
     return (await q.get<{ n: number }>('SELECT COALESCE(SUM(used), 0) AS n FROM seats_used'))?.n ?? 0;
   }
 
-  /** Seats in force and in use, overall and per tenant pool, as seen inside a write. */
-  async state(tx: Pick<Tx, 'get' | 'all'>) {
+  /**
+   * Seats in force and in use, overall and per tenant pool, as seen inside a
+   * write. `probe`: a JSON expression of the caller's own checks (a
+   * registration's name and extension), answered in the same round trip.
+   */
+  async state(tx: Pick<Tx, 'get' | 'all'>, probe: { sql: string; params: Param[] } = { sql: 'NULL', params: [] }) {
     const total = this.licensing.quotas().quantities.users ?? 0;
-    // The pools, then a row (id NULL) with the seats used overall.
-    const rows = await tx.all<{ id: number | null; name: string; seats: number; used: number }>(
-      `SELECT t.id, t.name, t.seats, COALESCE(s.used, 0) AS used FROM tenants t LEFT JOIN seats_used s ON s.tenant_id = t.id
-       UNION ALL SELECT NULL, '', 0, (SELECT COALESCE(SUM(used), 0) FROM seats_used)`,
+    // The pools, then a row (id NULL) with the seats used overall and the probe's answer.
+    const rows = await tx.all<{ id: number | null; name: string; seats: number; used: number; probe: string | null }>(
+      `SELECT t.id, t.name, t.seats, COALESCE(s.used, 0) AS used, NULL AS probe FROM tenants t LEFT JOIN seats_used s ON s.tenant_id = t.id
+       UNION ALL SELECT NULL, '', 0, (SELECT COALESCE(SUM(used), 0) FROM seats_used), ${probe.sql}`,
+      probe.params,
     );
     const pools = rows.filter((r): r is typeof r & { id: number } => r.id !== null);
-    const used = rows.find((r) => r.id === null)!.used;
+    const overall = rows.find((r) => r.id === null)!;
+    const used = overall.used;
     const pooled = pools.reduce((s, p) => s + p.seats, 0);
     const unpooledUsed = used - pools.reduce((s, p) => s + p.used, 0);
     return {
@@ -51,6 +57,7 @@ export class SeatPools {
       used,
       pools: new Map(pools.map((p) => [p.id, { id: p.id, name: p.name, seats: p.seats, used: p.used }])),
       unpooledFree: Math.max(0, total - pooled) - unpooledUsed,
+      probe: overall.probe,
     };
   }
 

@@ -110,7 +110,7 @@ export class UserLicenses {
       const { perUser } = this.licensing.quotas();
       const names = [...new Set(changes.map((c) => c.userName.toLowerCase()))];
       const users = new Map<string, { id: number; user_name: string; status: string }>();
-      for (const part of chunks(names, 5000)) for (const r of await this.directory.rowsNamed(tx, part)) users.set(r.user_name.toLowerCase(), r);
+      for (const part of chunks(names)) for (const r of await this.directory.idsNamed(tx, part)) users.set(r.user_name.toLowerCase(), r);
       const missing = names.find((n) => !users.has(n));
       if (missing) throw coreRefuse('REQ_NOT_FOUND', { what: `User ${changes.find((c) => c.userName.toLowerCase() === missing)!.userName}` });
       const pending = changes.filter((c) => c.assigned && users.get(c.userName.toLowerCase())!.status === 'pending').map((c) => c.userName);
