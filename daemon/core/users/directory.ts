@@ -5,7 +5,7 @@ import type { AuditLog } from '../audit.js';
 import type { Holder } from '../../licensing/licensing.js';
 import { refuse as coreRefuse } from '../../kernel/refusal.js';
 import { orderBy, pageOf, startsWith, type PageAsk } from '../paging.js';
-import { EVENT_NAMES, refuse, SUPERVISOR, validateUser, type User, type UserInput } from './model.js';
+import { EVENT_NAMES, holderOf, refuse, SUPERVISOR, validateUser, type User, type UserInput } from './model.js';
 import type { SeatPools } from './seat-pools.js';
 
 /** What a user holds of the per-user licenses, asked of their owner inside the caller's write. */
@@ -287,7 +287,7 @@ export class Directory {
       "SELECT user_name, first_name, last_name, last_active_at FROM users WHERE status = 'active' AND builtin = 0 ORDER BY COALESCE(last_active_at, ''), created_at LIMIT ?",
       [limit],
     );
-    return rows.map((r) => ({ kind: 'user', id: r.user_name, name: `${r.first_name} ${r.last_name}`.trim() || r.user_name, lastActive: r.last_active_at }));
+    return rows.map(holderOf);
   }
 
   /** A removal plan's step for code `users`: the user goes back to pending (kept) and its licenses are unassigned. */

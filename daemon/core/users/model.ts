@@ -94,6 +94,11 @@ export function validateUser(u: UserInput): UserInput {
   return { ...u, extension: u.extension === '' ? null : u.extension };
 }
 
+/** A user as a removal plan lists it: least recently active first. */
+export function holderOf(r: { user_name: string; first_name: string; last_name: string; last_active_at: string | null }) {
+  return { kind: 'user' as const, id: r.user_name, name: `${r.first_name} ${r.last_name}`.trim() || r.user_name, lastActive: r.last_active_at };
+}
+
 export function refuseSeats(used: number, total: number) {
   return refuse('SEATS_EXHAUSTED', { used, total });
 }

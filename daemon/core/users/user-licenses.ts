@@ -6,7 +6,7 @@ import type { Holder, Licensing } from '../../licensing/licensing.js';
 import { refuse as coreRefuse } from '../../kernel/refusal.js';
 import { labelOf } from '../../licensing/format.js';
 import type { PageAsk } from '../paging.js';
-import { chunks, EVENT_NAMES, refuse, type LicenseChange } from './model.js';
+import { chunks, EVENT_NAMES, holderOf, refuse, type LicenseChange } from './model.js';
 import type { Directory } from './directory.js';
 
 /**
@@ -170,7 +170,7 @@ export class UserLicenses {
       "SELECT u.user_name, u.first_name, u.last_name, u.last_active_at FROM user_licenses l JOIN users u ON u.id = l.user_id WHERE l.code = ? AND l.suspended = 0 ORDER BY COALESCE(u.last_active_at, ''), l.assigned_at LIMIT ?",
       [code, limit],
     );
-    return rows.map((r) => ({ kind: 'user', id: r.user_name, name: `${r.first_name} ${r.last_name}`.trim() || r.user_name, lastActive: r.last_active_at }));
+    return rows.map(holderOf);
   }
 
   /** A removal plan's step for a per-user code: it is unassigned. */
