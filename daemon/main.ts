@@ -16,7 +16,7 @@ import { LicenseVerifier, DEVELOPMENT_ROOT } from './licensing/verifier.js';
 import { createApp } from './http/app.js';
 import { Listener } from './http/listener.js';
 import { VIA_CONTROL_SOCKET } from './http/auth.js';
-import { UserDirectory } from './core/users.js';
+import { Users } from './core/users.js';
 import type { Feature } from './feature.js';
 import { LiveUpdates } from './http/live.js';
 import { MetricsRegistry } from './kernel/metrics.js';
@@ -113,9 +113,9 @@ export class Daemon {
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: config.license.graceDays, developmentTrust, dataDir: config.dataDir });
     if (identity.foreign) licensing.setForeignData({ dataSystemId: identity.foreign.dataSystemId, systemId, bind: (tx) => bindToHost(tx, systemId, fingerprint) });
     const admins = new AdminAccounts(store, clock, audit, config.admin);
-    const users = new UserDirectory(store, licensing, audit, bus, clock);
-    const devices = new Devices(store, clock, bus, audit, licensing, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });
-    const clientSessions = new ClientSessions(store, licensing, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
+    const users = new Users(store, licensing, audit, bus, clock);
+    const devices = new Devices(store, clock, bus, audit, licensing, users.directory, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });
+    const clientSessions = new ClientSessions(store, licensing, users.directory, users.licenses, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
     // Business hours follow the clock as set (wallClock), also when it is set back.
     const autoAttendants = new AutoAttendants(store, systemTime, bus, audit, licensing);
     const sipTrunks = new SipTrunks(store, clock, bus, audit, licensing);

@@ -80,7 +80,7 @@ describe('core metrics from bus events', function () {
   it('counts provisioning requests by outcome with a latency histogram, and job results', async () => {
     const bus = new EventBus();
     const metrics = new MetricsRegistry();
-    const core = { metrics, bus, licensing: { mode: () => ({ mode: 'entry', expiresAt: null }), codeLines: async () => [] }, store: { all: async () => [] }, clock: { now: () => new Date() }, build: { version: '1', buildDate: '2026-01-01' } };
+    const core = { metrics, bus, licensing: { mode: () => ({ mode: 'entry', expiresAt: null }), codeLines: async () => [] }, admins: { liveTokens: async () => ({ session: 0, api: 0 }) }, build: { version: '1', buildDate: '2026-01-01' } };
     const off = registerCoreMetrics(core as unknown as Core);
     const ms = [3, 30, 30, 700, 12_000];
     for (const m of ms) bus.emit('provisioning.request', { vendor: 'cisco', outcome: m === 700 ? 'refused_license' : 'served', ms: m });

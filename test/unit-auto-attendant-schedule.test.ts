@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { evaluate, parseSchedule, stateAt, type Schedule } from '../daemon/core/auto-attendants.js';
+import { evaluate, stateAt, type Schedule } from '../daemon/core/schedule.js';
+import { parseSchedule } from '../daemon/core/auto-attendants.js';
 import { isRefusal } from '../daemon/kernel/refusal.js';
 
 const officeHours = { from: '08:00', to: '17:00' };

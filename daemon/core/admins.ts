@@ -294,6 +294,12 @@ export class AdminAccounts {
   }
 
   /** API tokens (not browser sessions), newest first; of one admin or, with admin null, of all. */
+  /** Unexpired browser sessions and API tokens, per kind (a metric). */
+  async liveTokens(): Promise<Record<'session' | 'api', number>> {
+    const rows = await this.store.all<{ kind: 'session' | 'api'; n: number }>('SELECT kind, COUNT(*) AS n FROM admin_tokens WHERE expires_at IS NULL OR expires_at > ? GROUP BY kind', [this.clock.now().toISOString()]);
+    return { session: 0, api: 0, ...Object.fromEntries(rows.map((r) => [r.kind, r.n])) };
+  }
+
   async listTokens(admin: string | null, page: { limit?: number; beforeId?: number } = {}): Promise<TokenView[]> {
     const limit = Math.min(Math.max(page.limit ?? 100, 1), 500);
     const rows = await this.store.all<{ id: number; name: string; label: string | null; created_at: string; expires_at: string | null; last_used_at: string | null }>(

@@ -3,6 +3,7 @@ import type { Store, Tx } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 import type { EventBus } from '../kernel/events.js';
 import { pageOf, startsWith, type PageAsk } from './paging.js';
+import { readMeta, writeMeta } from '../store/meta.js';
 
 export interface AuditEntry {
   id: number;
@@ -81,10 +82,10 @@ export class AuditLog {
     this.head = { id: row.id, hash };
     tx.onRollback(() => (this.head = null));
     // The head kept in meta (what `verify` compares the last row with) is set once per group commit.
-    tx.beforeCommit('audit.head', (t) =>
-      t.run(`INSERT INTO meta (key, value) SELECT 'audit_head', id || ':' || hash FROM audit WHERE id = (SELECT MAX(id) FROM audit)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
-    );
+    tx.beforeCommit('audit.head', async (t) => {
+      const head = await t.get<{ value: string }>("SELECT id || ':' || hash AS value FROM audit WHERE id = (SELECT MAX(id) FROM audit)");
+      if (head) await writeMeta(t, 'audit_head', head.value);
+    });
     tx.afterCommit(() => this.bus.emit('audit.appended', { id: row.id, action, actor }));
   }
 
@@ -155,7 +156,7 @@ export class AuditLog {
     };
     for (let more = await walk(); ; more = await walk()) {
       if (typeof more !== 'number') return more;
-      const head = (await this.store.get<{ value: string }>("SELECT value FROM meta WHERE key = 'audit_head'"))?.value ?? '';
+      const head = (await readMeta(this.store, 'audit_head')) ?? '';
       if (head === (last ? `${last.id}:${last.hash}` : '')) return { ok: true, rows: last?.id ?? 0 };
       // Committed while we walked: read on. Nothing more to read: the rows the head names are gone.
       if (more === 0 || Number(head.split(':')[0]) <= (last?.id ?? 0)) return broken((last?.id ?? 0) + 1, 'rows at the end were deleted');

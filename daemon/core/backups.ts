@@ -1,10 +1,10 @@
 import { chmodSync, chownSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { basename, join, resolve } from 'node:path';
-import sqlite3 from 'sqlite3';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 import { migrations } from '../store/migrations.js';
+import { metaOfFile, sqliteRead } from '../store/meta.js';
 import { defineRefusals, deParen, entry, fixed } from '../kernel/refusal.js';
 import { originOf, systemIdOf, type Fingerprint } from './system.js';
 
@@ -102,8 +102,8 @@ function socketAnswers(path: string): Promise<boolean> {
 async function hostSystemId(db: string, fingerprint: Fingerprint): Promise<string> {
   if (existsSync(db)) {
     try {
-      const rows = await sqliteRead<{ key: string; value: string }>(db, "SELECT key, value FROM meta WHERE key IN ('system_id', 'host_fingerprint')");
-      const get = (k: string) => rows.find((r) => r.key === k)?.value ?? null;
+      const kept = await metaOfFile(db, ['system_id', 'host_fingerprint']);
+      const get = (k: string) => kept.get(k) ?? null;
       const origin = originOf(get('system_id'), get('host_fingerprint'), fingerprint);
       if (origin.systemId && !origin.foreign) return origin.systemId;
     } catch {
@@ -111,15 +111,6 @@ async function hostSystemId(db: string, fingerprint: Fingerprint): Promise<strin
     }
   }
   return systemIdOf(fingerprint);
-}
-
-function sqliteRead<T>(file: string, sql: string): Promise<T[]> {
-  return new Promise((res, rej) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return rej(err);
-      db.all(sql, (e, rows) => db.close(() => (e ? rej(e) : res(rows as T[]))));
-    });
-  });
 }
 
 /**
@@ -150,13 +141,13 @@ export async function restoreBackup(opts: {
     const [{ user_version: version }] = (await sqliteRead<{ user_version: number }>(file, 'PRAGMA user_version')) as [{ user_version: number }];
     if (version < 1) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: 'it has no pbxd schema' });
     if (version > latest) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: `it was made by a newer pbxd (schema ${version}, this one knows ${latest})` });
-    const id = await sqliteRead<{ value: string }>(file, "SELECT value FROM meta WHERE key = 'system_id'");
-    if (!id.length) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: 'it has no system id' });
+    const kept = await metaOfFile(file, ['system_id', 'host_fingerprint']);
+    const dataSystemId = kept.get('system_id');
+    if (!dataSystemId) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: 'it has no system id' });
     if (opts.fingerprint) {
-      const fp = await sqliteRead<{ value: string }>(file, "SELECT value FROM meta WHERE key = 'host_fingerprint'");
-      const origin = originOf(id[0]!.value, fp[0]?.value ?? null, opts.fingerprint);
+      const origin = originOf(dataSystemId, kept.get('host_fingerprint') ?? null, opts.fingerprint);
       if (origin.foreign) {
-        foreignOrigin = { dataSystemId: id[0]!.value, systemId: await hostSystemId(join(opts.dataDir, 'pbxd.db'), opts.fingerprint) };
+        foreignOrigin = { dataSystemId, systemId: await hostSystemId(join(opts.dataDir, 'pbxd.db'), opts.fingerprint) };
         if (!opts.foreign) throw refuse('JOB_RESTORE_FOREIGN', { file, ...foreignOrigin });
       }
     }

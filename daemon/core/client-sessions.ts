@@ -5,6 +5,8 @@ import type { Clock } from '../kernel/clock.js';
 import type { EventBus } from '../kernel/events.js';
 import type { AuditLog } from './audit.js';
 import type { Licensing } from '../licensing/licensing.js';
+import type { Directory } from './users/directory.js';
+import type { UserLicenses } from './users/user-licenses.js';
 import type { Logger } from '../kernel/log.js';
 import { checkPassword, hashPassword, tokenHash } from './admins.js';
 import { defineRefusals, deParen, entry, fixed, refuse as coreRefuse, type Refusal } from '../kernel/refusal.js';
@@ -147,6 +149,9 @@ export class ClientSessions {
   constructor(
     private readonly store: Store,
     private readonly licensing: Licensing,
+    /** The owners of `users` and `user_licenses`: who a session's user is, and what it holds. */
+    private readonly directory: Directory,
+    private readonly userLicenses: UserLicenses,
     private readonly bus: EventBus,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
@@ -256,7 +261,7 @@ export class ClientSessions {
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const now = this.clock.now().toISOString();
     return this.store.write(async (tx) => {
-      const user = await this.findUser(tx, userName);
+      const user = await this.directory.find(tx, userName);
       const r = await tx.run('INSERT INTO client_tokens (user_id, token_hash, label, created_at, created_by) VALUES (?, ?, ?, ?, ?)', [user.id, tokenHash(token), label, now, by]);
       await this.audit.append(tx, by, 'client-token.issue', user.user_name, { id: r.lastID, label });
       return { id: r.lastID, userName: user.user_name, label, createdAt: now, createdBy: by, lastUsedAt: null, token };
@@ -264,7 +269,7 @@ export class ClientSessions {
   }
 
   async tokens(userName: string): Promise<ClientToken[]> {
-    const user = await this.findUser(this.store, userName);
+    const user = await this.directory.find(this.store, userName);
     const rows = await this.store.all<{ id: number; label: string; created_at: string; created_by: string; last_used_at: string | null }>(
       'SELECT id, label, created_at, created_by, last_used_at FROM client_tokens WHERE user_id = ? ORDER BY id', [user.id]);
     return rows.map((r) => ({ id: r.id, userName: user.user_name, label: r.label, createdAt: r.created_at, createdBy: r.created_by, lastUsedAt: r.last_used_at }));
@@ -273,10 +278,10 @@ export class ClientSessions {
   /** Revoke a token; the sessions it opened end at once. */
   async revokeToken(id: number, by: string): Promise<void> {
     await this.store.write(async (tx) => {
-      const row = await tx.get<{ user_name: string }>('SELECT u.user_name FROM client_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?', [id]);
+      const row = await tx.get<{ user_id: number }>('SELECT user_id FROM client_tokens WHERE id = ?', [id]);
       if (!row) throw refuse('SESS_TOKEN_NOT_FOUND', { id });
       await tx.run('DELETE FROM client_tokens WHERE id = ?', [id]);
-      await this.audit.append(tx, by, 'client-token.revoke', row.user_name, { id });
+      await this.audit.append(tx, by, 'client-token.revoke', (await this.directory.nameOf(tx, row.user_id)) ?? String(row.user_id), { id });
       tx.afterCommit(() => {
         for (const s of [...this.byId.values()]) if (s.tokenId === id) this.end(s, refuse('SESS_CREDENTIALS_REVOKED', { userName: s.userName }));
       });
@@ -289,7 +294,7 @@ export class ClientSessions {
     const hash = await hashPassword(password);
     const now = this.clock.now().toISOString();
     await this.store.write(async (tx) => {
-      const user = await this.findUser(tx, userName);
+      const user = await this.directory.find(tx, userName);
       await tx.run('INSERT INTO user_credentials (user_id, password_hash, changed_at) VALUES (?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET password_hash = excluded.password_hash, changed_at = excluded.changed_at', [user.id, hash, now]);
       await this.audit.append(tx, by, 'user.password', user.user_name);
       tx.afterCommit(() => {
@@ -339,19 +344,9 @@ export class ClientSessions {
    */
   private async entitled(userIds: number[]): Promise<Map<number, { active: boolean; codes: Set<string> }>> {
     const granted = this.licensing.quotas().perUser;
-    const rows = await this.store.all<{ id: number; status: string; code: string | null }>(
-      `SELECT u.id, u.status, l.code FROM users u
-       LEFT JOIN user_licenses l ON l.user_id = u.id AND l.suspended = 0 AND l.code IN ('clientbundle', 'vap')
-       WHERE u.id IN (SELECT value FROM json_each(?))`,
-      [JSON.stringify(userIds)],
-    );
-    const out = new Map<number, { active: boolean; codes: Set<string> }>();
-    for (const r of rows) {
-      const e = out.get(r.id) ?? { active: r.status === 'active', codes: new Set<string>() };
-      if (r.code && (granted[r.code] ?? 0) > 0) e.codes.add(r.code);
-      out.set(r.id, e);
-    }
-    return out;
+    const held = await this.userLicenses.entitlements(userIds, ['clientbundle', 'vap']);
+    for (const e of held.values()) for (const code of e.codes) if ((granted[code] ?? 0) <= 0) e.codes.delete(code);
+    return held;
   }
 
   private async authenticateLimited(hello: HelloRequest): Promise<Identity> {
@@ -372,14 +367,15 @@ export class ClientSessions {
     const { user, token, password } = hello;
     if (typeof user !== 'string' || user.length === 0 || user.length > 200) throw refuse('SESS_AUTH_INVALID');
     if (typeof token === 'string' && token.length > 0 && token.length <= 200) {
-      const row = await this.store.get<{ id: number; user_id: number; user_name: string }>(
-        'SELECT t.id, t.user_id, u.user_name FROM client_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?', [tokenHash(token)]);
-      if (!row || nameKey(row.user_name) !== nameKey(user)) throw refuse('SESS_AUTH_INVALID');
-      return { userId: row.user_id, userName: row.user_name, tokenId: row.id, via: 'token' };
+      const row = await this.store.get<{ id: number; user_id: number }>('SELECT id, user_id FROM client_tokens WHERE token_hash = ?', [tokenHash(token)]);
+      const userName = row ? await this.directory.nameOf(this.store, row.user_id) : null;
+      if (!row || userName === null || nameKey(userName) !== nameKey(user)) throw refuse('SESS_AUTH_INVALID');
+      return { userId: row.user_id, userName, tokenId: row.id, via: 'token' };
     }
     if (typeof password === 'string' && password.length > 0 && password.length <= 1024) {
-      const row = await this.store.get<{ id: number; user_name: string; password_hash: string }>(
-        'SELECT u.id, u.user_name, c.password_hash FROM users u JOIN user_credentials c ON c.user_id = u.id WHERE u.user_name = ?', [user]);
+      const found = await this.directory.lookup(this.store, user);
+      const credential = found && (await this.store.get<{ password_hash: string }>('SELECT password_hash FROM user_credentials WHERE user_id = ?', [found.id]));
+      const row = found && credential ? { id: found.id, user_name: found.user_name, password_hash: credential.password_hash } : null;
       // Unknown users cost as much time as known ones: the answer does not tell which names exist.
       const ok = await checkPassword(password, row?.password_hash ?? (await this.dummyHash));
       if (!row || !ok) throw refuse('SESS_AUTH_INVALID');
@@ -393,15 +389,9 @@ export class ClientSessions {
     const now = this.clock.now().toISOString();
     this.store
       .write(async (tx) => {
-        await tx.run('UPDATE users SET last_active_at = ? WHERE id = ?', [now, who.userId]);
+        await this.directory.noteActive(tx, who.userId, now);
         if (who.tokenId !== null) await tx.run('UPDATE client_tokens SET last_used_at = ? WHERE id = ?', [now, who.tokenId]);
       })
       .catch((e) => this.log.debug('client sessions: last activity not recorded', { error: String(e) }));
-  }
-
-  private async findUser(q: Pick<Store, 'get'>, userName: string): Promise<{ id: number; user_name: string }> {
-    const user = await q.get<{ id: number; user_name: string }>('SELECT id, user_name FROM users WHERE user_name = ?', [userName]);
-    if (!user) throw coreRefuse('REQ_NOT_FOUND', { what: `User ${userName}` });
-    return user;
   }
 }

@@ -9,7 +9,7 @@ const MODES: Mode[] = ['licensed', 'grace', 'entry'];
  * bus events other features emit (provisioning requests, job results).
  * Returns a function that unsubscribes from the bus.
  */
-export function registerCoreMetrics(core: Pick<Core, 'metrics' | 'bus' | 'licensing' | 'store' | 'clock' | 'build'>): () => void {
+export function registerCoreMetrics(core: Pick<Core, 'metrics' | 'bus' | 'licensing' | 'admins' | 'build'>): () => void {
   const { metrics, licensing } = core;
   const started = Date.now() / 1000;
 
@@ -43,12 +43,8 @@ export function registerCoreMetrics(core: Pick<Core, 'metrics' | 'bus' | 'licens
   );
 
   metrics.gauge('pbxd_admin_sessions', 'Unexpired admin browser sessions and API tokens', ['kind'], async () => {
-    const now = core.clock.now().toISOString();
-    const rows = await core.store.all<{ kind: string; n: number }>(
-      'SELECT kind, COUNT(*) AS n FROM admin_tokens WHERE expires_at IS NULL OR expires_at > ? GROUP BY kind',
-      [now],
-    );
-    return ['session', 'api'].map((kind) => ({ labels: { kind }, value: rows.find((r) => r.kind === kind)?.n ?? 0 }));
+    const live = await core.admins.liveTokens();
+    return (['session', 'api'] as const).map((kind) => ({ labels: { kind }, value: live[kind] }));
   });
 
   const provRequests = metrics.counter('pbxd_provisioning_requests_total', 'Provisioning requests by vendor and outcome', ['vendor', 'outcome']);

@@ -10,7 +10,7 @@ import type { Devices } from './devices.js';
 import type { BuildInfo } from './system.js';
 import type { JobRegistry } from './jobs.js';
 import type { Lifecycle } from './lifecycle.js';
-import type { UserDirectory } from './users.js';
+import type { Users } from './users.js';
 import type { ClientSessions } from './client-sessions.js';
 import type { MetricsRegistry } from '../kernel/metrics.js';
 import type { HealthChecks } from '../kernel/health.js';
@@ -38,7 +38,7 @@ export interface Core {
   audit: AuditLog;
   licensing: Licensing;
   admins: AdminAccounts;
-  users: UserDirectory;
+  users: Users;
   clientSessions: ClientSessions;
   devices: Devices;
   systemId: string;

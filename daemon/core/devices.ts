@@ -5,6 +5,7 @@ import { DAY_MS } from '../kernel/clock.js';
 import type { EventBus, EventMap } from '../kernel/events.js';
 import type { AuditLog } from './audit.js';
 import type { Licensing, Holder } from '../licensing/licensing.js';
+import type { Directory } from './users/directory.js';
 import type { Logger } from '../kernel/log.js';
 import { defineRefusals, entry, fixed, refuse as coreRefuse } from '../kernel/refusal.js';
 import { orderBy, pageOf, startsWith, type PageAsk } from './paging.js';
@@ -240,6 +241,8 @@ export class Devices {
     private readonly bus: EventBus,
     private readonly audit: AuditLog,
     private readonly licensing: Licensing,
+    /** The owner of `users`: what a line shows of its user, and which lines no longer match. */
+    private readonly directory: Directory,
     private readonly log: Logger,
     /** autoRecordPerSource may change at run time (reload). */
     readonly options: DevicesOptions,
@@ -455,8 +458,7 @@ export class Devices {
     await this.store.write(async (tx) => {
       const d = await this.row(tx, mac);
       if (d.blocked) throw refuse('DEV_BLOCKED', { mac });
-      const u = await tx.get<{ user_name: string; first_name: string; last_name: string; extension: string | null }>(
-        'SELECT user_name, first_name, last_name, extension FROM users WHERE user_name = ?', [userName]);
+      const u = await this.directory.lineOf(tx, userName);
       if (!u) throw refuse('DEV_USER_NOT_FOUND', { userName: userName.slice(0, 80) });
       const display = `${u.first_name} ${u.last_name}`.trim() || u.user_name;
       const sameUser = d.user_name?.toLowerCase() === u.user_name.toLowerCase();
@@ -751,20 +753,10 @@ export class Devices {
     const names = this.usersChanged;
     this.usersChanged = new Set();
     if (names?.size === 0) return;
-    const only = names ? 'AND d.user_name IN (SELECT value FROM json_each(?))' : '';
-    const params = names ? [JSON.stringify([...names])] : [];
     try {
       await this.store.write(async (tx) => {
-        const orphans = await tx.all<{ mac: string }>(`SELECT mac FROM devices d WHERE d.user_name IS NOT NULL ${only} AND NOT EXISTS (SELECT 1 FROM users u WHERE u.user_name = d.user_name)`, params);
-        for (const o of orphans) await this.releaseIn(tx, o.mac, 'system', 'user deleted');
-        // Only the lines that differ come back: the pass over every line at start usually finds none,
-        // and a result the size of the table would stay in node-sqlite3's malloc arena for good.
-        const rows = await tx.all<{ mac: string; display: string; sip_user: string }>(
-          `SELECT mac, display, sip_user FROM (
-             SELECT d.mac, d.display_name AS was_display, d.sip_user AS was_sip_user,
-                    COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''), d.user_name) AS display, COALESCE(u.extension, u.user_name) AS sip_user
-               FROM devices d JOIN users u ON u.user_name = d.user_name WHERE true ${only})
-           WHERE was_display IS NOT display OR was_sip_user IS NOT sip_user`, params);
+        const { orphans, lines: rows } = await this.directory.deviceLineDrift(tx, names ? [...names] : null);
+        for (const mac of orphans) await this.releaseIn(tx, mac, 'system', 'user deleted');
         const changed: string[] = [];
         for (const r of rows) {
           await tx.run('UPDATE devices SET display_name = ?, sip_user = ? WHERE mac = ?', [r.display, r.sip_user, r.mac]);

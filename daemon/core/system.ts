@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appRoot } from '../config.js';
 import type { Store, Tx } from '../store/store.js';
+import { readMeta, writeMeta } from '../store/meta.js';
 
 /** This build: its version and the release date that the license's update service must cover. */
 export interface BuildInfo {
@@ -113,14 +114,6 @@ interface SystemIdentity {
 const META_ID = 'system_id';
 const META_FP = 'host_fingerprint';
 
-async function meta(q: Pick<Tx, 'get'>, key: string): Promise<string | null> {
-  return (await q.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [key]))?.value ?? null;
-}
-
-async function setMeta(tx: Tx, key: string, value: string): Promise<void> {
-  await tx.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]);
-}
-
 /**
  * The appliance's system id and whether its database belongs to this host.
  * A new database gets the id derived from the host's fingerprint, stored with
@@ -129,31 +122,31 @@ async function setMeta(tx: Tx, key: string, value: string): Promise<void> {
  */
 export async function resolveIdentity(store: Store, current: Fingerprint): Promise<SystemIdentity> {
   return store.write(async (tx) => {
-    const id = await meta(tx, META_ID);
-    const storedText = await meta(tx, META_FP);
+    const id = await readMeta(tx, META_ID);
+    const storedText = await readMeta(tx, META_FP);
     const components = Object.keys(current).sort();
     if (!id) {
       const systemId = systemIdOf(current);
-      await setMeta(tx, META_ID, systemId);
-      await setMeta(tx, META_FP, JSON.stringify(current));
+      await writeMeta(tx, META_ID, systemId);
+      await writeMeta(tx, META_FP, JSON.stringify(current));
       return { systemId, foreign: null, changed: [], components, adopted: false };
     }
     if (storedText === null) {
-      await setMeta(tx, META_FP, JSON.stringify(current));
+      await writeMeta(tx, META_FP, JSON.stringify(current));
       return { systemId: id, foreign: null, changed: [], components, adopted: true };
     }
     const stored = JSON.parse(storedText) as Fingerprint;
     if (!sameHost(stored, current)) return { systemId: systemIdOf(current), foreign: { dataSystemId: id }, changed: [], components, adopted: false };
     const changed = Object.keys(current).filter((n) => stored[n] !== current[n]);
-    if (changed.length) await setMeta(tx, META_FP, JSON.stringify(current));
+    if (changed.length) await writeMeta(tx, META_FP, JSON.stringify(current));
     return { systemId: id, foreign: null, changed, components, adopted: false };
   });
 }
 
 /** Inside the write that activates a rehost license: the data now belongs to this host and its id. */
 export async function bindToHost(tx: Tx, systemId: string, current: Fingerprint): Promise<void> {
-  await setMeta(tx, META_ID, systemId);
-  await setMeta(tx, META_FP, JSON.stringify(current));
+  await writeMeta(tx, META_ID, systemId);
+  await writeMeta(tx, META_FP, JSON.stringify(current));
 }
 
 /** What a database file says of its origin (backup restore asks before replacing anything). */

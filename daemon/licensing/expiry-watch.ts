@@ -5,6 +5,7 @@ import type { EventBus } from '../kernel/events.js';
 import type { Logger } from '../kernel/log.js';
 import type { Licensing } from './licensing.js';
 import { isRefusal } from '../kernel/refusal.js';
+import { readMeta, writeMeta } from '../store/meta.js';
 
 /** Days before expiry at which admins are warned (and every day of grace). */
 const WARNING_DAYS = [30, 7, 1] as const;
@@ -57,8 +58,8 @@ export class ExpiryWatch {
     const now = this.clock.now();
     const m = this.licensing.mode(now);
     if (!p || !p.expiresAt || m.mode === 'entry') return null;
-    const row = await this.store.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [META_KEY]);
-    let sent: Sent = row ? JSON.parse(row.value) : { licenseId: '', issuedAt: '', keys: [] };
+    const kept = await readMeta(this.store, META_KEY);
+    let sent: Sent = kept ? JSON.parse(kept) : { licenseId: '', issuedAt: '', keys: [] };
     if (sent.licenseId !== p.licenseId || sent.issuedAt !== p.issuedAt) sent = { licenseId: p.licenseId, issuedAt: p.issuedAt, keys: [] };
 
     let warning: { kind: 'expiry' | 'grace' | 'provisional'; daysLeft: number; key: string; covers: string[] } | null = null;
@@ -75,9 +76,7 @@ export class ExpiryWatch {
     }
     if (!warning) return null;
     sent.keys = [...new Set([...sent.keys, ...warning.covers])];
-    await this.store.write(async (tx) => {
-      await tx.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [META_KEY, JSON.stringify(sent)]);
-    });
+    await this.store.write((tx) => writeMeta(tx, META_KEY, JSON.stringify(sent)));
     const data = { kind: warning.kind, daysLeft: warning.daysLeft, licenseId: p.licenseId, expiresAt: p.expiresAt, graceEndsAt: m.graceEndsAt };
     this.bus.emit('license.warning', data);
     this.log.warn(

@@ -9,6 +9,7 @@ import { codeDict, labelOf, readPayload, splitRevocations, type LicensePayload, 
 import { readFileSync } from 'node:fs';
 import { writeAtomically } from './kept-file.js';
 import { join } from 'node:path';
+import { readMeta, writeMeta } from '../store/meta.js';
 
 export type Mode = 'licensed' | 'grace' | 'entry';
 
@@ -178,14 +179,14 @@ export class Licensing {
 
   /** At start: the newest of the list kept in the database and the one kept beside it. */
   async loadRevocations(): Promise<void> {
-    const row = await this.store.get<{ value: string }>("SELECT value FROM meta WHERE key = 'revocation_list'");
+    const kept = await readMeta(this.store, 'revocation_list');
     let fileText: string | null = null;
     try {
       fileText = this.revocationFile ? readFileSync(this.revocationFile, 'utf8') : null;
     } catch {
       /* none kept */
     }
-    for (const text of [row?.value, fileText]) {
+    for (const text of [kept, fileText]) {
       if (!text) continue;
       try {
         const list = this.verifier.verifyRevocations(text, this.clock.now(), 'stored');
@@ -210,7 +211,7 @@ export class Licensing {
     const list = this.verifier.verifyRevocations(text, this.clock.now());
     if (this.revocations && list.issuedAt <= this.revocations.list.issuedAt) return { applied: false, issuedAt: this.revocations.list.issuedAt };
     await this.store.write(async (tx) => {
-      await tx.run("INSERT INTO meta (key, value) VALUES ('revocation_list', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [text]);
+      await writeMeta(tx, 'revocation_list', text);
       await this.audit.append(tx, by, 'license.revocations', list.issuedAt, { serials: list.serials.length, licenseIds: list.licenseIds.length });
     });
     if (this.revocationFile) writeAtomically(this.revocationFile, text);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { writeAtomically } from './kept-file.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
+import { raiseMeta, readMeta } from '../store/meta.js';
 
 const META_KEY = 'trusted_time';
 const TRUSTED_TIME_FILE = 'trusted-time';
@@ -70,8 +71,8 @@ export class TrustedClock implements Clock {
 
   /** `dataDir`: where the file copy lives and whose files' times are a floor (null: the database only). */
   static async open(store: Store, system: Clock, dataDir: string | null = null): Promise<TrustedClock> {
-    const row = await store.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [META_KEY]);
-    const inDb = row ? Date.parse(row.value) : NaN;
+    const kept = await readMeta(store, META_KEY);
+    const inDb = kept ? Date.parse(kept) : NaN;
     const file = dataDir ? join(dataDir, TRUSTED_TIME_FILE) : null;
     const floor = Math.max(Number.isNaN(inDb) ? 0 : inDb, file ? readTimeFile(file) : 0, dataDir ? newestOwnFile(dataDir) : 0);
     return new TrustedClock(store, system, floor, file);
@@ -107,8 +108,6 @@ export class TrustedClock implements Clock {
   private async persistNow(): Promise<void> {
     const at = this.now().toISOString();
     if (this.file && readTimeFile(this.file) < Date.parse(at)) writeAtomically(this.file, at + '\n');
-    await this.store.write(async (tx) => {
-      await tx.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE excluded.value > meta.value', [META_KEY, at]);
-    });
+    await this.store.write((tx) => raiseMeta(tx, META_KEY, at));
   }
 }

@@ -5,7 +5,7 @@ import { migrations } from './migrations.js';
 import type { Logger } from '../kernel/log.js';
 import { refuse } from '../kernel/refusal.js';
 
-type Param = string | number | bigint | null | Buffer;
+export type Param = string | number | bigint | null | Buffer;
 type Row = Record<string, unknown>;
 
 interface RunResult {
