@@ -144,6 +144,7 @@ export class Daemon {
     // repairs what an older build (or a crash before that rule) left behind.
     users.onUserRemoved((tx, userName, by) => devices.releaseUserDevices(tx, userName, by));
     await devices.refreshUsers();
+    this.offs.push(() => devices.stop());
     await this.announceInitialAdmin(core);
     this.logEvents(core);
 

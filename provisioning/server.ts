@@ -84,16 +84,6 @@ export class ProvisioningServer implements Feature {
       if (action === 'licensed' || action === 'waiting') return; // the configuration itself is unchanged
       for (const mac of macs) this.pipeline.forget(mac);
     });
-    // A user's name or extension changed, or a user was deleted (users feature): refresh their devices' lines.
-    let pending: NodeJS.Timeout | null = null;
-    this.unsubscribe.push(this.core.bus.on('users.changed', () => {
-      if (pending) return;
-      pending = setTimeout(() => {
-        pending = null;
-        this.devices.refreshUsers().catch((err) => this.core.log.error('refreshing device lines failed', { error: String(err) }));
-      }, 200);
-    }));
-
     this.core.metrics.gauge('pbxd_devices', 'Devices by license state', ['state'], () =>
       Object.entries(this.devices.countByState()).map(([state, value]) => ({ labels: { state }, value })),
     );

@@ -9,7 +9,7 @@ import type { Directory } from './users/directory.js';
 import type { UserLicenses } from './users/user-licenses.js';
 import type { Logger } from '../kernel/log.js';
 import { checkPassword, hashPassword, tokenHash } from './admins.js';
-import { defineRefusals, deParen, entry, fixed, refuse as coreRefuse, type Refusal } from '../kernel/refusal.js';
+import { defineRefusals, deParen, entry, fixed, refuse as refuseCommon, type Refusal } from '../kernel/refusal.js';
 
 /** The clients that open a session for a user, and the per-user code each needs. */
 export const REQUIRED_CODE = {
@@ -290,7 +290,7 @@ export class ClientSessions {
 
   /** Set a user's client password; sessions opened with the old one end. */
   async setPassword(userName: string, password: string, by: string): Promise<void> {
-    if (password.length < 8) throw coreRefuse('REQ_INVALID', { field: 'password', problem: 'at least 8 characters' });
+    if (password.length < 8) throw refuseCommon('REQ_INVALID', { field: 'password', problem: 'at least 8 characters' });
     const hash = await hashPassword(password);
     const now = this.clock.now().toISOString();
     await this.store.write(async (tx) => {

@@ -7,7 +7,7 @@ import type { AuditLog } from './audit.js';
 import type { Licensing, Holder } from '../licensing/licensing.js';
 import type { Directory } from './users/directory.js';
 import type { Logger } from '../kernel/log.js';
-import { defineRefusals, entry, fixed, refuse as coreRefuse } from '../kernel/refusal.js';
+import { defineRefusals, entry, fixed, refuse as refuseCommon } from '../kernel/refusal.js';
 import { orderBy, pageOf, startsWith, type PageAsk } from './paging.js';
 
 // Vendors the provisioning server recognises and the support license each takes: the vendor list owns the rule.
@@ -197,6 +197,8 @@ export function licenseStateOf(d: Pick<DeviceRecord, 'blocked' | 'userName' | 'v
 
 /** Users changed but not yet refreshed that are kept by name; beyond, the next refresh reads every line. */
 const USERS_CHANGED_KEPT = 10_000;
+/** How long after a users.changed its devices' lines are refreshed. */
+const REFRESH_AFTER_MS = 200;
 
 /** Rows per query when the table is loaded at start. */
 const LOAD_PAGE = 500;
@@ -372,7 +374,7 @@ export class Devices {
     const where: string[] = [];
     const params: string[] = [];
     if (f.state) {
-      if (!(LICENSE_STATES as readonly string[]).includes(f.state)) throw coreRefuse('REQ_INVALID', { field: 'state', problem: `one of ${LICENSE_STATES.join(', ')}` });
+      if (!(LICENSE_STATES as readonly string[]).includes(f.state)) throw refuseCommon('REQ_INVALID', { field: 'state', problem: `one of ${LICENSE_STATES.join(', ')}` });
       (where.push('license_state = ?'), params.push(f.state));
     }
     if (f.vendor) {
@@ -741,6 +743,19 @@ export class Devices {
     // set grows large without a refresh, every line is refreshed once.
     if (!this.usersChanged || names.length < data.count || this.usersChanged.size + names.length > USERS_CHANGED_KEPT) this.usersChanged = null;
     else for (const n of names) this.usersChanged.add(n.toLowerCase());
+    // The lines follow their users shortly after: a burst of changes (an import) costs one refresh.
+    this.refreshTimer ??= setTimeout(() => {
+      this.refreshTimer = null;
+      this.refreshUsers().catch((err) => this.log.error('refreshing device lines failed', { error: String(err) }));
+    }, REFRESH_AFTER_MS);
+  }
+
+  private refreshTimer: NodeJS.Timeout | null = null;
+
+  /** No refresh after the store closes. */
+  stop(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
   }
 
   /**

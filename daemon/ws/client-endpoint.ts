@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { Core } from '../core/core.js';
 import type { Feature } from '../feature.js';
-import { isRefusal, refuse as coreRefuse, type Refusal } from '../kernel/refusal.js';
+import { isRefusal, refuse as refuseCommon, type Refusal } from '../kernel/refusal.js';
 import { refuse } from '../core/client-sessions.js';
 import { sessionRoutes } from '../http/routes/sessions.js';
 
@@ -75,7 +75,7 @@ export class ClientEndpoint implements Feature {
     this.core.metrics.remove(CLIENT_SESSIONS_METRIC);
     this.api?.off('upgrade', this.onUpgrade);
     if (this.heartbeat) clearTimeout(this.heartbeat);
-    const bye = coreRefuse('SERVER_STOPPING');
+    const bye = refuseCommon('SERVER_STOPPING');
     const closed = [...this.connections].map((c) => new Promise<void>((resolve) => {
       if (c.ws.readyState === WebSocket.CLOSED) return resolve();
       c.ws.once('close', () => resolve());

@@ -3,7 +3,7 @@ import type { Clock } from '../../kernel/clock.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { AuditLog } from '../audit.js';
 import type { Holder } from '../../licensing/licensing.js';
-import { refuse as coreRefuse } from '../../kernel/refusal.js';
+import { refuse as refuseCommon } from '../../kernel/refusal.js';
 import { orderBy, pageOf, startsWith, type PageAsk } from '../paging.js';
 import { EVENT_NAMES, holderOf, refuse, SUPERVISOR, validateUser, type User, type UserInput } from './model.js';
 import type { SeatPools } from './seat-pools.js';
@@ -132,9 +132,9 @@ export class Directory {
         params: [u.userName, u.extension ?? null, u.userName],
       });
       const taken = JSON.parse(seats.probe ?? '{}') as { nameTaken: number; extensionOwner: string | null };
-      if (taken.nameTaken === 1) throw coreRefuse('REQ_CONFLICT', { what: `User ${u.userName}` });
+      if (taken.nameTaken === 1) throw refuseCommon('REQ_CONFLICT', { what: `User ${u.userName}` });
       const pool = u.tenant ? [...seats.pools.values()].find((p) => p.name === u.tenant) : undefined;
-      if (u.tenant && !pool) throw coreRefuse('REQ_NOT_FOUND', { what: `Tenant ${u.tenant}` });
+      if (u.tenant && !pool) throw refuseCommon('REQ_NOT_FOUND', { what: `Tenant ${u.tenant}` });
       const tenantId = pool?.id ?? null;
       if (taken.extensionOwner) throw refuse('EXTENSION_TAKEN', { extension: u.extension!, userName: taken.extensionOwner });
       const refusal = this.pools.take(seats, tenantId);
@@ -157,7 +157,7 @@ export class Directory {
     validateUser({ userName, ...patch });
     return this.store.write(async (tx) => {
       const cur = await tx.get<UserRow>(`${USER_SELECT} WHERE u.user_name = ?`, [userName]);
-      if (!cur) throw coreRefuse('REQ_NOT_FOUND', { what: `User ${userName}` });
+      if (!cur) throw refuseCommon('REQ_NOT_FOUND', { what: `User ${userName}` });
       if (cur.builtin && patch.tenant !== undefined) throw refuse('USER_BUILTIN', { userName });
       if (patch.extension !== undefined) await this.checkExtension(tx, patch.extension, cur.user_name);
       let tenantId = cur.tenant_id;
@@ -189,7 +189,7 @@ export class Directory {
   async delete(userName: string, by: string): Promise<void> {
     await this.store.write(async (tx) => {
       const cur = await tx.get<{ id: number; user_name: string; builtin: number }>('SELECT id, user_name, builtin FROM users WHERE user_name = ?', [userName]);
-      if (!cur) throw coreRefuse('REQ_NOT_FOUND', { what: `User ${userName}` });
+      if (!cur) throw refuseCommon('REQ_NOT_FOUND', { what: `User ${userName}` });
       if (cur.builtin) throw refuse('USER_BUILTIN', { userName: cur.user_name });
       const held = await this.holdings.inForce(tx, cur.id);
       await tx.run('DELETE FROM users WHERE id = ?', [cur.id]);
@@ -219,7 +219,7 @@ export class Directory {
   /** A user by name (any case), or a REQ_NOT_FOUND refusal. */
   async find(q: Pick<Tx, 'get'>, userName: string): Promise<{ id: number; user_name: string; status: 'active' | 'pending' }> {
     const user = await this.lookup(q, userName);
-    if (!user) throw coreRefuse('REQ_NOT_FOUND', { what: `User ${userName}` });
+    if (!user) throw refuseCommon('REQ_NOT_FOUND', { what: `User ${userName}` });
     return user;
   }
 
@@ -293,8 +293,8 @@ export class Directory {
   /** A removal plan's step for code `users`: the user goes back to pending (kept) and its licenses are unassigned. */
   async releaseSeat(tx: Tx, userName: string, by: string): Promise<void> {
     const u = await tx.get<{ id: number; user_name: string; builtin: number }>('SELECT id, user_name, builtin FROM users WHERE user_name = ?', [userName]);
-    if (!u) throw coreRefuse('LIC_PLAN_INVALID', { problem: `user ${userName} does not exist` });
-    if (u.builtin) throw coreRefuse('LIC_PLAN_INVALID', { problem: `${userName} takes no seat` });
+    if (!u) throw refuseCommon('LIC_PLAN_INVALID', { problem: `user ${userName} does not exist` });
+    if (u.builtin) throw refuseCommon('LIC_PLAN_INVALID', { problem: `${userName} takes no seat` });
     await tx.run("UPDATE users SET status = 'pending', pending_since = ? WHERE id = ?", [this.clock.now().toISOString(), u.id]);
     const held = await this.holdings.dropAll(tx, u.id);
     this.changed(tx, 'updated', [u.user_name]);

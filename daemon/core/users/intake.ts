@@ -1,7 +1,7 @@
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { AuditLog } from '../audit.js';
-import { refuse as coreRefuse } from '../../kernel/refusal.js';
+import { refuse as refuseCommon } from '../../kernel/refusal.js';
 import { chunks, EVENT_NAMES, refuse, validateUser, type UserInput } from './model.js';
 import type { Directory, UserRow } from './directory.js';
 import type { SeatPools } from './seat-pools.js';
@@ -30,13 +30,13 @@ export class UserIntake {
       try {
         return validateUser(r);
       } catch (e) {
-        throw coreRefuse('REQ_INVALID', { field: `users[${i}]`, problem: (e as Error).message });
+        throw refuseCommon('REQ_INVALID', { field: `users[${i}]`, problem: (e as Error).message });
       }
     });
     const seen = new Set<string>();
     for (const r of valid) {
       const k = r.userName.toLowerCase();
-      if (seen.has(k)) throw coreRefuse('REQ_INVALID', { field: 'users', problem: `${r.userName} appears twice` });
+      if (seen.has(k)) throw refuseCommon('REQ_INVALID', { field: 'users', problem: `${r.userName} appears twice` });
       seen.add(k);
     }
     return this.store.write(async (tx) => {
@@ -89,7 +89,7 @@ export class UserIntake {
         for (const part of chunks(which.userNames)) named.push(...(await this.directory.idsNamed(tx, part)));
         const found = new Set(named.map((r) => r.user_name.toLowerCase()));
         const missing = which.userNames.filter((n) => !found.has(n.toLowerCase()));
-        if (missing.length) throw coreRefuse('REQ_NOT_FOUND', { what: `User ${missing[0]}` });
+        if (missing.length) throw refuseCommon('REQ_NOT_FOUND', { what: `User ${missing[0]}` });
         rows = named.filter((r) => r.status === 'pending');
       }
       const state = await this.pools.state(tx);

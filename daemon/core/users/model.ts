@@ -1,4 +1,4 @@
-import { defineRefusals, entry, fixed, refuse as coreRefuse } from '../../kernel/refusal.js';
+import { defineRefusals, entry, fixed, refuse as refuseCommon } from '../../kernel/refusal.js';
 
 /** The users room's refusals, types and input checks, shared by its modules (no SQL here). */
 export const refuse = defineRefusals({
@@ -82,15 +82,15 @@ export const EVENT_NAMES = 500;
 
 export function validateUser(u: UserInput): UserInput {
   if (typeof u.userName !== 'string' || !USER_NAME.test(u.userName))
-    throw coreRefuse('REQ_INVALID', { field: 'userName', problem: 'letters, digits, . _ @ - (1–64), starting with a letter or digit' });
+    throw refuseCommon('REQ_INVALID', { field: 'userName', problem: 'letters, digits, . _ @ - (1–64), starting with a letter or digit' });
   for (const k of ['firstName', 'lastName'] as const) {
     const v = u[k];
-    if (v !== undefined && (typeof v !== 'string' || v.length > 100 || /[\u0000-\u001f]/.test(v))) throw coreRefuse('REQ_INVALID', { field: k, problem: 'text of at most 100 characters' });
+    if (v !== undefined && (typeof v !== 'string' || v.length > 100 || /[\u0000-\u001f]/.test(v))) throw refuseCommon('REQ_INVALID', { field: k, problem: 'text of at most 100 characters' });
   }
   if (u.tenant !== undefined && u.tenant !== null && (typeof u.tenant !== 'string' || u.tenant.trim() === '' || u.tenant.length > 100))
-    throw coreRefuse('REQ_INVALID', { field: 'tenant', problem: 'a tenant name of at most 100 characters' });
+    throw refuseCommon('REQ_INVALID', { field: 'tenant', problem: 'a tenant name of at most 100 characters' });
   if (u.extension !== undefined && u.extension !== null && u.extension !== '' && (typeof u.extension !== 'string' || !EXTENSION.test(u.extension)))
-    throw coreRefuse('REQ_INVALID', { field: 'extension', problem: 'digits, * # + (1–20)' });
+    throw refuseCommon('REQ_INVALID', { field: 'extension', problem: 'digits, * # + (1–20)' });
   return { ...u, extension: u.extension === '' ? null : u.extension };
 }
 

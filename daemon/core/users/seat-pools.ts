@@ -3,7 +3,7 @@ import type { Clock } from '../../kernel/clock.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { AuditLog } from '../audit.js';
 import type { Licensing } from '../../licensing/licensing.js';
-import { refuse as coreRefuse } from '../../kernel/refusal.js';
+import { refuse as refuseCommon } from '../../kernel/refusal.js';
 import { refuse, refuseSeats } from './model.js';
 
 /** How many users a tenant has, asked of the directory (the owner of `users`). */
@@ -87,7 +87,7 @@ export class SeatPools {
     if (!name) return null;
     const row = await tx.get<{ id: number }>('SELECT id FROM tenants WHERE name = ?', [name]);
     if (row) return row.id;
-    if (!create) throw coreRefuse('REQ_NOT_FOUND', { what: `Tenant ${name}` });
+    if (!create) throw refuseCommon('REQ_NOT_FOUND', { what: `Tenant ${name}` });
     // A directory sync may name a company we have no pool for: it gets an empty pool, its users wait.
     return (await tx.run('INSERT INTO tenants (name, seats, created_at) VALUES (?, 0, ?)', [name, this.clock.now().toISOString()])).lastID;
   }
@@ -106,7 +106,7 @@ export class SeatPools {
 
   /** Create a pool or resize it: never below its users, never all pools above the license. */
   async setPool(name: string, seats: number, by: string): Promise<void> {
-    if (typeof name !== 'string' || name.trim() === '' || name.length > 100) throw coreRefuse('REQ_INVALID', { field: 'tenant', problem: 'a name of at most 100 characters' });
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 100) throw refuseCommon('REQ_INVALID', { field: 'tenant', problem: 'a name of at most 100 characters' });
     await this.store.write(async (tx) => {
       const state = await this.state(tx);
       const cur = await tx.get<{ id: number; seats: number }>('SELECT id, seats FROM tenants WHERE name = ?', [name]);
@@ -124,7 +124,7 @@ export class SeatPools {
   async deleteTenant(name: string, by: string): Promise<void> {
     await this.store.write(async (tx) => {
       const cur = await tx.get<{ id: number; name: string }>('SELECT id, name FROM tenants WHERE name = ?', [name]);
-      if (!cur) throw coreRefuse('REQ_NOT_FOUND', { what: `Tenant ${name}` });
+      if (!cur) throw refuseCommon('REQ_NOT_FOUND', { what: `Tenant ${name}` });
       const n = await this.members.count(tx, cur.id);
       if (n > 0) throw refuse('TENANT_NOT_EMPTY', { tenant: cur.name, users: n });
       await tx.run('DELETE FROM tenants WHERE id = ?', [cur.id]);

@@ -3,7 +3,7 @@ import type { Clock } from '../../kernel/clock.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { AuditLog } from '../audit.js';
 import type { Holder, Licensing } from '../../licensing/licensing.js';
-import { refuse as coreRefuse } from '../../kernel/refusal.js';
+import { refuse as refuseCommon } from '../../kernel/refusal.js';
 import { labelOf } from '../../licensing/format.js';
 import type { PageAsk } from '../paging.js';
 import { chunks, EVENT_NAMES, holderOf, refuse, type LicenseChange } from './model.js';
@@ -79,7 +79,7 @@ export class UserLicenses {
   /** The table of the license page: a page of active users with one boolean per code, and used/total per code. */
   async licenseTable(f: { q?: string } & PageAsk = {}) {
     const codes = Object.keys(this.licensing.quotas().perUser);
-    if (f.sort === 'pendingSince') throw coreRefuse('REQ_INVALID', { field: 'sort', problem: 'the license table lists active users only' });
+    if (f.sort === 'pendingSince') throw refuseCommon('REQ_INVALID', { field: 'sort', problem: 'the license table lists active users only' });
     const { total, users, limit, offset } = await this.directory.list({ ...f, status: 'active' });
     const held = new Map<string, Set<string>>();
     for (const part of chunks(users.map((u) => u.userName))) {
@@ -112,7 +112,7 @@ export class UserLicenses {
       const users = new Map<string, { id: number; user_name: string; status: string }>();
       for (const part of chunks(names)) for (const r of await this.directory.idsNamed(tx, part)) users.set(r.user_name.toLowerCase(), r);
       const missing = names.find((n) => !users.has(n));
-      if (missing) throw coreRefuse('REQ_NOT_FOUND', { what: `User ${changes.find((c) => c.userName.toLowerCase() === missing)!.userName}` });
+      if (missing) throw refuseCommon('REQ_NOT_FOUND', { what: `User ${changes.find((c) => c.userName.toLowerCase() === missing)!.userName}` });
       const pending = changes.filter((c) => c.assigned && users.get(c.userName.toLowerCase())!.status === 'pending').map((c) => c.userName);
       if (pending.length) throw refuse('USER_PENDING', { userNames: pending });
 
@@ -176,9 +176,9 @@ export class UserLicenses {
   /** A removal plan's step for a per-user code: it is unassigned. */
   async release(tx: Tx, userName: string, code: string, by: string): Promise<void> {
     const u = await this.directory.lookup(tx, userName);
-    if (!u) throw coreRefuse('LIC_PLAN_INVALID', { problem: `user ${userName} does not exist` });
+    if (!u) throw refuseCommon('LIC_PLAN_INVALID', { problem: `user ${userName} does not exist` });
     const r = await tx.run('DELETE FROM user_licenses WHERE user_id = ? AND code = ? AND suspended = 0', [u.id, code]);
-    if (r.changes === 0) throw coreRefuse('LIC_PLAN_INVALID', { problem: `${userName} does not hold ${code}` });
+    if (r.changes === 0) throw refuseCommon('LIC_PLAN_INVALID', { problem: `${userName} does not hold ${code}` });
     tx.afterCommit(() => this.bus.emit('userLicenses.changed', { changes: [{ userName: u.user_name, code, assigned: false }], by }));
   }
 
