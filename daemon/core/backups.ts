@@ -98,13 +98,19 @@ function socketAnswers(path: string): Promise<boolean> {
   });
 }
 
+/** The schema version of a database file (PRAGMA user_version). */
+async function schemaVersionOf(file: string): Promise<number> {
+  const [row] = await sqliteRead<{ user_version: number }>(file, 'PRAGMA user_version');
+  return row?.user_version ?? 0;
+}
+
 /** This host's system id: the current database's when it belongs here, else the one the host's fingerprint gives. */
 async function hostSystemId(db: string, fingerprint: Fingerprint): Promise<string> {
   if (existsSync(db)) {
     try {
       const kept = await metaOfFile(db, ['system_id', 'host_fingerprint']);
       const get = (k: string) => kept.get(k) ?? null;
-      const origin = originOf(get('system_id'), get('host_fingerprint'), fingerprint);
+      const origin = originOf(get('system_id'), get('host_fingerprint'), fingerprint, await schemaVersionOf(db));
       if (origin.systemId && !origin.foreign) return origin.systemId;
     } catch {
       /* unreadable: the fingerprint decides */
@@ -138,14 +144,14 @@ export async function restoreBackup(opts: {
     const check = await sqliteRead<{ integrity_check: string }>(file, 'PRAGMA integrity_check');
     const verdict = check.map((r) => r.integrity_check).join('; ');
     if (verdict !== 'ok') throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: `integrity check: ${verdict}` });
-    const [{ user_version: version }] = (await sqliteRead<{ user_version: number }>(file, 'PRAGMA user_version')) as [{ user_version: number }];
+    const version = await schemaVersionOf(file);
     if (version < 1) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: 'it has no pbxd schema' });
     if (version > latest) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: `it was made by a newer pbxd (schema ${version}, this one knows ${latest})` });
     const kept = await metaOfFile(file, ['system_id', 'host_fingerprint']);
     const dataSystemId = kept.get('system_id');
     if (!dataSystemId) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: 'it has no system id' });
     if (opts.fingerprint) {
-      const origin = originOf(dataSystemId, kept.get('host_fingerprint') ?? null, opts.fingerprint);
+      const origin = originOf(dataSystemId, kept.get('host_fingerprint') ?? null, opts.fingerprint, version);
       if (origin.foreign) {
         foreignOrigin = { dataSystemId, systemId: await hostSystemId(join(opts.dataDir, 'pbxd.db'), opts.fingerprint) };
         if (!opts.foreign) throw refuse('JOB_RESTORE_FOREIGN', { file, ...foreignOrigin });

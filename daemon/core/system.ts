@@ -132,6 +132,8 @@ export async function resolveIdentity(store: Store, current: Fingerprint): Promi
       return { systemId, foreign: null, changed: [], components, adopted: false };
     }
     if (storedText === null) {
+      // Removed from a bound database (sqlite3 on a copied folder): another appliance's data.
+      if (!adoptable(store.versionAtOpen)) return { systemId: systemIdOf(current), foreign: { dataSystemId: id }, changed: [], components, adopted: false };
       await writeMeta(tx, META_FP, JSON.stringify(current));
       return { systemId: id, foreign: null, changed: [], components, adopted: true };
     }
@@ -149,9 +151,17 @@ export async function bindToHost(tx: Tx, systemId: string, current: Fingerprint)
   await writeMeta(tx, META_FP, JSON.stringify(current));
 }
 
+/**
+ * Databases at this schema version or later were written by a pbxd that binds
+ * its data to the host when it first starts. Only an older one may be found
+ * without a binding and adopted; a newer one without it had it removed.
+ */
+const BOUND_SINCE_SCHEMA = 10;
+const adoptable = (schemaVersion: number) => schemaVersion < BOUND_SINCE_SCHEMA;
+
 /** What a database file says of its origin (backup restore asks before replacing anything). */
-export function originOf(id: string | null, fpText: string | null, current: Fingerprint): { systemId: string | null; foreign: boolean } {
+export function originOf(id: string | null, fpText: string | null, current: Fingerprint, schemaVersion: number): { systemId: string | null; foreign: boolean } {
   if (!id) return { systemId: null, foreign: false };
-  if (fpText === null) return { systemId: id, foreign: false };
+  if (fpText === null) return { systemId: id, foreign: !adoptable(schemaVersion) };
   return { systemId: id, foreign: !sameHost(JSON.parse(fpText) as Fingerprint, current) };
 }

@@ -128,6 +128,8 @@ export class Store {
     private readonly writer: ReturnType<typeof promisify>,
     private readonly reader: ReturnType<typeof promisify>,
     private readonly log: Logger,
+    /** The schema version the file had before this start migrated it (0: a new file). */
+    readonly versionAtOpen: number,
   ) {
     const st = statSync(file);
     this.identity = { dev: st.dev, ino: st.ino };
@@ -171,16 +173,17 @@ export class Store {
     // power cut, which is the moment phones hammer us. busy_timeout covers the
     // backup job and pbxctl tools that open the file briefly.
     await w.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
-    await Store.migrate(w, file, existed, log);
+    const versionAtOpen = await Store.migrate(w, file, existed, log);
     const r = promisify(await open(file, sqlite3.OPEN_READONLY));
     await r.exec('PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;');
-    return new Store(file, w, r, log);
+    return new Store(file, w, r, log, versionAtOpen);
   }
 
-  private static async migrate(db: ReturnType<typeof promisify>, file: string, existed: boolean, log: Logger): Promise<void> {
+  /** Brings the file to the latest schema; answers the version it had. */
+  private static async migrate(db: ReturnType<typeof promisify>, file: string, existed: boolean, log: Logger): Promise<number> {
     const { user_version: current } = (await db.get<{ user_version: number }>('PRAGMA user_version'))!;
     const pending = migrations.filter((m) => m.version > current).sort((a, b) => a.version - b.version);
-    if (pending.length === 0) return;
+    if (pending.length === 0) return current;
     if (existed && current > 0) {
       // Keep the database as it was before an upgrade, so a failed upgrade can be rolled back by hand.
       const backup = `${file}.before-v${pending[pending.length - 1]!.version}`;
@@ -199,6 +202,7 @@ export class Store {
       }
       log.info('database migrated', { version: m.version, name: m.name });
     }
+    return current;
   }
 
   all<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {
