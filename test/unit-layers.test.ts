@@ -35,7 +35,7 @@ const KNOWN_DEBT: Array<{ from: string; to: string; why: string }> = [
 
 function roomOf(file: string): Room | null {
   if (file.startsWith('daemon/kernel/')) return 'kernel';
-  if (file === 'daemon/config.ts') return 'config';
+  if (/^daemon\/config(-[a-z]+)?\.ts$/.test(file)) return 'config';
   if (file.startsWith('daemon/store/')) return 'store';
   if (file.startsWith('daemon/licensing/')) return 'licensing';
   if (file.startsWith('daemon/core/')) return 'core';
