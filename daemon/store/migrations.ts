@@ -1,17 +1,13 @@
 import type { Logger } from '../kernel/log.js';
 import { firstTables } from './migrations/v1-v6.js';
 import { laterChanges } from './migrations/v7-v18.js';
+import type { Migration } from './migrations/migration.js';
 
 /**
  * Versioned schema. A migration is applied once, in its own transaction, and
  * recorded in PRAGMA user_version. Never edit a migration that has shipped:
  * add the next one (in the last file of migrations/, or a new file for a new era).
  */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
 
 export const migrations: Migration[] = [...firstTables, ...laterChanges].sort((a, b) => a.version - b.version);
 

@@ -1,4 +1,4 @@
-import type { Migration } from '../migrations.js';
+import type { Migration } from './migration.js';
 
 /** The tables of the first features, as they shipped (versions 1–6). Never edit: add the next migration. */
 export const firstTables: Migration[] = [

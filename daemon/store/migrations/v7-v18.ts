@@ -1,4 +1,4 @@
-import type { Migration } from '../migrations.js';
+import type { Migration } from './migration.js';
 
 /** Triggers, indexes and tables added since (versions 7–18). Never edit: add the next migration. */
 export const laterChanges: Migration[] = [
