@@ -9,9 +9,8 @@ import { LicenseConsumers, type HolderSource, type OveruseReport, type PlanStep,
 import { Revocations } from './revocations.js';
 
 // The parts of licensing, re-exported so that consumers import one module.
-export { ENTRY_QUANTITIES, type CodeChange, type CodeLine, type CodeScope, type Mode, type ModeState, type Warning } from './modes.js';
-export type { Holder, HolderSource, OveruseReport, PlanStep, UsageProvider } from './consumers.js';
-export { REVOCATIONS_FILE } from './revocations.js';
+export type { CodeChange, CodeLine, Mode } from './modes.js';
+export type { Holder, OveruseReport, PlanStep } from './consumers.js';
 
 /**
  * What licensing needs of an audit log: one entry written inside the

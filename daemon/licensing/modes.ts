@@ -20,7 +20,7 @@ export interface ModeState {
 }
 
 /** What Entry mode allows: a handful of users, nothing else. */
-export const ENTRY_QUANTITIES: Readonly<Record<string, number>> = Object.freeze({ users: 5 });
+const ENTRY_QUANTITIES: Readonly<Record<string, number>> = Object.freeze({ users: 5 });
 
 export type CodeScope = 'server' | 'user';
 

@@ -8,7 +8,8 @@ import type { RevocationList } from './format.js';
 import { writeAtomically } from './kept-file.js';
 import type { LicenseVerifier } from './verifier.js';
 
-export const REVOCATIONS_FILE = 'revocations.txt';
+/** Beside the database in the data folder. */
+const REVOCATIONS_FILE = 'revocations.txt';
 
 const NOTHING_REVOKED = { serials: new Set<string>(), licenseIds: new Set<string>() };
 
