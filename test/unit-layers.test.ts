@@ -29,7 +29,7 @@ const KNOWN_DEBT: Array<{ from: string; to: string; why: string }> = [
   {
     from: 'daemon/core/devices.ts',
     to: 'provisioning/vendors/index.ts',
-    why: 'the device rules (models, MAC prefixes, line counts) are read from the vendor modules; they move into a core vendor catalogue that provisioning fills in when devices.ts is split',
+    why: 'devices.ts takes the vendor names (VENDORS), their support-license codes (LICENSE_CODE) and the Vendor type from the vendor modules; to pay it, the core names a small vendor catalogue it needs and main.ts hands in one built from provisioning/vendors (when devices.ts is split)',
   },
 ];
 
