@@ -1,24 +1,14 @@
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
 import { ADMIN_PASSWORD, TestDaemon } from './support/daemon.js';
-import { launchChromium, newAdminPage, screenshot } from './support/browser.js';
+import { browserSuite, screenshot } from './support/browser.js';
 
 describe('web UI: admins and API tokens @slow', function () {
   this.timeout(90_000);
   let d: TestDaemon;
-  let browser: Browser;
-  let closeBrowser: () => Promise<void>;
-  before(async () => {
-    d = await TestDaemon.start();
-    ({ browser, close: closeBrowser } = await launchChromium());
-  });
-  after(async () => {
-    await closeBrowser?.();
-    await d?.dispose();
-  });
+  const ui = browserSuite(async () => (d = await TestDaemon.start()));
 
   it('adds, disables and deletes an admin with the current password, refuses the last one, and manages tokens', async () => {
-    const { page, context, errors } = await newAdminPage(browser, d);
+    const { page, context, errors } = await ui.open();
     try {
       await page.goto('/#/admins');
       await page.locator('#admins-table tr[data-name=admin]').waitFor();

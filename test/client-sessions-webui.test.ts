@@ -1,30 +1,27 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { TestDaemon } from './support/daemon.js';
-import { launchChromium, newAdminPage, screenshot } from './support/browser.js';
+import { browserSuite, screenshot } from './support/browser.js';
 import { addUsers, assign, ClientSocket, installClientLicense, issueToken } from './support/sessions.js';
 
 describe('client sessions in the web UI @slow', function () {
   this.timeout(60_000);
   let d: TestDaemon;
-  let browser: Browser;
-  let closeBrowser: () => Promise<void>;
   const clients: ClientSocket[] = [];
   const row = (page: Page, user: string, kind: string) => page.locator(`#sessions-table tr[data-user="${user}"][data-kind="${kind}"]`);
 
+  // Registered first, so it runs first: the clients close before the daemon stops.
+  after(() => {
+    for (const c of clients) c.close();
+  });
+  const ui = browserSuite(async () => (d = await TestDaemon.start()));
   before(async () => {
-    [d, { browser, close: closeBrowser }] = await Promise.all([TestDaemon.start(), launchChromium()]);
     await installClientLicense(d);
     await addUsers(d, [{ userName: 'lena', codes: ['clientbundle', 'vap'] }]);
   });
-  after(async () => {
-    for (const c of clients) c.close();
-    await closeBrowser?.();
-    await d?.dispose();
-  });
 
   it('shows sessions as they open and close, and ends one from the page', async () => {
-    const { page, errors, context } = await newAdminPage(browser, d);
+    const { page, errors, context } = await ui.open();
     try {
       await page.goto('/#/sessions');
       await page.locator('#sessions-none').waitFor();

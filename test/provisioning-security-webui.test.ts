@@ -1,25 +1,13 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
 import { TestDaemon } from './support/daemon.js';
-import { launchChromium, newAdminPage, screenshot } from './support/browser.js';
+import { browserSuite, screenshot, see } from './support/browser.js';
 import { addDevice, addUser, assign, keyInUrls, prov, sipPassword } from './support/provisioning.js';
 
 /** The Devices page in headless Chromium: the URLs to set, and the badge of a refused new address. */
-const see = (page: Page, selector: string, hasText?: string | RegExp) => page.locator(selector, hasText === undefined ? {} : { hasText }).first().waitFor({ timeout: 10_000 });
-
 describe('provisioning security in the web UI', function () {
   this.timeout(60_000);
   let d: TestDaemon;
-  let browser: Browser;
-  let closeBrowser: () => Promise<void>;
-
-  before(async () => {
-    [d, { browser, close: closeBrowser }] = await Promise.all([TestDaemon.start({ config: { provisioning: { host: '127.0.0.1', httpPort: 0, httpsPort: 0, wpiPort: 0, requireKey: true } } }), launchChromium()]);
-  });
-  after(async () => {
-    await closeBrowser?.();
-    await d?.dispose();
-  });
+  const ui = browserSuite(async () => (d = await TestDaemon.start({ config: { provisioning: { host: '127.0.0.1', httpPort: 0, httpsPort: 0, wpiPort: 0, requireKey: true } } })));
 
   it('shows the provisioning URLs, and a live badge with "allow new address" that lets the phone in at its new address', async () => {
     await addUser(d, 'gwen', 'Gwen', 'Test');
@@ -34,7 +22,7 @@ describe('provisioning security in the web UI', function () {
     expect((await get('127.0.0.2')).text).to.include(pw);
     await d.request('POST', '/api/v1/provisioning/enrolment/close', { body: { mac } });
 
-    const { context, page, errors } = await newAdminPage(browser, d);
+    const { context, page, errors } = await ui.open();
     try {
       await page.locator('#nav-devices').click();
       await see(page, `#devices-table tr[data-mac="${mac}"]`);

@@ -1,26 +1,19 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { TestDaemon } from './support/daemon.js';
-import { launchChromium, newAdminPage, screenshot } from './support/browser.js';
+import { browserSuite, screenshot } from './support/browser.js';
 import { attendantBody, RESOURCES_LICENSE } from './support/resources.js';
 
 describe('web UI: auto attendants and SIP trunks @slow', function () {
   this.timeout(60_000);
   let d: TestDaemon;
-  let browser: Browser;
-  let closeBrowser: () => Promise<void>;
+  const ui = browserSuite(async () => (d = await TestDaemon.start()));
   before(async () => {
-    d = await TestDaemon.start();
     await d.installLicense(RESOURCES_LICENSE);
-    ({ browser, close: closeBrowser } = await launchChromium());
-  });
-  after(async () => {
-    await closeBrowser?.();
-    await d.dispose();
   });
 
   async function openPage(locale = 'en-US'): Promise<{ page: Page; errors: string[] }> {
-    const { page, errors } = await newAdminPage(browser, d, { locale });
+    const { page, errors } = await ui.open({ locale });
     await page.locator('#nav-resources').click();
     await page.locator('#aa-title').waitFor();
     return { page, errors };

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { ROOT, TestDaemon } from './support/daemon.js';
-import { ARTIFACTS, axeViolations, launchChromium, login, newAdminPage, screenshot } from './support/browser.js';
+import { ARTIFACTS, axeViolations, browserSuite, login, screenshot, see } from './support/browser.js';
+import { apiOf } from './support/api.js';
 import { addDevice, ciscoBoot } from './support/provisioning.js';
 import { attendantBody } from './support/resources.js';
 
@@ -11,33 +11,10 @@ import { attendantBody } from './support/resources.js';
 describe('web UI: the admin console', function () {
   this.timeout(180_000);
   let d: TestDaemon;
-  let browser: Browser;
-  let closeBrowser: () => Promise<void>;
-  const contexts: Array<{ close: () => Promise<void> }> = [];
-  const open = async (opts: Parameters<typeof newAdminPage>[2] = {}) => {
-    const r = await newAdminPage(browser, d, opts);
-    contexts.push(r.context);
-    return r;
-  };
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await d.request(method, `/api/v1${path}`, body === undefined ? {} : { body });
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.json;
-  };
-  const see = (page: Page, selector: string, hasText?: string | RegExp) => page.locator(selector, hasText === undefined ? {} : { hasText }).first().waitFor({ timeout: 10_000 });
+  const { open } = browserSuite(async () => (d = await TestDaemon.start()));
+  const api = apiOf(() => d);
   const LICENSE = { edition: 'Enterprise', quantities: { users: 20_050, 'devices.cisco': 1, 'devices.unify': 10, autoattendants: 2, trunkchannels: 30 }, perUser: { clientbundle: 50, vap: 5 } };
   const PAGES = ['overview', 'license', 'users', 'devices', 'resources', 'sessions', 'audit'];
-
-  before(async () => {
-    [d, { browser, close: closeBrowser }] = await Promise.all([TestDaemon.start(), launchChromium()]);
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-  });
-  after(async () => {
-    await closeBrowser?.();
-    await d?.dispose();
-  });
 
   it('overview: the first page after login, with the heading focused, follows changes live', async () => {
     const { page, errors } = await open();

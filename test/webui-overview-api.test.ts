@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import { TestDaemon } from './support/daemon.js';
+import { apiOf } from './support/api.js';
 import { addDevice, assign, ciscoBoot } from './support/provisioning.js';
 import { outcomeCode } from '../daemon/core/devices.js';
 
@@ -14,11 +15,7 @@ describe('web UI reads: overview and suspended licenses', function () {
   after(async () => {
     await d?.dispose();
   });
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await d.request(method, `/api/v1${path}`, body === undefined ? {} : { body });
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.json;
-  };
+  const api = apiOf(() => d);
   /** The recorded peaks follow changes after a short gathering delay: ask until they show, or the test times out. */
   async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
     for (;;) {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
 import { TestDaemon } from './support/daemon.js';
-import { launchChromium, newAdminPage, screenshot } from './support/browser.js';
+import { browserSuite, screenshot, see } from './support/browser.js';
+import { apiOf } from './support/api.js';
 import { addDevice, ciscoBoot } from './support/provisioning.js';
 import { attendantBody } from './support/resources.js';
 
@@ -12,37 +12,21 @@ import { attendantBody } from './support/resources.js';
 describe('web UI: the traps of issue 18', function () {
   this.timeout(90_000);
   let d: TestDaemon;
-  let browser: Browser;
-  let closeBrowser: () => Promise<void>;
-  const contexts: Array<{ close: () => Promise<void> }> = [];
-  const open = async (opts: Parameters<typeof newAdminPage>[2] = {}) => {
-    const r = await newAdminPage(browser, d, opts);
-    contexts.push(r.context);
+  const ui = browserSuite(async () => (d = await TestDaemon.start()));
+  const open = async (opts: Parameters<typeof ui.open>[0] = {}) => {
+    const r = await ui.open(opts);
     // Console errors too: a CSP violation is only a console message.
     const consoleErrors: string[] = [];
     r.page.on('console', (m) => void (m.type() === 'error' && consoleErrors.push(m.text())));
     return { ...r, consoleErrors };
   };
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await d.request(method, `/api/v1${path}`, body === undefined ? {} : { body });
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.json;
-  };
-  const see = (page: Page, selector: string, hasText?: string | RegExp) => page.locator(selector, hasText === undefined ? {} : { hasText }).first().waitFor({ timeout: 10_000 });
+  const api = apiOf(() => d);
   const assignLicenses = (users: string[], code: string) => api('POST', '/user-licenses', { changes: users.map((userName) => ({ userName, code, assigned: true })) });
 
   before(async () => {
-    [d, { browser, close: closeBrowser }] = await Promise.all([TestDaemon.start(), launchChromium()]);
     await d.installLicense({ edition: 'Enterprise', quantities: { users: 200, 'devices.cisco': 5, autoattendants: 3, trunkchannels: 30 }, perUser: { clientbundle: 100, vap: 100, pinprotection: 100, voicemail: 100, callrecording: 100 } });
     const users = Array.from({ length: 60 }, (_, i) => ({ userName: `u${String(i).padStart(2, '0')}`, firstName: `First${i}`, lastName: `Last${i}` }));
     await api('POST', '/users/import', { users });
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-  });
-  after(async () => {
-    await closeBrowser?.();
-    await d?.dispose();
   });
 
   it('downgrade: a refused activation keeps the holders the admin chose, and a second click does not swap them', async () => {

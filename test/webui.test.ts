@@ -1,12 +1,10 @@
 import { expect } from 'chai';
-import type { Browser, Page, WebSocketRoute } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { TestDaemon } from './support/daemon.js';
 import http from 'node:http';
 import { join } from 'node:path';
-import { ARTIFACTS, launchChromium, markDocument, newAdminPage, screenshot, stillSameDocument } from './support/browser.js';
-
-/** Waits for an element with this text (the UI updates live; a few seconds is generous). */
-const see = (page: Page, selector: string, hasText?: string | RegExp) => page.locator(selector, hasText === undefined ? {} : { hasText }).first().waitFor({ timeout: 10_000 });
+import { ARTIFACTS, browserSuite, markDocument, screenshot, see, stillSameDocument } from './support/browser.js';
+import { apiOf } from './support/api.js';
 
 /** A request as a phone sends it (node:http: no User-Agent, nothing but Host). */
 function phoneGet(d: TestDaemon, path: string): Promise<{ status: number }> {
@@ -23,26 +21,9 @@ function phoneGet(d: TestDaemon, path: string): Promise<{ status: number }> {
 describe('web UI in a real browser @slow', function () {
   this.timeout(60_000);
   let d: TestDaemon;
-  let browser: Browser;
-  let closeBrowser: () => Promise<void>;
-  const contexts: Array<{ close: () => Promise<void> }> = [];
-  const open = async (opts: Parameters<typeof newAdminPage>[2] = {}) => {
-    // These tests start on the license page; the overview (the first page) has its own tests.
-    const r = await newAdminPage(browser, d, { path: '/#/license', ...opts });
-    contexts.push(r.context);
-    return r;
-  };
-
-  before(async () => {
-    [d, { browser, close: closeBrowser }] = await Promise.all([TestDaemon.start(), launchChromium()]);
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-  });
-  after(async () => {
-    await closeBrowser?.();
-    await d?.dispose();
-  });
+  // These tests start on the license page; the overview (the first page) has its own tests.
+  const { open } = browserSuite(async () => (d = await TestDaemon.start()), { path: '/#/license' });
+  const api = apiOf(() => d);
 
   it('refuses a wrong password plainly, logs in, and logs out again', async () => {
     const { page, errors } = await open({ login: false });
@@ -221,11 +202,6 @@ describe('web UI in a real browser @slow', function () {
 
   // ── users and per-user licenses ──
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await d.request(method, `/api/v1${path}`, body === undefined ? {} : { body });
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.json;
-  };
   const header = (page: Page, code: string) => page.locator(`#ul-count-${code}`).textContent();
   const box = (page: Page, user: string, code: string) => page.locator(`#ul-table input[data-user="${user}"][data-code="${code}"]`);
   const holds = async (user: string, code: string) => (await api('GET', `/user-licenses?q=${user}`)).users.find((u: any) => u.userName === user).licenses[code];

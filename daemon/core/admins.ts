@@ -1,31 +1,11 @@
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import type { Store, Tx } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 import type { AuditLog } from './audit.js';
 import { defineRefusals, entry, fixed, refuse } from '../kernel/refusal.js';
 import { LoginThrottle } from './login-throttle.js';
 import { passwordProblem } from './password-policy.js';
-
-const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number }) => Promise<Buffer>;
-const SCRYPT = { N: 16384, r: 8, p: 1 };
-
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scrypt(password, salt, 32, SCRYPT);
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
-}
-
-export async function checkPassword(password: string, stored: string): Promise<boolean> {
-  const [alg, n, r, p, salt, key] = stored.split('$');
-  if (alg !== 'scrypt' || !salt || !key) return false;
-  const expected = Buffer.from(key, 'base64');
-  const got = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
-  return timingSafeEqual(got, expected);
-}
-
-/** Only this hash of a token is stored (admin sessions and API tokens, client tokens). */
-export const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
+import { checkPasswordOf, hashPassword, tokenHash } from './passwords.js';
 
 export interface Principal {
   admin: string;
@@ -118,8 +98,6 @@ export class AdminAccounts {
    * checked on every use.
    */
   private readonly recentTokens = new Map<string, { principal: Principal; expiresAt: Date | null; seenAt: number }>();
-  /** A dummy hash so a login for an unknown name takes as long as for a known one. */
-  private dummyHash: Promise<string> = hashPassword(randomBytes(8).toString('hex'));
 
   constructor(
     private readonly store: Store,
@@ -252,7 +230,7 @@ export class AdminAccounts {
     const wait = this.throttle.wait(from, name);
     if (wait > 0) throw refuse('AUTH_RATE_LIMITED', { retryAfterSeconds: wait });
     const row = await this.store.get<{ id: number; password_hash: string; disabled_at: string | null }>('SELECT id, password_hash, disabled_at FROM admins WHERE name = ?', [name]);
-    const ok = await checkPassword(password, row?.password_hash ?? (await this.dummyHash));
+    const ok = await checkPasswordOf(password, row?.password_hash);
     if (row && ok && row.disabled_at === null) return row.id;
     // Unknown names are not remembered (only the source is): a flood of names costs no memory.
     this.throttle.failed(from, row ? name : null);

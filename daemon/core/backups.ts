@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
-import { migrations } from '../store/migrations.js';
+import { SCHEMA_VERSION } from '../store/migrations.js';
 import { metaOfFile, sqliteRead } from '../store/meta.js';
 import { defineRefusals, deParen, entry, fixed } from '../kernel/refusal.js';
 import { originOf, systemIdOf, type Fingerprint } from './system.js';
@@ -138,7 +138,7 @@ export async function restoreBackup(opts: {
   const file = resolve(opts.file);
   if (!existsSync(file)) throw refuse('JOB_BACKUP_NOT_FOUND', { file });
   if (await socketAnswers(opts.socket)) throw refuse('JOB_RESTORE_DAEMON_RUNNING', { socket: opts.socket });
-  const latest = migrations[migrations.length - 1]!.version;
+  const latest = SCHEMA_VERSION;
   let foreignOrigin: { dataSystemId: string; systemId: string } | null = null;
   try {
     const check = await sqliteRead<{ integrity_check: string }>(file, 'PRAGMA integrity_check');

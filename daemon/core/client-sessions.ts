@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { pageOf, type PageAsk } from './paging.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
@@ -8,69 +8,9 @@ import type { Licensing } from '../licensing/licensing.js';
 import type { Directory } from './users/directory.js';
 import type { UserLicenses } from './users/user-licenses.js';
 import type { Logger } from '../kernel/log.js';
-import { checkPassword, hashPassword, tokenHash } from './admins.js';
-import { defineRefusals, deParen, entry, fixed, refuse as refuseCommon, type Refusal } from '../kernel/refusal.js';
-
-/** The clients that open a session for a user, and the per-user code each needs. */
-export const REQUIRED_CODE = {
-  desktop: 'clientbundle',
-  app: 'clientbundle',
-  tapi: 'clientbundle',
-  console: 'vap',
-} as const;
-export type ClientKind = keyof typeof REQUIRED_CODE;
-export const CLIENT_KINDS = Object.keys(REQUIRED_CODE) as ClientKind[];
-
-const KIND_NAMES: Record<ClientKind, { en: string; de: string }> = {
-  desktop: { en: 'the desktop client', de: 'der Desktop-Client' },
-  app: { en: 'the mobile app', de: 'die Mobile App' },
-  tapi: { en: 'the TAPI driver', de: 'der TAPI-Treiber' },
-  console: { en: 'the operator console', de: 'der Vermittlungsarbeitsplatz' },
-};
-
-export const refuse = defineRefusals({
-  SESS_AUTH_INVALID: entry(401, fixed({ en: 'Unknown user, or wrong token or password.', de: 'Unbekannter Benutzer oder falsches Token bzw. Passwort.' }),
-    fixed({ en: 'Check the user name and the client token the administrator issued.', de: 'Prüfen Sie den Benutzernamen und das vom Administrator ausgestellte Client-Token.' })),
-  SESS_AUTH_TIMEOUT: entry<{ seconds: number }>(401,
-    (d) => ({ en: `No hello message within ${d.seconds} seconds.`, de: `Keine Hello-Nachricht innerhalb von ${d.seconds} Sekunden.` }),
-    fixed({ en: 'Send {"type":"hello",...} right after connecting.', de: 'Senden Sie {"type":"hello",...} direkt nach dem Verbinden.' })),
-  SESS_AUTH_RATE_LIMITED: entry<{ retryAfterSeconds: number }>(429,
-    (d) => ({ en: `Too many failed client logins from this address; try again in ${d.retryAfterSeconds} seconds.`, de: `Zu viele fehlgeschlagene Client-Anmeldungen von dieser Adresse; versuchen Sie es in ${d.retryAfterSeconds} Sekunden erneut.` }),
-    fixed({ en: 'Check the token or password configured in the client.', de: 'Prüfen Sie das im Client eingetragene Token bzw. Passwort.' })),
-  SESS_KIND_INVALID: entry<{ kind: string }>(400,
-    (d) => ({ en: `"${d.kind}" is not a client kind; use ${CLIENT_KINDS.join(', ')}.`, de: `"${d.kind}" ist keine Client-Art; verwenden Sie ${CLIENT_KINDS.join(', ')}.` }),
-    fixed({ en: 'Update the client.', de: 'Aktualisieren Sie den Client.' })),
-  SESS_NO_LICENSE: entry<{ userName: string; kind: string; code: string }>(403,
-    (d) => ({ en: `User "${d.userName}" has no ${d.code} license, which ${KIND_NAMES[d.kind as ClientKind]?.en ?? d.kind} needs.`, de: `Benutzer "${d.userName}" hat keine ${d.code}-Lizenz, die ${KIND_NAMES[d.kind as ClientKind]?.de ?? d.kind} benötigt.` }),
-    (d) => ({ en: `Ask the administrator to assign the ${d.code} license to "${d.userName}", then connect again.`, de: `Bitten Sie den Administrator, "${d.userName}" die ${d.code}-Lizenz zuzuweisen, und verbinden Sie sich erneut.` })),
-  SESS_TOO_MANY: entry<{ userName: string; limit: number }>(429,
-    (d) => ({ en: `User "${d.userName}" already has ${d.limit} of ${d.limit} client sessions open.`, de: `Benutzer "${d.userName}" hat bereits ${d.limit} von ${d.limit} Client-Sitzungen geöffnet.` }),
-    fixed({ en: 'Close a client on another device (or ask the administrator to end a session), then connect again.', de: 'Schließen Sie einen Client auf einem anderen Gerät (oder lassen Sie eine Sitzung beenden) und verbinden Sie sich erneut.' })),
-  SESS_PROTOCOL: entry<{ problem: string }>(400,
-    (d) => ({ en: `Bad message: ${d.problem}.`, de: `Ungültige Nachricht${deParen(d.problem)}.` }),
-    fixed({ en: 'Update the client; it speaks a protocol pbxd does not understand.', de: 'Aktualisieren Sie den Client; er spricht ein Protokoll, das pbxd nicht versteht.' })),
-  SESS_USER_NOT_ACTIVE: entry<{ userName: string }>(403,
-    (d) => ({ en: `User "${d.userName}" is not active (waiting for a free user seat or approval).`, de: `Benutzer "${d.userName}" ist nicht aktiv (wartet auf einen freien Benutzerplatz oder die Freigabe).` }),
-    fixed({ en: 'Ask the administrator to approve the user.', de: 'Bitten Sie den Administrator, den Benutzer freizugeben.' })),
-  SESS_LICENSE_REMOVED: entry<{ userName: string; code: string }>(403,
-    (d) => ({ en: `User "${d.userName}" no longer holds the ${d.code} license; the session was ended.`, de: `Benutzer "${d.userName}" hat die ${d.code}-Lizenz nicht mehr; die Sitzung wurde beendet.` }),
-    (d) => ({ en: `Ask the administrator to assign ${d.code} again, then connect again.`, de: `Bitten Sie den Administrator, ${d.code} erneut zuzuweisen, und verbinden Sie sich erneut.` })),
-  SESS_USER_REMOVED: entry<{ userName: string }>(403,
-    (d) => ({ en: `User "${d.userName}" was deleted or is no longer active; the session was ended.`, de: `Benutzer "${d.userName}" wurde gelöscht oder ist nicht mehr aktiv; die Sitzung wurde beendet.` }),
-    fixed({ en: 'Ask the administrator.', de: 'Wenden Sie sich an den Administrator.' })),
-  SESS_ENDED_BY_ADMIN: entry<{ by: string }>(403,
-    (d) => ({ en: `Administrator "${d.by}" ended this session.`, de: `Administrator "${d.by}" hat diese Sitzung beendet.` }),
-    fixed({ en: 'Connect again, or ask the administrator why.', de: 'Verbinden Sie sich erneut oder fragen Sie den Administrator nach dem Grund.' })),
-  SESS_CREDENTIALS_REVOKED: entry<{ userName: string }>(401,
-    (d) => ({ en: `The token or password this session of "${d.userName}" used was revoked or changed.`, de: `Das Token bzw. Passwort, mit dem sich "${d.userName}" angemeldet hat, wurde widerrufen oder geändert.` }),
-    fixed({ en: 'Log in with the new credentials.', de: 'Melden Sie sich mit den neuen Zugangsdaten an.' })),
-  SESS_NOT_FOUND: entry<{ id: string }>(404,
-    (d) => ({ en: `There is no client session ${d.id} (it may have ended already).`, de: `Es gibt keine Client-Sitzung ${d.id} (sie ist vielleicht schon beendet).` }),
-    fixed({ en: 'List the sessions again.', de: 'Lassen Sie die Sitzungen erneut auflisten.' })),
-  SESS_TOKEN_NOT_FOUND: entry<{ id: number }>(404,
-    (d) => ({ en: `There is no client token ${d.id}.`, de: `Es gibt kein Client-Token ${d.id}.` }),
-    fixed({ en: "List the user's client tokens again.", de: 'Lassen Sie die Client-Tokens des Benutzers erneut auflisten.' })),
-});
+import type { Refusal } from '../kernel/refusal.js';
+import { CLIENT_KINDS, REQUIRED_CODE, refuse, type ClientKind } from './client-session-refusals.js';
+import { ClientCredentials, type ClientToken, type Identity } from './client-credentials.js';
 
 /** What the adapter (the socket) offers the registry: end this session with a refusal that says why. */
 export interface SessionPort {
@@ -107,28 +47,11 @@ interface LiveSession extends ClientSessionInfo {
   ended: Refusal | null;
 }
 
-interface Identity {
-  userId: number;
-  userName: string;
-  tokenId: number | null;
-  via: 'token' | 'password';
-}
-
-export interface ClientToken {
-  id: number;
-  userName: string;
-  label: string;
-  createdAt: string;
-  createdBy: string;
-  lastUsedAt: string | null;
-}
-
 export interface ClientSessionOptions {
   maxPerUser: number;
   authFailuresPerMinute: number;
 }
 
-const TOKEN_PREFIX = 'pbxc_';
 export const SESSION_SORTS = ['since', 'userName', 'kind'] as const;
 const nameKey = (userName: string) => userName.toLowerCase();
 
@@ -142,9 +65,7 @@ const nameKey = (userName: string) => userName.toLowerCase();
 export class ClientSessions {
   private readonly byId = new Map<string, LiveSession>();
   private readonly byUser = new Map<string, Set<LiveSession>>();
-  private readonly dummyHash: Promise<string> = hashPassword(randomBytes(8).toString('hex'));
-  /** Failed logins per remote address (times in ms) in the last minute: scrypt is costly, guessing must be too. */
-  private readonly failures = new Map<string, number[]>();
+  private readonly credentials: ClientCredentials;
 
   constructor(
     private readonly store: Store,
@@ -158,6 +79,7 @@ export class ClientSessions {
     private readonly log: Logger,
     private readonly options: () => ClientSessionOptions,
   ) {
+    this.credentials = new ClientCredentials(store, directory, clock, audit, () => options().authFailuresPerMinute);
     // A removal names user and code: end those sessions at once, no query needed.
     bus.on('userLicenses.changed', (e) => {
       const changes = e.data.changes;
@@ -210,7 +132,7 @@ export class ClientSessions {
   async open(hello: HelloRequest, port: SessionPort): Promise<ClientSessionInfo> {
     const kind = hello.kind;
     if (typeof kind !== 'string' || !Object.hasOwn(REQUIRED_CODE, kind)) throw refuse('SESS_KIND_INVALID', { kind: String(kind).slice(0, 40) });
-    const who = await this.authenticateLimited(hello);
+    const who = await this.credentials.authenticate(hello);
     const code = REQUIRED_CODE[kind as ClientKind];
     const key = nameKey(who.userName);
     const mine = this.byUser.get(key) ?? new Set<LiveSession>();
@@ -256,50 +178,25 @@ export class ClientSessions {
     this.end(s, refuse('SESS_ENDED_BY_ADMIN', { by }));
   }
 
-  /** Issue a client token for a user; only its hash is kept, so it is shown once. */
-  async issueToken(userName: string, label: string, by: string): Promise<ClientToken & { token: string }> {
-    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    const now = this.clock.now().toISOString();
-    return this.store.write(async (tx) => {
-      const user = await this.directory.find(tx, userName);
-      const r = await tx.run('INSERT INTO client_tokens (user_id, token_hash, label, created_at, created_by) VALUES (?, ?, ?, ?, ?)', [user.id, tokenHash(token), label, now, by]);
-      await this.audit.append(tx, by, 'client-token.issue', user.user_name, { id: r.lastID, label });
-      return { id: r.lastID, userName: user.user_name, label, createdAt: now, createdBy: by, lastUsedAt: null, token };
-    });
+  // Client tokens and passwords: kept by ClientCredentials; a changed one ends the sessions it opened.
+
+  issueToken(userName: string, label: string, by: string): Promise<ClientToken & { token: string }> {
+    return this.credentials.issueToken(userName, label, by);
   }
 
-  async tokens(userName: string): Promise<ClientToken[]> {
-    const user = await this.directory.find(this.store, userName);
-    const rows = await this.store.all<{ id: number; label: string; created_at: string; created_by: string; last_used_at: string | null }>(
-      'SELECT id, label, created_at, created_by, last_used_at FROM client_tokens WHERE user_id = ? ORDER BY id', [user.id]);
-    return rows.map((r) => ({ id: r.id, userName: user.user_name, label: r.label, createdAt: r.created_at, createdBy: r.created_by, lastUsedAt: r.last_used_at }));
+  tokens(userName: string): Promise<ClientToken[]> {
+    return this.credentials.tokens(userName);
   }
 
-  /** Revoke a token; the sessions it opened end at once. */
   async revokeToken(id: number, by: string): Promise<void> {
-    await this.store.write(async (tx) => {
-      const row = await tx.get<{ user_id: number }>('SELECT user_id FROM client_tokens WHERE id = ?', [id]);
-      if (!row) throw refuse('SESS_TOKEN_NOT_FOUND', { id });
-      await tx.run('DELETE FROM client_tokens WHERE id = ?', [id]);
-      await this.audit.append(tx, by, 'client-token.revoke', (await this.directory.nameOf(tx, row.user_id)) ?? String(row.user_id), { id });
-      tx.afterCommit(() => {
-        for (const s of [...this.byId.values()]) if (s.tokenId === id) this.end(s, refuse('SESS_CREDENTIALS_REVOKED', { userName: s.userName }));
-      });
+    await this.credentials.revokeToken(id, by, () => {
+      for (const s of [...this.byId.values()]) if (s.tokenId === id) this.end(s, refuse('SESS_CREDENTIALS_REVOKED', { userName: s.userName }));
     });
   }
 
-  /** Set a user's client password; sessions opened with the old one end. */
   async setPassword(userName: string, password: string, by: string): Promise<void> {
-    if (password.length < 8) throw refuseCommon('REQ_INVALID', { field: 'password', problem: 'at least 8 characters' });
-    const hash = await hashPassword(password);
-    const now = this.clock.now().toISOString();
-    await this.store.write(async (tx) => {
-      const user = await this.directory.find(tx, userName);
-      await tx.run('INSERT INTO user_credentials (user_id, password_hash, changed_at) VALUES (?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET password_hash = excluded.password_hash, changed_at = excluded.changed_at', [user.id, hash, now]);
-      await this.audit.append(tx, by, 'user.password', user.user_name);
-      tx.afterCommit(() => {
-        for (const s of [...(this.byUser.get(nameKey(user.user_name)) ?? [])]) if (s.via === 'password') this.end(s, refuse('SESS_CREDENTIALS_REVOKED', { userName: s.userName }));
-      });
+    await this.credentials.setPassword(userName, password, by, (name) => {
+      for (const s of [...(this.byUser.get(nameKey(name)) ?? [])]) if (s.via === 'password') this.end(s, refuse('SESS_CREDENTIALS_REVOKED', { userName: s.userName }));
     });
   }
 
@@ -349,48 +246,13 @@ export class ClientSessions {
     return held;
   }
 
-  private async authenticateLimited(hello: HelloRequest): Promise<Identity> {
-    const now = Date.now();
-    const recent = (this.failures.get(hello.address) ?? []).filter((t) => now - t < 60_000);
-    if (recent.length >= this.options().authFailuresPerMinute) throw refuse('SESS_AUTH_RATE_LIMITED', { retryAfterSeconds: Math.ceil((60_000 - (now - recent[0]!)) / 1000) });
-    try {
-      return await this.authenticate(hello);
-    } catch (e) {
-      this.failures.set(hello.address, [...recent, now]);
-      // forget quiet addresses, so the map cannot grow without bound
-      if (this.failures.size > 10_000) for (const [a, times] of this.failures) if (now - times[times.length - 1]! >= 60_000) this.failures.delete(a);
-      throw e;
-    }
-  }
-
-  private async authenticate(hello: HelloRequest): Promise<Identity> {
-    const { user, token, password } = hello;
-    if (typeof user !== 'string' || user.length === 0 || user.length > 200) throw refuse('SESS_AUTH_INVALID');
-    if (typeof token === 'string' && token.length > 0 && token.length <= 200) {
-      const row = await this.store.get<{ id: number; user_id: number }>('SELECT id, user_id FROM client_tokens WHERE token_hash = ?', [tokenHash(token)]);
-      const userName = row ? await this.directory.nameOf(this.store, row.user_id) : null;
-      if (!row || userName === null || nameKey(userName) !== nameKey(user)) throw refuse('SESS_AUTH_INVALID');
-      return { userId: row.user_id, userName, tokenId: row.id, via: 'token' };
-    }
-    if (typeof password === 'string' && password.length > 0 && password.length <= 1024) {
-      const found = await this.directory.lookup(this.store, user);
-      const credential = found && (await this.store.get<{ password_hash: string }>('SELECT password_hash FROM user_credentials WHERE user_id = ?', [found.id]));
-      const row = found && credential ? { id: found.id, user_name: found.user_name, password_hash: credential.password_hash } : null;
-      // Unknown users cost as much time as known ones: the answer does not tell which names exist.
-      const ok = await checkPassword(password, row?.password_hash ?? (await this.dummyHash));
-      if (!row || !ok) throw refuse('SESS_AUTH_INVALID');
-      return { userId: row.id, userName: row.user_name, tokenId: null, via: 'password' };
-    }
-    throw refuse('SESS_AUTH_INVALID');
-  }
-
   /** Last activity of user and token (the license plan releases the least recently active first). */
   private noteActivity(who: Identity): void {
     const now = this.clock.now().toISOString();
     this.store
       .write(async (tx) => {
         await this.directory.noteActive(tx, who.userId, now);
-        if (who.tokenId !== null) await tx.run('UPDATE client_tokens SET last_used_at = ? WHERE id = ?', [now, who.tokenId]);
+        if (who.tokenId !== null) await this.credentials.noteTokenUse(tx, who.tokenId, now);
       })
       .catch((e) => this.log.debug('client sessions: last activity not recorded', { error: String(e) }));
   }

@@ -1,109 +1,25 @@
 import type { Store, Tx } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
-import { DAY_MS } from '../kernel/clock.js';
 import type { EventBus } from '../kernel/events.js';
-import type { AuditLog } from '../core/audit.js';
 import { isRefusal, refuse, type Text } from '../kernel/refusal.js';
 import type { LicenseVerifier } from './verifier.js';
-import { codeDict, labelOf, readPayload, splitRevocations, type LicensePayload, type RevocationList } from './format.js';
-import { readFileSync } from 'node:fs';
-import { writeAtomically } from './kept-file.js';
-import { join } from 'node:path';
-import { readMeta, writeMeta } from '../store/meta.js';
+import { readPayload, splitRevocations, type LicensePayload } from './format.js';
+import { checkDates, codeChanges, codeLines, modeAt, quotasIn, warningsFor, type Warning, type CodeChange, type CodeLine, type ForeignData, type Mode, type ModeState, type Quotas } from './modes.js';
+import { LicenseConsumers, type HolderSource, type OveruseReport, type PlanStep, type UsageProvider } from './consumers.js';
+import { Revocations } from './revocations.js';
 
-export type Mode = 'licensed' | 'grace' | 'entry';
-
-export interface ModeState {
-  mode: Mode;
-  /** Why: a stable code and a sentence in both languages. */
-  reason: { code: string } & Text;
-  expiresAt: string | null;
-  graceEndsAt: string | null;
-  graceDaysLeft: number | null;
-}
-
-/** What Entry mode allows: a handful of users, nothing else. */
-export const ENTRY_QUANTITIES: Readonly<Record<string, number>> = Object.freeze({ users: 5 });
-
-export type CodeScope = 'server' | 'user';
-
-export interface CodeLine {
-  code: string;
-  scope: CodeScope;
-  label: { en: string; de: string };
-  used: number;
-  total: number;
-}
-
-export interface CodeChange {
-  code: string;
-  scope: CodeScope;
-  label: { en: string; de: string };
-  old: number;
-  new: number;
-  used: number;
-  /** How many assignments must be released before this file can be activated. */
-  toRemove: number;
-}
+// The parts of licensing, re-exported so that consumers import one module.
+export type { CodeChange, CodeLine, Mode } from './modes.js';
+export type { Holder, OveruseReport, PlanStep } from './consumers.js';
 
 /**
- * A feature that consumes licensed quantities (users, per-user licenses,
- * devices, …) reports how many of each code are in use. It is asked inside the
- * activation transaction, so the count and the switch cannot race.
+ * What licensing needs of an audit log: one entry written inside the
+ * transaction of the change it records. The core's audit log satisfies it;
+ * licensing does not depend on the core.
  */
-export type UsageProvider = (q: Pick<Tx, 'get' | 'all'>) => Promise<Record<string, number>>;
-
-/** Who holds a code: a user (per-user licenses, seats), a device (support licenses), a resource. */
-export interface Holder {
-  kind: string;
-  id: string;
-  name: string;
-  /** When it was last active; the plan releases the least recently active first. */
-  lastActive: string | null;
+export interface AuditTrail {
+  append(tx: Tx, actor: string, action: string, subject: string, details?: Record<string, unknown>): Promise<void>;
 }
-
-/**
- * The feature that owns a code tells who holds it, and releases one holding
- * (inside the activation transaction) when the admin applies a removal plan.
- */
-export interface HolderSource {
-  /** Whether this source owns `code` (scope 'user' marks per-user codes). */
-  codes: (code: string, scope: CodeScope) => boolean;
-  holders(q: Pick<Tx, 'get' | 'all'>, code: string, limit: number): Promise<Holder[]>;
-  release(tx: Tx, holder: Pick<Holder, 'kind' | 'id'>, code: string, by: string): Promise<void>;
-}
-
-/** One step of a removal plan: release `code` from the holder `kind`/`id`. */
-export interface PlanStep {
-  kind: string;
-  id: string;
-  code: string;
-}
-
-export interface OveruseReport {
-  code: string;
-  label: { en: string; de: string };
-  used: number;
-  newTotal: number;
-  toRemove: number;
-  holders: Holder[];
-}
-
-/**
- * The server codes to list: those of the license, and every code a feature
- * counts (its usage provider reports it, even at 0). So after a fall to Entry
- * what exists is still counted, and a new file that does not name a code in
- * use is an over-use like any other — without licensing knowing the features.
- */
-function serverCodes(used: Record<string, number>, perUser: Set<string>, ...licensed: Array<Record<string, number>>): Set<string> {
-  return new Set([...Object.keys(ENTRY_QUANTITIES), ...licensed.flatMap((q) => Object.keys(q)), ...Object.keys(used).filter((c) => !perUser.has(c))]);
-}
-
-const NOTHING_REVOKED = { serials: new Set<string>(), licenseIds: new Set<string>() };
-export const REVOCATIONS_FILE = 'revocations.txt';
-
-/** How many holders of an over-used code are listed (and the plan draws from). */
-const HOLDERS_LISTED = 200;
 
 interface LicenseRow {
   id: number;
@@ -132,74 +48,41 @@ export interface LicensingOptions {
   developmentTrust?: 'checkout' | 'config' | null;
 }
 
-/** Something an admin must see on every status view (CLI, API, web UI banner, metrics). */
-export interface Warning extends Text {
-  code: string;
-}
-
 /**
  * The license in force, the mode it puts the appliance in, and changing it
  * (stage → see what changes → activate). Knows nothing of HTTP.
  */
 export class Licensing {
   private current: { rowId: number; payload: LicensePayload; activatedAt: string | null; invalid: { code: string } & Text | null } | null = null;
-  private readonly usageProviders: UsageProvider[] = [];
-  private readonly holderSources: HolderSource[] = [];
+  private readonly consumers = new LicenseConsumers();
+  private readonly revocations: Revocations;
   private lastMode: Mode | null = null;
   /**
    * The database was made on another appliance (restored or copied): Entry mode
    * until a license for this host is activated, which binds the data to it.
    */
-  private foreign: { dataSystemId: string; systemId: string; bind: (tx: Tx) => Promise<void> } | null = null;
-  /** The vendor's revocation list in force (the newest seen), and its sets for the verifier. */
-  private revocations: { list: RevocationList; text: string; serials: Set<string>; licenseIds: Set<string> } | null = null;
+  private foreign: (ForeignData & { bind: (tx: Tx) => Promise<void> }) | null = null;
   /** A file accepted ahead of its valid-from; the scheduler activates it on that day. */
   private scheduledLicense: { rowId: number; licenseId: string; activatesAt: string; issuedAt: string } | null = null;
 
   constructor(
     private readonly store: Store,
-    private verifier: LicenseVerifier,
+    private readonly verifier: LicenseVerifier,
     private readonly clock: Clock,
     private readonly bus: EventBus,
-    private readonly audit: AuditLog,
+    private readonly audit: AuditTrail,
     private readonly opts: LicensingOptions,
   ) {
-    verifier.setRevocationSource(() => this.revocations ?? NOTHING_REVOKED);
+    this.revocations = new Revocations(store, verifier, clock, opts.dataDir);
   }
 
-  // ── revocation list ──
-
-  private get revocationFile(): string | null {
-    return this.opts.dataDir ? join(this.opts.dataDir, REVOCATIONS_FILE) : null;
-  }
-
-  private keepRevocations(list: RevocationList, text: string): void {
-    this.revocations = { list, text, serials: new Set(list.serials.map((x) => x.toUpperCase())), licenseIds: new Set(list.licenseIds) };
-  }
-
-  /** At start: the newest of the list kept in the database and the one kept beside it. */
+  /** At start: the newest of the revocation list kept in the database and the one kept beside it. */
   async loadRevocations(): Promise<void> {
-    const kept = await readMeta(this.store, 'revocation_list');
-    let fileText: string | null = null;
-    try {
-      fileText = this.revocationFile ? readFileSync(this.revocationFile, 'utf8') : null;
-    } catch {
-      /* none kept */
-    }
-    for (const text of [kept, fileText]) {
-      if (!text) continue;
-      try {
-        const list = this.verifier.verifyRevocations(text, this.clock.now(), 'stored');
-        if (!this.revocations || list.issuedAt > this.revocations.list.issuedAt) this.keepRevocations(list, text);
-      } catch (e) {
-        if (!isRefusal(e)) throw e; // a damaged copy is ignored; the other one (or none) stands
-      }
-    }
+    await this.revocations.load();
   }
 
   revocationList(): { issuedAt: string; serials: number; licenseIds: number } | null {
-    const r = this.revocations;
-    return r ? { issuedAt: r.list.issuedAt, serials: r.list.serials.length, licenseIds: r.list.licenseIds.length } : null;
+    return this.revocations.summary();
   }
 
   /**
@@ -208,16 +91,9 @@ export class Licensing {
    * beside it), and the license in force is checked against it again.
    */
   async applyRevocations(text: string, by: string): Promise<{ applied: boolean; issuedAt: string }> {
-    const list = this.verifier.verifyRevocations(text, this.clock.now());
-    if (this.revocations && list.issuedAt <= this.revocations.list.issuedAt) return { applied: false, issuedAt: this.revocations.list.issuedAt };
-    await this.store.write(async (tx) => {
-      await writeMeta(tx, 'revocation_list', text);
-      await this.audit.append(tx, by, 'license.revocations', list.issuedAt, { serials: list.serials.length, licenseIds: list.licenseIds.length });
-    });
-    if (this.revocationFile) writeAtomically(this.revocationFile, text);
-    this.keepRevocations(list, text);
-    await this.load();
-    return { applied: true, issuedAt: list.issuedAt };
+    const r = await this.revocations.apply(text, (tx, list) => this.audit.append(tx, by, 'license.revocations', list.issuedAt, { serials: list.serials.length, licenseIds: list.licenseIds.length }));
+    if (r.applied) await this.load();
+    return r;
   }
 
   /** At start: the data belongs to `dataSystemId`, this host is `systemId`; `bind` makes the data this host's (inside the activating write). */
@@ -226,37 +102,11 @@ export class Licensing {
   }
 
   addUsageProvider(p: UsageProvider): void {
-    this.usageProviders.push(p);
+    this.consumers.addUsageProvider(p);
   }
 
   addHolderSource(s: HolderSource): void {
-    this.holderSources.push(s);
-  }
-
-  /** Per over-used code: the numbers and who holds it, plus a proposed plan (least recently active first). */
-  async overuse(q: Pick<Tx, 'get' | 'all'>, changes: CodeChange[]): Promise<{ codes: OveruseReport[]; plan: PlanStep[] }> {
-    const codes: OveruseReport[] = [];
-    const plan: PlanStep[] = [];
-    // Per-user codes first: releasing a seat takes the user's licenses along, so
-    // a plan that released seats first would find those licenses already gone.
-    const over = changes.filter((x) => x.toRemove > 0).sort((a, b) => (a.scope === b.scope ? 0 : a.scope === 'user' ? -1 : 1));
-    for (const c of over) {
-      const source = this.holderSources.find((s) => s.codes(c.code, c.scope));
-      const holders = source ? await source.holders(q, c.code, Math.max(HOLDERS_LISTED, c.toRemove)) : [];
-      codes.push({ code: c.code, label: c.label, used: c.used, newTotal: c.new, toRemove: c.toRemove, holders });
-      const byAge = [...holders].sort((a, b) => (a.lastActive ?? '').localeCompare(b.lastActive ?? ''));
-      plan.push(...byAge.slice(0, c.toRemove).map((h) => ({ kind: h.kind, id: h.id, code: c.code })));
-    }
-    return { codes, plan };
-  }
-
-  private async applyPlan(tx: Tx, plan: PlanStep[], by: string): Promise<void> {
-    for (const step of plan) {
-      const scope: CodeScope = step.code in this.quotas().perUser ? 'user' : 'server';
-      const source = this.holderSources.find((s) => s.codes(step.code, scope));
-      if (!source) throw refuse('LIC_PLAN_INVALID', { problem: `nothing holds code ${step.code}` });
-      await source.release(tx, step, step.code, by);
-    }
+    this.consumers.addHolderSource(s);
   }
 
   setGraceDays(days: number): void {
@@ -300,37 +150,12 @@ export class Licensing {
   }
 
   mode(now = this.clock.now()): ModeState {
-    const none = (code: string, en: string, de: string): ModeState => ({ mode: 'entry', reason: { code, en, de }, expiresAt: null, graceEndsAt: null, graceDaysLeft: null });
-    const f = this.foreign;
-    if (f)
-      return none('MODE_FOREIGN_DATA', `This data comes from another appliance (system ${f.dataSystemId}); request a rehost license for ${f.systemId}.`, `Diese Daten stammen von einer anderen Anlage (System ${f.dataSystemId}); fordern Sie eine Rehost-Lizenz für ${f.systemId} an.`);
-    if (!this.current) return none('MODE_NO_LICENSE', 'No license is installed.', 'Es ist keine Lizenz installiert.');
-    const p = this.current.payload;
-    if (this.current.invalid)
-      return none('MODE_LICENSE_INVALID', `The installed license ${p.licenseId} is not valid: ${this.current.invalid.en}`, `Die installierte Lizenz ${p.licenseId} ist ungültig: ${this.current.invalid.de}`);
-    if (new Date(p.validFrom) > now)
-      return none('MODE_NOT_YET_VALID', `License ${p.licenseId} is valid only from ${p.validFrom}.`, `Die Lizenz ${p.licenseId} gilt erst ab ${p.validFrom}.`);
-    if (!p.expiresAt) return { mode: 'licensed', reason: { code: 'MODE_LICENSED', en: `License ${p.licenseId} is valid without expiry.`, de: `Die Lizenz ${p.licenseId} ist unbefristet gültig.` }, expiresAt: null, graceEndsAt: null, graceDaysLeft: null };
-    const expires = new Date(p.expiresAt);
-    const graceEnds = new Date(expires.getTime() + this.opts.graceDays * DAY_MS);
-    const base = { expiresAt: p.expiresAt, graceEndsAt: graceEnds.toISOString() };
-    if (now < expires)
-      return { mode: 'licensed', reason: { code: 'MODE_LICENSED', en: `License ${p.licenseId} is valid until ${p.expiresAt}.`, de: `Die Lizenz ${p.licenseId} ist gültig bis ${p.expiresAt}.` }, ...base, graceDaysLeft: null };
-    if (now < graceEnds) {
-      const left = Math.ceil((graceEnds.getTime() - now.getTime()) / DAY_MS);
-      return { mode: 'grace', reason: { code: 'MODE_GRACE', en: `License ${p.licenseId} expired on ${p.expiresAt}; everything keeps working for ${left} more day(s).`, de: `Die Lizenz ${p.licenseId} ist am ${p.expiresAt} abgelaufen; alles funktioniert noch ${left} Tag(e).` }, ...base, graceDaysLeft: left };
-    }
-    return { mode: 'entry', reason: { code: 'MODE_LICENSE_EXPIRED', en: `License ${p.licenseId} expired on ${p.expiresAt} and its grace period ended on ${base.graceEndsAt}.`, de: `Die Lizenz ${p.licenseId} ist am ${p.expiresAt} abgelaufen, die Kulanzfrist endete am ${base.graceEndsAt}.` }, ...base, graceDaysLeft: 0 };
+    return modeAt(this.current, this.foreign, this.opts.graceDays, now);
   }
 
   /** The quantities in force now: the license's in Licensed and Grace, the Entry allowance otherwise. */
-  quotas(now = this.clock.now()): { quantities: Record<string, number>; perUser: Record<string, number> } {
-    const p = this.current?.payload;
-    if (!p || this.foreign || this.mode(now).mode === 'entry') {
-      const perUser = codeDict(Object.keys(p?.perUser ?? {}).map((c): [string, number] => [c, 0]));
-      return { quantities: codeDict(ENTRY_QUANTITIES), perUser };
-    }
-    return { quantities: codeDict(p.quantities), perUser: codeDict(p.perUser) };
+  quotas(now = this.clock.now()): Quotas {
+    return quotasIn(this.mode(now).mode, this.current?.payload ?? null);
   }
 
   /** Emit mode.changed when time (or an activation) moved the appliance into another mode. */
@@ -342,43 +167,17 @@ export class Licensing {
   }
 
   async usage(q: Pick<Tx, 'get' | 'all'> = this.store): Promise<Record<string, number>> {
-    const used = codeDict<number>();
-    for (const p of this.usageProviders) Object.assign(used, await p(q));
-    return used;
+    return this.consumers.usage(q);
   }
 
   /** Every code the license (or Entry) knows, with used and total. */
   async codeLines(): Promise<CodeLine[]> {
-    const used = await this.usage();
-    const { quantities, perUser } = this.quotas();
-    const p = this.current?.payload ?? null;
-    const line = (code: string, scope: CodeScope, total: number): CodeLine => ({ code, scope, label: labelOf(code, p), used: used[code] ?? 0, total });
-    const server = serverCodes(used, new Set(Object.keys(perUser)), quantities);
-    return [...[...server].map((c) => line(c, 'server', quantities[c] ?? 0)), ...Object.keys(perUser).map((c) => line(c, 'user', perUser[c] ?? 0))];
+    return codeLines(this.quotas(), await this.usage(), this.current?.payload ?? null);
   }
 
   /** Code by code: what the license in force grants, what `next` grants, what is used, what must go. */
   diff(next: LicensePayload | null, used: Record<string, number>, now = this.clock.now()): CodeChange[] {
-    const cur = this.quotas(now);
-    const nextQ = next ? next.quantities : codeDict(ENTRY_QUANTITIES);
-    const nextU = next ? next.perUser : codeDict<number>();
-    const out: CodeChange[] = [];
-    const add = (code: string, scope: CodeScope, oldN: number, newN: number) => {
-      const u = used[code] ?? 0;
-      out.push({ code, scope, label: labelOf(code, next ?? this.current?.payload), old: oldN, new: newN, used: u, toRemove: Math.max(0, u - newN) });
-    };
-    for (const c of serverCodes(used, new Set([...Object.keys(cur.perUser), ...Object.keys(nextU)]), cur.quantities, nextQ)) add(c, 'server', cur.quantities[c] ?? 0, nextQ[c] ?? 0);
-    for (const c of new Set([...Object.keys(cur.perUser), ...Object.keys(nextU)])) add(c, 'user', cur.perUser[c] ?? 0, nextU[c] ?? 0);
-    return out;
-  }
-
-  /** Judge a verified file's dates against now: usable now, or a refusal. */
-  private checkDates(p: LicensePayload, now: Date, allowFuture = false): void {
-    if (!allowFuture && new Date(p.validFrom) > now) throw refuse('LIC_NOT_YET_VALID', { validFrom: p.validFrom });
-    if (p.expiresAt) {
-      const graceEnd = new Date(new Date(p.expiresAt).getTime() + this.opts.graceDays * DAY_MS);
-      if (graceEnd <= now) throw refuse('LIC_EXPIRED', { expiresAt: p.expiresAt, graceEndedAt: graceEnd.toISOString() });
-    }
+    return codeChanges(this.quotas(now), next, used, this.current?.payload ?? null);
   }
 
   /** Verify a file and keep it staged; report what would change. The license in force is untouched. */
@@ -402,7 +201,7 @@ export class Licensing {
     try {
       verified = this.verifier.verify(text, now);
       // A file valid from a later day is accepted: activating it schedules it.
-      this.checkDates(verified.payload, now, true);
+      checkDates(verified.payload, now, this.opts.graceDays, true);
     } catch (e) {
       if (isRefusal(e)) this.bus.emit('license.refused', { refusal: e.toJSON(), by });
       throw e;
@@ -424,7 +223,7 @@ export class Licensing {
   /** The change code by code, and for over-used codes their holders and a proposed removal plan. */
   private async report(payload: LicensePayload, now = this.clock.now()) {
     const changes = this.diff(payload, await this.usage(), now);
-    const over = await this.overuse(this.store, changes);
+    const over = await this.consumers.overuse(this.store, changes);
     return { payload, changes, overused: over.codes, plan: over.plan };
   }
 
@@ -448,12 +247,12 @@ export class Licensing {
       if (!row) throw refuse('LIC_STAGE_NOT_FOUND', { stageId });
       const payload = readPayload(JSON.parse(row.payload));
       if (new Date(payload.validFrom) > now) return this.schedule(tx, row, payload, by);
-      this.checkDates(payload, now);
+      checkDates(payload, now, this.opts.graceDays);
       // The plan (if any) releases assignments in this same transaction; then
       // nothing may be left over-used, or the whole activation is refused.
-      await this.applyPlan(tx, plan, by);
+      await this.consumers.applyPlan(tx, plan, this.quotas().perUser, by);
       const changes = this.diff(payload, await this.usage(tx), now);
-      const over = await this.overuse(tx, changes);
+      const over = await this.consumers.overuse(tx, changes);
       if (over.codes.length) throw refuse('LIC_OVERUSED', over as never);
       await tx.run("UPDATE licenses SET state = 'superseded' WHERE state = 'active'");
       await tx.run("UPDATE licenses SET state = 'active', activated_at = ?, activated_by = ? WHERE id = ?", [now.toISOString(), by, stageId]);
@@ -517,24 +316,7 @@ export class Licensing {
 
   /** What status says loudly besides the mode. */
   warnings(): Warning[] {
-    const out: Warning[] = [];
-    const trust = this.opts.developmentTrust;
-    if (trust) {
-      const why = trust === 'checkout' ? { en: 'pbxd runs from a source checkout', de: 'pbxd läuft aus einem Quellcode-Checkout' } : { en: 'license.trustDevelopmentRoot is true in the configuration', de: 'license.trustDevelopmentRoot ist in der Konfiguration true' };
-      out.push({
-        code: 'DEVELOPMENT_ROOT_TRUSTED',
-        en: `This appliance trusts the public development license root (${why.en}): anyone can issue licenses it accepts. Never on a production appliance.`,
-        de: `Diese Anlage vertraut der öffentlichen Entwicklungs-Lizenzwurzel (${why.de}): Jeder kann Lizenzen ausstellen, die sie annimmt. Niemals auf einer Produktivanlage.`,
-      });
-    }
-    const f = this.foreign;
-    if (f)
-      out.push({
-        code: 'FOREIGN_DATA',
-        en: `This data comes from another appliance (system ${f.dataSystemId}); request a rehost license for ${f.systemId}. Nothing was deleted.`,
-        de: `Diese Daten stammen von einer anderen Anlage (System ${f.dataSystemId}); fordern Sie eine Rehost-Lizenz für ${f.systemId} an. Es wurde nichts gelöscht.`,
-      });
-    return out;
+    return warningsFor(this.opts.developmentTrust ?? null, this.foreign);
   }
 
   status() {

@@ -1,445 +1,48 @@
+import type { Logger } from '../kernel/log.js';
+import { firstTables } from './migrations/v1-v6.js';
+import { laterChanges } from './migrations/v7-v18.js';
+import type { Migration } from './migrations/migration.js';
+
 /**
  * Versioned schema. A migration is applied once, in its own transaction, and
  * recorded in PRAGMA user_version. Never edit a migration that has shipped:
- * add the next one.
+ * add the next one (in the last file of migrations/, or a new file for a new era).
  */
-interface Migration {
-  version: number;
-  name: string;
-  sql: string;
+
+export const migrations: Migration[] = [...firstTables, ...laterChanges].sort((a, b) => a.version - b.version);
+
+/** The schema version this pbxd writes (a database or backup with a higher one was made by a newer pbxd). */
+export const SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
+
+/** What the runner needs of a connection. */
+interface SchemaConnection {
+  get<T>(sql: string, params?: Array<string | number>): Promise<T | undefined>;
+  run(sql: string, params?: Array<string | number>): Promise<unknown>;
+  exec(sql: string): Promise<void>;
 }
 
-export const migrations: Migration[] = [
-  {
-    version: 1,
-    name: 'foundation: settings, licenses, admins, audit',
-    sql: `
-      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-
-      -- Every license file ever staged. Exactly one row at most is 'active'.
-      CREATE TABLE licenses (
-        id INTEGER PRIMARY KEY,
-        license_id TEXT NOT NULL,
-        text TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN ('staged', 'active', 'superseded', 'discarded')),
-        staged_at TEXT NOT NULL,
-        staged_by TEXT NOT NULL,
-        activated_at TEXT,
-        activated_by TEXT
-      );
-      CREATE UNIQUE INDEX licenses_one_active ON licenses(state) WHERE state = 'active';
-
-      CREATE TABLE admins (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        password_hash TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        password_changed_at TEXT NOT NULL
-      );
-
-      -- Browser sessions and API tokens; only a hash of the secret is kept.
-      CREATE TABLE admin_tokens (
-        id INTEGER PRIMARY KEY,
-        admin_id INTEGER NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
-        kind TEXT NOT NULL CHECK (kind IN ('session', 'api')),
-        token_hash TEXT NOT NULL UNIQUE,
-        label TEXT,
-        csrf TEXT,
-        created_at TEXT NOT NULL,
-        expires_at TEXT
-      );
-
-      -- Hash-chained: each row carries the hash of the one before it.
-      CREATE TABLE audit (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        action TEXT NOT NULL,
-        subject TEXT NOT NULL DEFAULT '',
-        details TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL
-      );
-      CREATE INDEX audit_action ON audit(action);
-    `,
-  },
-  {
-    version: 2,
-    name: 'users, tenants with seat pools, per-user licenses',
-    sql: `
-      -- A company on a shared appliance, with its own pool of user seats.
-      CREATE TABLE tenants (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
-        seats INTEGER NOT NULL CHECK (seats >= 0),
-        created_at TEXT NOT NULL
-      );
-
-      -- status 'active' takes a seat; 'pending' came from a directory sync beyond the free seats.
-      -- builtin: the appliance's own supervisor account (takes no seat).
-      CREATE TABLE users (
-        id INTEGER PRIMARY KEY,
-        user_name TEXT NOT NULL UNIQUE COLLATE NOCASE,
-        first_name TEXT NOT NULL DEFAULT '',
-        last_name TEXT NOT NULL DEFAULT '',
-        tenant_id INTEGER REFERENCES tenants(id),
-        extension TEXT,
-        status TEXT NOT NULL CHECK (status IN ('active', 'pending')),
-        builtin INTEGER NOT NULL DEFAULT 0,
-        source TEXT NOT NULL DEFAULT 'admin',
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        pending_since TEXT,
-        last_active_at TEXT
-      );
-      CREATE UNIQUE INDEX users_extension ON users(extension) WHERE extension IS NOT NULL;
-      CREATE INDEX users_status ON users(status, tenant_id);
-
-      -- Per-user license codes held by users. suspended: kept but not in force
-      -- (beyond the allowance after a fall to Entry), restored when a license covers it again.
-      CREATE TABLE user_licenses (
-        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-        code TEXT NOT NULL,
-        assigned_at TEXT NOT NULL,
-        suspended INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (user_id, code)
-      );
-      CREATE INDEX user_licenses_code ON user_licenses(code, suspended);
-    `,
-  },
-  {
-    version: 3,
-    name: 'devices: provisioned phones and DECT bases, their line and support license',
-    sql: `
-      -- One row per device seen by the provisioning server or added by an admin.
-      -- license_code: the support license it holds ('devices.cisco' / 'devices.unify'),
-      -- kept until released. waiting_since: when it first asked for one and none was
-      -- free; waiting devices get licenses in that order.
-      CREATE TABLE devices (
-        mac TEXT PRIMARY KEY CHECK (length(mac) = 12 AND mac NOT GLOB '*[^0-9a-f]*'),
-        vendor TEXT NOT NULL,
-        model TEXT NOT NULL DEFAULT '',
-        firmware TEXT NOT NULL DEFAULT '',
-        source TEXT NOT NULL CHECK (source IN ('auto', 'admin')),
-        source_ip TEXT NOT NULL DEFAULT '',
-        created_at TEXT NOT NULL,
-        last_seen TEXT,
-        last_ip TEXT,
-        blocked INTEGER NOT NULL DEFAULT 0,
-        user_name TEXT COLLATE NOCASE,
-        line INTEGER NOT NULL DEFAULT 1,
-        display_name TEXT NOT NULL DEFAULT '',
-        sip_user TEXT NOT NULL DEFAULT '',
-        -- generated at assignment; goes only into this device's own configuration
-        sip_password TEXT NOT NULL DEFAULT '',
-        license_code TEXT,
-        licensed_at TEXT,
-        waiting_since TEXT
-      );
-      CREATE INDEX devices_license ON devices(license_code) WHERE license_code IS NOT NULL;
-      CREATE INDEX devices_waiting ON devices(vendor, waiting_since) WHERE waiting_since IS NOT NULL;
-      CREATE INDEX devices_user ON devices(user_name);
-    `,
-  },
-  {
-    version: 4,
-    name: 'license lifecycle: scheduled licenses, monthly usage peaks',
-    sql: `
-      -- A license whose valid-from lies ahead waits in state 'scheduled' until the
-      -- scheduler activates it. SQLite cannot alter a CHECK, so the table is rebuilt
-      -- (nothing references it by foreign key).
-      CREATE TABLE licenses_v4 (
-        id INTEGER PRIMARY KEY,
-        license_id TEXT NOT NULL,
-        text TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN ('staged', 'scheduled', 'active', 'superseded', 'discarded')),
-        staged_at TEXT NOT NULL,
-        staged_by TEXT NOT NULL,
-        activated_at TEXT,
-        activated_by TEXT
-      );
-      INSERT INTO licenses_v4 SELECT id, license_id, text, payload, state, staged_at, staged_by, activated_at, activated_by FROM licenses;
-      DROP TABLE licenses;
-      ALTER TABLE licenses_v4 RENAME TO licenses;
-      CREATE UNIQUE INDEX licenses_one_active ON licenses(state) WHERE state = 'active';
-      CREATE UNIQUE INDEX licenses_one_scheduled ON licenses(state) WHERE state = 'scheduled';
-
-      -- The highest use of each code per month (YYYY-MM), for the signed usage report.
-      CREATE TABLE usage_peaks (
-        month TEXT NOT NULL,
-        code TEXT NOT NULL,
-        peak INTEGER NOT NULL,
-        at TEXT NOT NULL,
-        PRIMARY KEY (month, code)
-      );
-    `,
-  },
-  {
-    version: 5,
-    name: 'auto attendants with business hours, SIP trunks',
-    sql: `
-      -- An auto attendant answers its numbers; its schedule (JSON: time zone,
-      -- weekly hours, holidays) decides whether callers get in_hours or out_of_hours.
-      -- state/state_since: what the scheduler last switched it to (what callers get now).
-      CREATE TABLE auto_attendants (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
-        schedule TEXT NOT NULL,
-        in_hours TEXT NOT NULL,
-        out_of_hours TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
-        state_since TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-      );
-
-      -- A dialled number reaches exactly one attendant.
-      CREATE TABLE auto_attendant_numbers (
-        number TEXT PRIMARY KEY,
-        attendant_id INTEGER NOT NULL REFERENCES auto_attendants(id) ON DELETE CASCADE,
-        position INTEGER NOT NULL
-      );
-      CREATE INDEX auto_attendant_numbers_attendant ON auto_attendant_numbers(attendant_id);
-
-      -- password: kept in clear because the PBX must present it to the carrier;
-      -- never returned by the API, never logged. channels = 0: configured but carries no calls.
-      CREATE TABLE sip_trunks (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
-        registrar TEXT NOT NULL,
-        username TEXT NOT NULL,
-        password TEXT NOT NULL,
-        channels INTEGER NOT NULL CHECK (channels >= 0),
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-      );
-    `,
-  },
-  {
-    version: 6,
-    name: 'client sessions: admin-issued client tokens, user passwords',
-    sql: `
-      -- Tokens the admin issues for a user's clients (desktop, app, TAPI, console); only a hash is kept.
-      CREATE TABLE client_tokens (
-        id INTEGER PRIMARY KEY,
-        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-        token_hash TEXT NOT NULL UNIQUE,
-        label TEXT NOT NULL DEFAULT '',
-        created_at TEXT NOT NULL,
-        created_by TEXT NOT NULL,
-        last_used_at TEXT
-      );
-      CREATE INDEX client_tokens_user ON client_tokens(user_id);
-
-      -- A user's own password for client logins (scrypt), optional beside tokens.
-      CREATE TABLE user_credentials (
-        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
-        password_hash TEXT NOT NULL,
-        changed_at TEXT NOT NULL
-      );
-    `,
-  },
-  {
-    version: 7,
-    name: 'seats in use kept by triggers',
-    sql: `
-      -- Seats in use per pool (tenant_id 0: users of no tenant), kept true by the
-      -- triggers below inside every statement that changes a user, so the seat
-      -- check of a registration reads one row per pool instead of counting users.
-      CREATE TABLE seats_used (
-        tenant_id INTEGER PRIMARY KEY,
-        used INTEGER NOT NULL CHECK (used >= 0)
-      );
-      INSERT INTO seats_used (tenant_id, used)
-        SELECT COALESCE(tenant_id, 0), COUNT(*) FROM users WHERE status = 'active' AND builtin = 0 GROUP BY COALESCE(tenant_id, 0);
-
-      CREATE TRIGGER seats_taken AFTER INSERT ON users WHEN NEW.status = 'active' AND NEW.builtin = 0 BEGIN
-        INSERT INTO seats_used (tenant_id, used) VALUES (COALESCE(NEW.tenant_id, 0), 1)
-          ON CONFLICT(tenant_id) DO UPDATE SET used = used + 1;
-      END;
-      CREATE TRIGGER seats_freed AFTER DELETE ON users WHEN OLD.status = 'active' AND OLD.builtin = 0 BEGIN
-        UPDATE seats_used SET used = used - 1 WHERE tenant_id = COALESCE(OLD.tenant_id, 0);
-      END;
-      CREATE TRIGGER seats_moved AFTER UPDATE OF status, tenant_id, builtin ON users
-        WHEN (OLD.status = 'active' AND OLD.builtin = 0) OR (NEW.status = 'active' AND NEW.builtin = 0) BEGIN
-        UPDATE seats_used SET used = used - 1 WHERE tenant_id = COALESCE(OLD.tenant_id, 0) AND OLD.status = 'active' AND OLD.builtin = 0;
-        INSERT INTO seats_used (tenant_id, used) SELECT COALESCE(NEW.tenant_id, 0), 1 WHERE NEW.status = 'active' AND NEW.builtin = 0
-          ON CONFLICT(tenant_id) DO UPDATE SET used = used + 1;
-      END;
-    `,
-  },
-  {
-    version: 10,
-    name: 'admin management: disabled admins, last login, token expiry and last use',
-    sql: `
-      ALTER TABLE admins ADD COLUMN disabled_at TEXT;
-      ALTER TABLE admins ADD COLUMN last_login_at TEXT;
-      ALTER TABLE admin_tokens ADD COLUMN last_used_at TEXT;
-      CREATE INDEX admin_tokens_admin ON admin_tokens(admin_id, kind);
-      -- API tokens made before they could expire get the default lifetime (90 days) from now.
-      UPDATE admin_tokens SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+90 days') WHERE kind = 'api' AND expires_at IS NULL;
-    `,
-  },
-  {
-    version: 12,
-    name: 'paged lists: indexes for every sort and filter',
-    sql: `
-      -- Every list is read a page at a time, sorted and filtered by an index, so a
-      -- page costs the same at 100,000 rows as at 1,000.
-
-      -- Users: the built-in account first, then by name (one index for both orders;
-      -- with the status, a page of active users deep in the list is read from it alone).
-      CREATE INDEX users_listed ON users(builtin DESC, user_name, status);
-      CREATE INDEX users_first_name ON users(first_name COLLATE NOCASE, id);
-      CREATE INDEX users_last_name ON users(last_name COLLATE NOCASE, id);
-      CREATE INDEX users_created ON users(created_at, id);
-      CREATE INDEX users_pending ON users(pending_since, id) WHERE status = 'pending';
-
-      -- Devices: the license state as a column (computed, never stored) so that
-      -- "waiting" or "licensed" is an index range, not a scan.
-      ALTER TABLE devices ADD COLUMN license_state TEXT GENERATED ALWAYS AS (
-        CASE WHEN blocked <> 0 THEN 'blocked'
-             WHEN user_name IS NULL THEN 'unassigned'
-             WHEN vendor NOT IN ('cisco', 'unify') THEN 'not_required'
-             WHEN license_code IS NOT NULL THEN 'licensed'
-             ELSE 'waiting' END) VIRTUAL;
-      CREATE INDEX devices_state ON devices(license_state, mac);
-      CREATE INDEX devices_vendor ON devices(vendor, mac);
-      DROP INDEX devices_user;
-      CREATE INDEX devices_user ON devices(user_name, mac);
-      CREATE INDEX devices_display ON devices(display_name COLLATE NOCASE);
-      CREATE INDEX devices_last_seen ON devices(last_seen, mac);
-      CREATE INDEX devices_state_seen ON devices(license_state, last_seen, mac);
-      CREATE INDEX devices_last_ip ON devices(last_ip);
-      CREATE INDEX devices_created ON devices(created_at, mac);
-
-      -- Audit: filters by who as well as by action, and a text search that finds any
-      -- part of the subject, actor, action or details (trigrams: "fession" finds
-      -- "Professional") through a full-text index kept by triggers.
-      CREATE INDEX audit_actor ON audit(actor);
-      CREATE VIRTUAL TABLE audit_text USING fts5(subject, actor, action, details, content = 'audit', content_rowid = 'id', tokenize = 'trigram');
-      INSERT INTO audit_text(audit_text) VALUES ('rebuild');
-      CREATE TRIGGER audit_text_added AFTER INSERT ON audit BEGIN
-        INSERT INTO audit_text(rowid, subject, actor, action, details) VALUES (NEW.id, NEW.subject, NEW.actor, NEW.action, NEW.details);
-      END;
-      CREATE TRIGGER audit_text_removed AFTER DELETE ON audit BEGIN
-        INSERT INTO audit_text(audit_text, rowid, subject, actor, action, details) VALUES ('delete', OLD.id, OLD.subject, OLD.actor, OLD.action, OLD.details);
-      END;
-      CREATE TRIGGER audit_text_changed AFTER UPDATE ON audit BEGIN
-        INSERT INTO audit_text(audit_text, rowid, subject, actor, action, details) VALUES ('delete', OLD.id, OLD.subject, OLD.actor, OLD.action, OLD.details);
-        INSERT INTO audit_text(rowid, subject, actor, action, details) VALUES (NEW.id, NEW.subject, NEW.actor, NEW.action, NEW.details);
-      END;
-    `,
-  },
-  {
-    version: 13,
-    name: 'licenses in use kept by triggers',
-    sql: `
-      -- Per-user codes in force and suspended, and support licenses held per code,
-      -- kept true by triggers inside every statement that changes an assignment (as
-      -- seats_used is for seats): usage, status, /metrics and the usage peaks read
-      -- a few rows instead of counting 100,000.
-      CREATE TABLE user_licenses_used (
-        code TEXT PRIMARY KEY,
-        used INTEGER NOT NULL CHECK (used >= 0),
-        suspended INTEGER NOT NULL CHECK (suspended >= 0)
-      );
-      INSERT INTO user_licenses_used (code, used, suspended)
-        SELECT code, SUM(suspended = 0), SUM(suspended <> 0) FROM user_licenses GROUP BY code;
-
-      CREATE TRIGGER user_licenses_taken AFTER INSERT ON user_licenses BEGIN
-        INSERT INTO user_licenses_used (code, used, suspended) VALUES (NEW.code, NEW.suspended = 0, NEW.suspended <> 0)
-          ON CONFLICT(code) DO UPDATE SET used = used + (NEW.suspended = 0), suspended = suspended + (NEW.suspended <> 0);
-      END;
-      CREATE TRIGGER user_licenses_freed AFTER DELETE ON user_licenses BEGIN
-        UPDATE user_licenses_used SET used = used - (OLD.suspended = 0), suspended = suspended - (OLD.suspended <> 0) WHERE code = OLD.code;
-      END;
-      CREATE TRIGGER user_licenses_moved AFTER UPDATE OF code, suspended ON user_licenses BEGIN
-        UPDATE user_licenses_used SET used = used - (OLD.suspended = 0), suspended = suspended - (OLD.suspended <> 0) WHERE code = OLD.code;
-        INSERT INTO user_licenses_used (code, used, suspended) VALUES (NEW.code, NEW.suspended = 0, NEW.suspended <> 0)
-          ON CONFLICT(code) DO UPDATE SET used = used + (NEW.suspended = 0), suspended = suspended + (NEW.suspended <> 0);
-      END;
-
-      CREATE TABLE devices_licensed (
-        code TEXT PRIMARY KEY,
-        used INTEGER NOT NULL CHECK (used >= 0)
-      );
-      INSERT INTO devices_licensed (code, used)
-        SELECT license_code, COUNT(*) FROM devices WHERE license_code IS NOT NULL GROUP BY license_code;
-
-      CREATE TRIGGER devices_license_taken AFTER INSERT ON devices WHEN NEW.license_code IS NOT NULL BEGIN
-        INSERT INTO devices_licensed (code, used) VALUES (NEW.license_code, 1) ON CONFLICT(code) DO UPDATE SET used = used + 1;
-      END;
-      CREATE TRIGGER devices_license_freed AFTER DELETE ON devices WHEN OLD.license_code IS NOT NULL BEGIN
-        UPDATE devices_licensed SET used = used - 1 WHERE code = OLD.license_code;
-      END;
-      CREATE TRIGGER devices_license_moved AFTER UPDATE OF license_code ON devices WHEN OLD.license_code IS NOT NEW.license_code BEGIN
-        UPDATE devices_licensed SET used = used - 1 WHERE code = OLD.license_code;
-        INSERT INTO devices_licensed (code, used) SELECT NEW.license_code, 1 WHERE NEW.license_code IS NOT NULL
-          ON CONFLICT(code) DO UPDATE SET used = used + 1;
-      END;
-
-      -- Waiting phones in the order they get licenses, so a claim reads only the few ahead of it.
-      CREATE INDEX devices_waiting_order ON devices(vendor, waiting_since, mac) WHERE waiting_since IS NOT NULL AND license_code IS NULL;
-    `,
-  },
-  {
-    version: 14,
-    name: 'indexes for unknown phones per source address and users per tenant',
-    sql: `
-      -- The bound on unknown phones one address may record is checked at each new
-      -- one; counted through this index, not by reading every device.
-      CREATE INDEX devices_auto_source ON devices(source_ip) WHERE source = 'auto' AND user_name IS NULL;
-
-      -- A tenant's users, a page at a time in name order.
-      CREATE INDEX users_tenant ON users(tenant_id, builtin DESC, user_name);
-    `,
-  },
-  {
-    version: 16,
-    name: 'daily usage peaks (the overview chart)',
-    sql: `
-      -- Beside the monthly peaks of the usage report: one row per day and code, for the
-      -- admin's 30-day chart. Old days are pruned when a new day begins.
-      CREATE TABLE usage_daily_peaks (
-        day TEXT NOT NULL,
-        code TEXT NOT NULL,
-        peak INTEGER NOT NULL,
-        PRIMARY KEY (day, code)
-      ) WITHOUT ROWID;
-    `,
-  },
-  {
-    version: 18,
-    name: 'provisioning keys, device locks and enrolment windows',
-    sql: `
-      -- The site provisioning key phones fetch under (/<key>/...). One row has no expiry (the current key);
-      -- a rotated-out key keeps working until its expires_at.
-      CREATE TABLE provisioning_keys (
-        key TEXT PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        expires_at TEXT
-      );
-      -- Where a device may fetch its credentials from: locked to the address of its first successful
-      -- credential fetch, or pinned to a subnet. pending_ip: another address was refused (the badge).
-      CREATE TABLE device_locks (
-        mac TEXT PRIMARY KEY REFERENCES devices(mac) ON DELETE CASCADE,
-        ip TEXT,
-        subnet TEXT,
-        locked_at TEXT,
-        enrol_until TEXT,
-        pending_ip TEXT,
-        pending_at TEXT,
-        pending_count INTEGER NOT NULL DEFAULT 0
-      );
-      CREATE INDEX device_locks_pending ON device_locks(pending_at) WHERE pending_ip IS NOT NULL;
-      -- The enrolment window for all devices (one row, id 1): locked devices may move until "until".
-      CREATE TABLE enrolment_window (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        until TEXT NOT NULL
-      );
-    `,
-  },
-];
+/** Brings the file to the latest schema; answers the version it had. */
+export async function migrate(db: SchemaConnection, file: string, existed: boolean, log: Logger): Promise<number> {
+  const { user_version: current } = (await db.get<{ user_version: number }>('PRAGMA user_version'))!;
+  const pending = migrations.filter((m) => m.version > current);
+  if (pending.length === 0) return current;
+  if (existed && current > 0) {
+    // Keep the database as it was before an upgrade, so a failed upgrade can be rolled back by hand.
+    const backup = `${file}.before-v${pending[pending.length - 1]!.version}`;
+    await db.run('VACUUM INTO ?', [backup]);
+    log.notice('database backed up before migration', { backup, from: current });
+  }
+  for (const m of pending) {
+    await db.exec('BEGIN IMMEDIATE');
+    try {
+      await db.exec(m.sql);
+      await db.exec(`PRAGMA user_version=${m.version}`);
+      await db.exec('COMMIT');
+    } catch (e) {
+      await db.exec('ROLLBACK');
+      throw new Error(`migration ${m.version} (${m.name}) failed: ${(e as Error).message}`);
+    }
+    log.info('database migrated', { version: m.version, name: m.name });
+  }
+  return current;
+}

@@ -1,17 +1,13 @@
 import sqlite3 from 'sqlite3';
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { migrations } from './migrations.js';
+import { migrate, SCHEMA_VERSION } from './migrations.js';
+import { connect, type Connection, type Param, type RunResult } from './connection.js';
 import type { Logger } from '../kernel/log.js';
 import { refuse } from '../kernel/refusal.js';
 
-export type Param = string | number | bigint | null | Buffer;
+export type { Param } from './connection.js';
 type Row = Record<string, unknown>;
-
-interface RunResult {
-  changes: number;
-  lastID: number;
-}
 
 /** What a write may do: statements inside the one open transaction, and work to run after it commits. */
 export interface Tx {
@@ -43,64 +39,6 @@ const READ_ONLY = /^\s*SELECT\b/i;
 /** Errors after which SQLite may have rolled the whole transaction back on its own. */
 const TRANSACTION_ENDING = /SQLITE_(FULL|IOERR|BUSY|NOMEM|INTERRUPT|CORRUPT)/;
 
-/** Prepared statements kept per connection (most recently used); node-sqlite3 would prepare and finalize one per call. */
-const STATEMENTS_KEPT = 300;
-
-function promisify(db: sqlite3.Database) {
-  const kept = new Map<string, Promise<sqlite3.Statement>>();
-  const statement = (sql: string): Promise<sqlite3.Statement> => {
-    let st = kept.get(sql);
-    if (st) {
-      kept.delete(sql);
-    } else {
-      st = new Promise<sqlite3.Statement>((resolve, reject) => {
-        const prepared: sqlite3.Statement = db.prepare(sql, (err) => (err ? reject(err) : resolve(prepared)));
-      });
-      // A statement that fails to prepare is not kept; the caller gets the error.
-      st.catch(() => kept.get(sql) === st && kept.delete(sql));
-      if (kept.size >= STATEMENTS_KEPT) {
-        const [oldest, old] = kept.entries().next().value as [string, Promise<sqlite3.Statement>];
-        kept.delete(oldest);
-        old.then((o) => o.finalize(), () => undefined);
-      }
-    }
-    kept.set(sql, st);
-    return st;
-  };
-  // `all` runs a statement to completion, so it never stays active (an active
-  // statement would block COMMIT); `get` is `all` with the first row.
-  const all = async <T>(sql: string, params: Param[] = []) => {
-    const st = await statement(sql);
-    return new Promise<T[]>((resolve, reject) => st.all(params, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
-  };
-  return {
-    run: async (sql: string, params: Param[] = []) => {
-      const st = await statement(sql);
-      return new Promise<RunResult>((resolve, reject) =>
-        st.run(params, function (this: sqlite3.RunResult, err: Error | null) {
-          if (err) reject(err);
-          else resolve({ changes: this.changes, lastID: this.lastID });
-        }),
-      );
-    },
-    all,
-    get: async <T>(sql: string, params: Param[] = []) => (await all<T>(sql, params))[0],
-    exec: (sql: string) => new Promise<void>((resolve, reject) => db.exec(sql, (err) => (err ? reject(err) : resolve()))),
-    close: async () => {
-      const statements = await Promise.allSettled(kept.values());
-      await Promise.all(statements.map((r) => (r.status === 'fulfilled' ? new Promise<void>((done) => r.value.finalize(() => done())) : undefined)));
-      kept.clear();
-      await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
-    },
-  };
-}
-
-function open(file: string, mode: number): Promise<sqlite3.Database> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, mode, (err) => (err ? reject(err) : resolve(db)));
-  });
-}
-
 /** Most writes that are committed together (group commit); each keeps its own savepoint. */
 const MAX_GROUP = 256;
 
@@ -125,8 +63,8 @@ export class Store {
 
   private constructor(
     readonly file: string,
-    private readonly writer: ReturnType<typeof promisify>,
-    private readonly reader: ReturnType<typeof promisify>,
+    private readonly writer: Connection,
+    private readonly reader: Connection,
     private readonly log: Logger,
     /** The schema version the file had before this start migrated it (0: a new file). */
     readonly versionAtOpen: number,
@@ -159,7 +97,7 @@ export class Store {
 
   /** Whether the schema answers: the migrated version, and a read of the meta table. */
   async schemaProblem(): Promise<string | null> {
-    const latest = migrations[migrations.length - 1]!.version;
+    const latest = SCHEMA_VERSION;
     const { user_version: v } = (await this.reader.get<{ user_version: number }>('PRAGMA user_version'))!;
     if (v !== latest) return `the database schema is version ${v}, this pbxd needs ${latest}`;
     await this.reader.get("SELECT value FROM meta WHERE key = 'system_id'");
@@ -168,41 +106,15 @@ export class Store {
 
   static async open(file: string, log: Logger): Promise<Store> {
     const existed = existsSync(file);
-    const w = promisify(await open(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE));
+    const w = await connect(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE);
     // WAL: readers never block the writer. synchronous=FULL: a commit survives a
     // power cut, which is the moment phones hammer us. busy_timeout covers the
     // backup job and pbxctl tools that open the file briefly.
     await w.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;');
-    const versionAtOpen = await Store.migrate(w, file, existed, log);
-    const r = promisify(await open(file, sqlite3.OPEN_READONLY));
+    const versionAtOpen = await migrate(w, file, existed, log);
+    const r = await connect(file, sqlite3.OPEN_READONLY);
     await r.exec('PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;');
     return new Store(file, w, r, log, versionAtOpen);
-  }
-
-  /** Brings the file to the latest schema; answers the version it had. */
-  private static async migrate(db: ReturnType<typeof promisify>, file: string, existed: boolean, log: Logger): Promise<number> {
-    const { user_version: current } = (await db.get<{ user_version: number }>('PRAGMA user_version'))!;
-    const pending = migrations.filter((m) => m.version > current).sort((a, b) => a.version - b.version);
-    if (pending.length === 0) return current;
-    if (existed && current > 0) {
-      // Keep the database as it was before an upgrade, so a failed upgrade can be rolled back by hand.
-      const backup = `${file}.before-v${pending[pending.length - 1]!.version}`;
-      await db.run('VACUUM INTO ?', [backup]);
-      log.notice('database backed up before migration', { backup, from: current });
-    }
-    for (const m of pending) {
-      await db.exec('BEGIN IMMEDIATE');
-      try {
-        await db.exec(m.sql);
-        await db.exec(`PRAGMA user_version=${m.version}`);
-        await db.exec('COMMIT');
-      } catch (e) {
-        await db.exec('ROLLBACK');
-        throw new Error(`migration ${m.version} (${m.name}) failed: ${(e as Error).message}`);
-      }
-      log.info('database migrated', { version: m.version, name: m.name });
-    }
-    return current;
   }
 
   all<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {

@@ -4,7 +4,7 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { Core } from '../core/core.js';
 import type { Feature } from '../feature.js';
 import { isRefusal, refuse as refuseCommon, type Refusal } from '../kernel/refusal.js';
-import { refuse } from '../core/client-sessions.js';
+import { refuse } from '../core/client-session-refusals.js';
 import { sessionRoutes } from '../http/routes/sessions.js';
 
 export const CLIENT_PATH = '/ws/client';

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ADMIN_PASSWORD, ROOT, type TestDaemon } from './daemon.js';
+import { ADMIN_PASSWORD, ROOT, TestDaemon } from './daemon.js';
 
 /** Screenshots of every page land here (gitignored; CI keeps them as artifacts). */
 export const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -38,6 +38,53 @@ export async function newAdminPage(browser: Browser, d: TestDaemon, opts: AdminP
   await page.goto(opts.path ?? '/');
   if (opts.login !== false) await login(page);
   return { context, page, errors };
+}
+
+/**
+ * A suite's daemon and browser: both started in `before` (in parallel) and
+ * stopped in `after`; every page opened with `open()` has its own profile
+ * and is closed after each test, passed or failed. Register the suite's own
+ * `before` after this call (it runs later and sees the daemon).
+ */
+export function browserSuite(start: () => Promise<TestDaemon> = () => TestDaemon.start(), pageDefaults: AdminPageOptions = {}) {
+  const contexts: BrowserContext[] = [];
+  let chromium: { browser: Browser; close: () => Promise<void> } | undefined;
+  let daemon: TestDaemon | undefined;
+  const suite = {
+    get d(): TestDaemon {
+      if (!daemon) throw new Error('the daemon is not started yet (use it inside a test or a later hook)');
+      return daemon;
+    },
+    get browser(): Browser {
+      if (!chromium) throw new Error('the browser is not started yet (use it inside a test or a later hook)');
+      return chromium.browser;
+    },
+    async open(opts: AdminPageOptions = {}) {
+      const r = await newAdminPage(suite.browser, suite.d, { ...pageDefaults, ...opts });
+      contexts.push(r.context);
+      return r;
+    },
+  };
+  before(async () => {
+    const [started, launched] = await Promise.allSettled([start(), launchChromium()]);
+    // Keep whichever came up, so `after` stops it even when the other failed.
+    if (started.status === 'fulfilled') daemon = started.value;
+    if (launched.status === 'fulfilled') chromium = launched.value;
+    for (const r of [started, launched]) if (r.status === 'rejected') throw r.reason;
+  });
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close();
+  });
+  after(async () => {
+    await chromium?.close();
+    await daemon?.dispose();
+  });
+  return suite;
+}
+
+/** Wait until `selector` (with `hasText`, if given) is there; a missing one fails with the selector in the message. */
+export function see(page: Page, selector: string, hasText?: string | RegExp): Promise<void> {
+  return page.locator(selector, hasText === undefined ? {} : { hasText }).first().waitFor({ timeout: 10_000 });
 }
 
 export async function login(page: Page, password = ADMIN_PASSWORD): Promise<void> {

@@ -1,7 +1,7 @@
 import { table, type Command } from '../command.js';
 import { cliText, headings, need } from '../messages.js';
 import { listCommand, PAGE_USAGE } from '../paging.js';
-import type { ClientToken as TokenRow } from '../../core/client-sessions.js';
+import type { ClientToken as TokenRow } from '../../core/client-credentials.js';
 
 interface SessionRow {
   id: string;

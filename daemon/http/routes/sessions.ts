@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import type { Core } from '../../core/core.js';
-import { CLIENT_KINDS } from '../../core/client-sessions.js';
+import { CLIENT_KINDS } from '../../core/client-session-refusals.js';
 import { refuse } from '../../kernel/refusal.js';
 import { actor } from '../auth.js';
 import { describe } from '../openapi.js';
