@@ -2,13 +2,12 @@ import type { Core } from '../daemon/core/core.js';
 import { phoneFacingRegistrar } from '../daemon/config.js';
 import type { Feature } from '../daemon/feature.js';
 import { Listener } from '../daemon/http/listener.js';
-import { devicesRoutes } from '../daemon/http/routes/devices.js';
 import type { Devices } from '../daemon/core/devices.js';
 import { ProvisioningPipeline } from './pipeline.js';
 import { zoneRule } from './time-zone.js';
 import { loadOrCreateTls } from './tls.js';
 import type { Router } from 'express';
-import { provisioningSecurityRoutes } from '../daemon/http/routes/provisioning-security.js';
+import { provisioningSecurityRoutes } from './security/routes.js';
 import { ProvisioningSecurity } from './security/state.js';
 import { ProvisioningAlerts } from './security/alerts.js';
 import { ProvisioningGuard } from './security/guard.js';
@@ -51,7 +50,7 @@ export class ProvisioningServer implements Feature {
   }
 
   routes(): Router[] {
-    return [devicesRoutes(this.core), provisioningSecurityRoutes(this.core, { security: this.security, alerts: this.alerts, vendorCas: this.vendorCas, urls: () => this.urls() })];
+    return [provisioningSecurityRoutes(this.core, { security: this.security, alerts: this.alerts, vendorCas: this.vendorCas, urls: () => this.urls() })];
   }
 
   /** Per vendor, what the admin sets on the phone, for the ports as bound. */

@@ -15,6 +15,7 @@ import { devRoutes } from './routes/dev.js';
 import { userRoutes } from './routes/users.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { overviewRoutes } from './routes/overview.js';
+import { devicesRoutes } from './routes/devices.js';
 
 /**
  * The API routes anyone may call; every other route under /api/v1 needs an
@@ -38,6 +39,7 @@ export function createApp(core: Core, features: readonly Feature[]): express.Exp
     userRoutes(core),
     lifecycleRoutes(core),
     overviewRoutes(core),
+    devicesRoutes(core),
     ...(core.devClock ? [devRoutes(core)] : []),
     ...features.flatMap((f) => f.routes?.() ?? []),
   ];

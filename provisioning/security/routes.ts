@@ -1,12 +1,12 @@
 import express, { Router } from 'express';
-import type { Core } from '../../core/core.js';
-import type { ProvisioningSecurity } from '../../../provisioning/security/state.js';
-import type { ProvisioningAlerts } from '../../../provisioning/security/alerts.js';
-import type { VendorUrl } from '../../../provisioning/security/urls.js';
-import type { VendorCas } from '../../../provisioning/security/vendor-ca.js';
-import { actor } from '../auth.js';
-import { describe } from '../openapi.js';
-import { body, optInt, optString, reqString } from '../validate.js';
+import type { Core } from '../../daemon/core/core.js';
+import type { ProvisioningSecurity } from './state.js';
+import type { ProvisioningAlerts } from './alerts.js';
+import type { VendorUrl } from './urls.js';
+import type { VendorCas } from './vendor-ca.js';
+import { actor } from '../../daemon/http/auth.js';
+import { describe } from '../../daemon/http/openapi.js';
+import { body, optInt, optString, reqString } from '../../daemon/http/validate.js';
 
 describe([
   ['get', '/provisioning/urls', 'Per vendor, the provisioning URL or DHCP value to set (with the site key) and the protections that apply', { tag: 'devices' }],
