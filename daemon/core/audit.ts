@@ -4,6 +4,8 @@ import type { Clock } from '../kernel/clock.js';
 import type { EventBus } from '../kernel/events.js';
 import { pageOf, startsWith, type PageAsk } from './paging.js';
 import { readMeta, writeMeta } from '../store/meta.js';
+import type { Text } from '../kernel/refusal.js';
+import { auditText } from './audit-texts.js';
 
 export interface AuditEntry {
   id: number;
@@ -14,6 +16,8 @@ export interface AuditEntry {
   details: Record<string, unknown>;
   prevHash: string;
   hash: string;
+  /** Action, subject and details in words, English and German (the row itself stores codes and values). */
+  text: { action: Text; subject: Text; details: Text };
 }
 
 interface AuditRow {
@@ -121,7 +125,10 @@ export class AuditLog {
     const rows = await this.store.all<AuditRow>(`SELECT * FROM audit ${w} ORDER BY id ${page.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ? OFFSET ?`, [...params, page.limit, page.offset]);
     return {
       total,
-      entries: rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, details: JSON.parse(r.details), prevHash: r.prev_hash, hash: r.hash })),
+      entries: rows.map((r) => {
+        const e = { id: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, details: JSON.parse(r.details) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash };
+        return { ...e, text: auditText(e) };
+      }),
       limit: page.limit,
       offset: page.offset,
     };

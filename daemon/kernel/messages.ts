@@ -46,6 +46,8 @@ export function messageOf(code: string, values: Values = {}): Message {
   return { code, values, text: { en: fill(t.en, values), de: fill(t.de, values) } };
 }
 
+export const hasMessage = (code: string): boolean => registry.has(code);
+
 /** Every code with its templates. */
 export function messageCatalogue(): Record<string, Text> {
   return Object.fromEntries([...registry].sort(([a], [b]) => a.localeCompare(b)));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { table, type Command } from '../command.js';
-import { cliText, headings, need } from '../messages.js';
+import { cliText, headings, need, pick } from '../messages.js';
 import { listCommand, PAGE_USAGE } from '../paging.js';
 import type { AuditEntry } from '../../core/audit.js';
 
@@ -22,7 +22,7 @@ export const adminCommands: Command[] = [
       const q = new URLSearchParams();
       for (const k of ['action', 'actor', 'q', 'before']) if (a.get(k)) q.set(k, a.get(k)!);
       const headers = ['id', 'at', 'actor', 'action', 'subject', 'details'];
-      return listCommand<AuditEntry>(api, a, { path: '/audit', listName: 'entries', headers, row: (e) => [e.id, e.at, e.actor, e.action, e.subject, JSON.stringify(e.details)], noun: 'entries' }, q);
+      return listCommand<AuditEntry>(api, a, { path: '/audit', listName: 'entries', headers, row: (e) => [e.id, e.at, e.actor, pick(e.text.action), pick(e.text.subject), pick(e.text.details)], noun: 'entries' }, q);
     },
   },
   {

@@ -9,13 +9,13 @@ const ACTION_GROUPS = ['license.', 'user.', 'userlicense.', 'tenant.', 'device.'
 const has = (key) => t(key) !== key;
 
 /** The action as a phrase: a catalogue entry per action, else the code itself. */
-export const actionText = (action) => (has(`auditaction.${action}`) ? t(`auditaction.${action}`) : action);
+export const actionText = (action) => (has(`msg.audit.action.${action}`) ? t(`msg.audit.action.${action}`) : action);
 
 /** Counted subjects the server writes in English ("3 changes") worded here. */
 function subjectText(s) {
   let m;
-  if ((m = /^(\d+) (changes|records|users)$/.exec(s))) return tn(`auditsubj.${m[2]}`, Number(m[1]));
-  if ((m = /^(\d+) suspended, (\d+) restored$/.exec(s))) return t('auditsubj.reconcile', { suspended: fmtNumber(Number(m[1])), restored: fmtNumber(Number(m[2])) });
+  if ((m = /^(\d+) (changes|records|users)$/.exec(s))) return tn(`msg.audit.subj.${m[2]}`, Number(m[1]));
+  if ((m = /^(\d+) suspended, (\d+) restored$/.exec(s))) return t('msg.audit.subj.reconcile', { suspended: fmtNumber(Number(m[1])), restored: fmtNumber(Number(m[2])) });
   return s;
 }
 
@@ -28,15 +28,19 @@ function valueText(k, v) {
   let m;
   // "clientbundle 5→10" (license changes), "user:code" (assignments), plain codes and reasons.
   if ((m = /^([a-z][\w.]*) (\d+)→(\d+)$/.exec(v))) return `${codeLabel(m[1])} ${fmtNumber(Number(m[2]))} → ${fmtNumber(Number(m[3]))}`;
-  if ((m = /^not seen for (\d+) days$/.exec(v))) return tn('auditval.notSeen', Number(m[1]));
+  if ((m = /^not seen for (\d+) days$/.exec(v))) return tn('msg.audit.val.notSeen', Number(m[1]));
   if ((k === 'license' || k === 'code') && v) return codeLabel(v);
-  if ((k === 'state' || k === 'mode') && has(`auditval.${v}`)) return t(`auditval.${v}`);
-  if (has(`auditval.${v}`)) return t(`auditval.${v}`);
+  if ((k === 'state' || k === 'mode') && has(`msg.audit.val.${v}`)) return t(`msg.audit.val.${v}`);
+  if (has(`msg.audit.val.${v}`)) return t(`msg.audit.val.${v}`);
   return v;
 }
 
 function detailsText(details) {
-  return Object.entries(details ?? {}).map(([k, v]) => `${has(`auditkey.${k}`) ? t(`auditkey.${k}`) : k}: ${valueText(k, v)}`).join('; ');
+  // An entry that carries a message (a provisioning alert) is worded from the daemon's catalogue.
+  const { code, values, detail, ...rest } = details ?? {};
+  const said = typeof code === 'string' && has(`msg.${code}`) ? [t(`msg.${code}`, values ?? {})] : [];
+  const others = said.length ? rest : (details ?? {});
+  return [...said, ...Object.entries(others).map(([k, v]) => `${has(`msg.audit.key.${k}`) ? t(`msg.audit.key.${k}`) : k}: ${valueText(k, v)}`)].join('; ');
 }
 
 export function mount(main) {

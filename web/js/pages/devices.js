@@ -1,7 +1,7 @@
 // Devices: vendor, model, MAC, user, license state, last seen; filter by text, state and
 // vendor; assign through a user picker, release, block (each destructive step confirmed);
 // and a live feed of notable provisioning outcomes, worded from their codes.
-import { api, ApiError, confirmAction, debounce, el, fmtDate, fmtMac, lang, refusalView, replace, t, tr, vendorName } from '../lib.js';
+import { api, ApiError, codeLabel, confirmAction, debounce, el, fmtDate, fmtMac, lang, refusalView, replace, t, tr, vendorName } from '../lib.js';
 import { pager, sortableHead } from '../table.js';
 import { securityPanel } from '../provisioning-security.js';
 
@@ -10,8 +10,12 @@ const PAGE_SIZE = 50;
 const STATES = ['licensed', 'waiting', 'not_required', 'unassigned', 'blocked'];
 const VENDORS = ['cisco', 'unify', 'gigaset', 'yealink', 'snom'];
 
-/** One outcome as a sentence: the server words its code and values in both languages, from its one catalogue. */
-const feedDetail = (ev) => tr(ev.text) || (lang === 'en' ? (ev.detail ?? '') : '');
+/** One outcome as a sentence: its code and values worded from the daemon's catalogue (served as msg.CODE), license codes by their label. */
+function feedDetail(ev) {
+  const v = ev.values ?? {};
+  if (ev.code && t(`msg.${ev.code}`) !== `msg.${ev.code}`) return t(`msg.${ev.code}`, { ...v, ...(v.license ? { license: codeLabel(v.license) } : {}) });
+  return tr(ev.text) || (lang === 'en' ? (ev.detail ?? '') : '');
+}
 
 export function mount(main) {
   const filter = el('input', { id: 'devices-filter', type: 'search', autocomplete: 'off' });
