@@ -68,6 +68,7 @@ defineMessages({
   'audit.subj.users.one': { en: '{n} user', de: '{n} Benutzer' },
   'audit.subj.users.other': { en: '{n} users', de: '{n} Benutzer' },
   'audit.subj.reconcile': { en: '{suspended} suspended, {restored} restored', de: '{suspended} ausgesetzt, {restored} wiederhergestellt' },
+  'audit.subj.allDevices': { en: 'all devices', de: 'alle Geräte' },
   // values that are words
   'audit.val.notSeen.one': { en: 'not seen for {n} day', de: 'seit {n} Tag nicht gesehen' },
   'audit.val.notSeen.other': { en: 'not seen for {n} days', de: 'seit {n} Tagen nicht gesehen' },
@@ -87,7 +88,6 @@ defineMessages({
   'audit.val.console': { en: 'operator console', de: 'Vermittlungsplatz' },
   'audit.val.session': { en: 'browser session', de: 'Browser-Sitzung' },
   'audit.val.api': { en: 'API token', de: 'API-Token' },
-  'audit.val.all devices': { en: 'all devices', de: 'alle Geräte' },
   'audit.val.true': { en: 'yes', de: 'ja' },
   'audit.val.false': { en: 'no', de: 'nein' },
   // the keys of the details
@@ -157,7 +157,8 @@ function subjectText(s: string): Text {
   let m: RegExpExecArray | null;
   if ((m = /^(\d+) (changes|records|users)$/.exec(s))) return counted(`audit.subj.${m[2]}`, Number(m[1])) ?? same(s);
   if ((m = /^(\d+) suspended, (\d+) restored$/.exec(s))) return word('audit.subj.reconcile', { suspended: Number(m[1]), restored: Number(m[2]) }) ?? same(s);
-  return word(`audit.val.${s}`) ?? same(s);
+  if (s === 'all devices') return word('audit.subj.allDevices')!;
+  return same(s);
 }
 
 function valueText(v: unknown): Text {

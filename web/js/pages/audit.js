@@ -16,6 +16,7 @@ function subjectText(s) {
   let m;
   if ((m = /^(\d+) (changes|records|users)$/.exec(s))) return tn(`msg.audit.subj.${m[2]}`, Number(m[1]));
   if ((m = /^(\d+) suspended, (\d+) restored$/.exec(s))) return t('msg.audit.subj.reconcile', { suspended: fmtNumber(Number(m[1])), restored: fmtNumber(Number(m[2])) });
+  if (s === 'all devices') return t('msg.audit.subj.allDevices');
   return s;
 }
 
