@@ -436,7 +436,7 @@ export class ProvisioningPipeline {
     const outcome: Outcome = why === 'needs-license' ? 'refused_license' : why === 'blocked' ? 'blocked' : 'unknown';
     const said = detail ?? (why === 'needs-license' ? { code: 'refused.license', values: { license: String(x.who!.module.license) } } : { code: why === 'blocked' ? 'refused.blocked' : 'refused.unassigned', values: {} });
     const v = detail?.values;
-    const license = v?.quota !== undefined ? `${v.license}: ${v.used} of ${v.quota} in use` : String(x.who!.module.license);
+    const license = v?.quota !== undefined ? `${v.license}: ${v.used} of ${v.quota} in use${v.ahead ? `, ${v.ahead} waiting longer` : ''}` : String(x.who!.module.license);
     this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome, code: said.code, values: said.values, ip: x.ip });
     if (x.turn) return this.reply(x, outcome, 200, x.turn.answer(false, null, this.settings), x.turn.headers);
     const code: ProvCode = why === 'needs-license' ? 'PROV_LICENSE_REQUIRED' : why === 'blocked' ? 'PROV_BLOCKED' : 'PROV_UNASSIGNED';

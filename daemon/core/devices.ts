@@ -140,6 +140,7 @@ export interface ProvisioningEvent {
 /** What a provisioning outcome says: the code and values a producer passes to `note`. */
 export type OutcomeNote = Omit<ProvisioningEvent, 'at' | 'detail' | 'text' | 'values'> & { values?: Values };
 
+/** A refused claim says why as a provisioning outcome message (code, values, texts). */
 export type ClaimResult = { ok: true; newly: boolean } | { ok: false; reason: 'license' | 'unassigned' | 'blocked' | 'unknown'; detail: Message };
 
 /** 12 lower-case hex digits from any of 001122AABBCC, 00:11:22:aa:bb:cc, 00-11-22-aa-bb-cc, 0011.22aa.bbcc; null if not a MAC. */
