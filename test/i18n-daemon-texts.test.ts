@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import sqlite3 from 'sqlite3';
 import { BIN, TestDaemon } from './support/daemon.js';
 import { foreignWords } from './support/i18n.js';
 import { addDevice, addUser, assign, ciscoBoot, prov } from './support/provisioning.js';
@@ -78,5 +80,18 @@ describe('daemon texts in pbxctl: one language at a time', function () {
     const en = await pbxctl(d, ['devices', 'events'], 'C');
     expect(en.out).to.contain('configuration served; took a devices.cisco license').and.contain('recorded as unassigned');
     expect(foreignWords(en.out, 'en'), en.out).to.deep.equal([]);
+  });
+
+  it('a tampered audit log is reported in German', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const db = new sqlite3.Database(join(d.dataDir, 'pbxd.db'), (e) => {
+        if (e) return reject(e);
+        db.exec("UPDATE audit SET actor = 'someone-else' WHERE action = 'user.register'", (err) => (db.close(), err ? reject(err) : resolve()));
+      });
+    });
+    const de = await pbxctl(d, ['audit', 'verify'], 'de_DE.UTF-8');
+    expect(de.code).to.equal(2);
+    expect(de.out).to.match(/^PRÜFPROTOKOLL MANIPULIERT: Eintrag \d+ wurde verändert$/m);
+    expect(foreignWords(de.out, 'de'), de.out).to.deep.equal([]);
   });
 });

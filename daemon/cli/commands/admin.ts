@@ -9,9 +9,9 @@ export const adminCommands: Command[] = [
     words: ['audit', 'verify'],
     usage: 'audit verify                 check that no audit row was edited or deleted',
     async run(api) {
-      const r = await api.request<{ ok: boolean; rows: number; problem?: string }>('GET', '/audit/verify');
+      const r = await api.request<{ ok: boolean; rows: number; problem?: string; text?: { en: string; de: string } }>('GET', '/audit/verify');
       if (!r.ok) process.exitCode = 2;
-      return { data: r, text: r.ok ? cliText('auditIntact', r.rows) : cliText('auditTampered', r.problem ?? '') };
+      return { data: r, text: r.ok ? cliText('auditIntact', r.rows) : cliText('auditTampered', r.text ? pick(r.text) : (r.problem ?? '')) };
     },
   },
   {

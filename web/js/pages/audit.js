@@ -1,7 +1,7 @@
 // The audit log, newest first, filterable by text and action; new entries appear live.
 // Entries carry an action code and values; the page words them in its own language.
 import { pager } from '../table.js';
-import { api, codeLabel, debounce, el, fmtDate, fmtList, fmtNumber, refusalView, replace, t, tn } from '../lib.js';
+import { api, codeLabel, debounce, el, fmtDate, fmtList, fmtNumber, refusalView, replace, t, tn, tr } from '../lib.js';
 
 /** Action prefixes an admin can filter by (what the server writes: user.register, userlicense.batch, …). */
 const ACTION_GROUPS = ['license.', 'user.', 'userlicense.', 'tenant.', 'device.', 'session.', 'client-token.', 'admin.', 'autoattendant.', 'siptrunk.'];
@@ -65,7 +65,7 @@ export function mount(main) {
   async function verify() {
     try {
       const r = await api('GET', '/audit/verify');
-      replace(verifyBox, el('span', { class: r.ok ? 'ok' : 'refusal' }, r.ok ? tn('audit.intact', r.rows) : t('audit.broken', { at: r.brokenAt, problem: r.problem })));
+      replace(verifyBox, el('span', { class: r.ok ? 'ok' : 'refusal' }, r.ok ? tn('audit.intact', r.rows) : t('audit.broken', { at: r.brokenAt, problem: tr(r.text) || r.problem })));
     } catch (e) {
       replace(verifyBox, refusalView(e));
     }
