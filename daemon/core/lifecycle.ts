@@ -41,9 +41,10 @@ const say = defineMessages({
   'check.installedLater': { en: 'installed {licenseId} (activates on {activatesAt})', de: 'Lizenz "{licenseId}" installiert (wird am {activatesAt} aktiv)' },
   'check.needsRemovals': { en: 'needs removals {licenseId}', de: 'Lizenz "{licenseId}" braucht zuerst Entfernungen' },
   'clock.ok': { en: 'system clock ok', de: 'Systemuhr in Ordnung' },
+  // Also the overview's alert (the web UI words it from here).
   'clock.behind': {
-    en: 'system clock {minutes} minutes behind the trusted time {trustedTime}; expiry decisions use the trusted time',
-    de: 'Die Systemuhr geht {minutes} Minuten hinter der vertrauenswürdigen Zeit ({trustedTime}) nach; Ablaufentscheidungen nutzen die vertrauenswürdige Zeit',
+    en: 'The system clock is {minutes} minute(s) behind the trusted time ({trustedTime}); expiry decisions use the trusted time.',
+    de: 'Die Systemuhr geht {minutes} Minute(n) hinter der vertrauenswürdigen Zeit ({trustedTime}) nach; Ablaufentscheidungen nutzen die vertrauenswürdige Zeit.',
   },
   'stale.released': { en: 'released {count} device(s) not seen for {days} days', de: '{count} Gerät(e) freigegeben, seit {days} Tagen nicht gesehen' },
 });
