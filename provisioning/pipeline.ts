@@ -427,14 +427,14 @@ export class ProvisioningPipeline {
     const values: Record<string, string> = {};
     if (x.turn) values.step = x.turn.label;
     if (x.newly) values.license = String(x.who!.module.license);
-    this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome: 'served', code: `served${x.turn ? '.step' : ''}${x.newly ? '.licensed' : ''}`, values, ip: x.ip });
+    this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome: 'served', code: `served${x.turn ? '.step' : ''}${x.newly ? '.licensed' : ''}` as const, values, ip: x.ip });
   }
 
   /** Refuse a known device its configuration, in its vendor's protocol. */
-  private refuseDevice(x: Exchange, why: 'blocked' | 'unassigned' | 'needs-license', detail?: { code: string; values: Record<string, string | number> }): typeof DONE {
+  private refuseDevice(x: Exchange, why: 'blocked' | 'unassigned' | 'needs-license', detail?: Pick<Parameters<Devices['note']>[0], 'code' | 'values'>): typeof DONE {
     const d = x.device!;
     const outcome: Outcome = why === 'needs-license' ? 'refused_license' : why === 'blocked' ? 'blocked' : 'unknown';
-    const said = detail ?? (why === 'needs-license' ? { code: 'refused.license', values: { license: String(x.who!.module.license) } } : { code: why === 'blocked' ? 'refused.blocked' : 'refused.unassigned', values: {} });
+    const said: Pick<Parameters<Devices['note']>[0], 'code' | 'values'> = detail ?? (why === 'needs-license' ? { code: 'refused.license', values: { license: String(x.who!.module.license) } } : { code: why === 'blocked' ? 'refused.blocked' : 'refused.unassigned', values: {} });
     const v = detail?.values;
     const license = v?.quota !== undefined ? `${v.license}: ${v.used} of ${v.quota} in use${v.ahead ? `, ${v.ahead} waiting longer` : ''}` : String(x.who!.module.license);
     this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome, code: said.code, values: said.values, ip: x.ip });
@@ -447,7 +447,7 @@ export class ProvisioningPipeline {
   private unknownDevice(x: Exchange): StageResult {
     if (!this.allowMiss(x.ip)) return this.rateLimited(x);
     const who = x.who!;
-    const answer = (code: string, values: Record<string, string | number> = {}): typeof DONE => {
+    const answer = (code: Parameters<Devices['note']>[0]['code'], values: Record<string, string | number> = {}): typeof DONE => {
       this.devices.note({ mac: who.mac, vendor: who.module.vendor, model: who.model || null, outcome: 'unknown', code, values, ip: x.ip });
       if (x.turn) return this.reply(x, 'unknown', 200, x.turn.answer(false, null, this.settings), x.turn.headers);
       return this.refuse(x, 'unknown', 'PROV_UNKNOWN_DEVICE', `${who.mac} is not assigned; an admin can assign it`);

@@ -9,13 +9,13 @@ import type { Directory } from './users/directory.js';
 import type { Logger } from '../kernel/log.js';
 import { defineRefusals, entry, fixed, refuse as refuseCommon, type Text } from '../kernel/refusal.js';
 import { messageOf, type Message, type Values } from '../kernel/messages.js';
-import { outcomeMessage, type Outcome } from './provisioning-outcomes.js';
-export type { Outcome };
+import { outcomeMessage, type Outcome, type OutcomeCode } from './provisioning-outcomes.js';
 import { orderBy, pageOf, startsWith, type PageAsk } from './paging.js';
 
 // Vendors the provisioning server recognises and the support license each takes: the vendor list owns the rule.
 import { LICENSE_CODE, VENDORS, type Vendor } from '../../provisioning/vendors/index.js';
 export { LICENSE_CODE, VENDORS, type Vendor };
+export type { Outcome };
 
 export const LICENSE_STATES = ['licensed', 'waiting', 'not_required', 'unassigned', 'blocked'] as const;
 export type LicenseState = (typeof LICENSE_STATES)[number];
@@ -138,10 +138,10 @@ export interface ProvisioningEvent {
 }
 
 /** What a provisioning outcome says: the code and values a producer passes to `note`. */
-export type OutcomeNote = Omit<ProvisioningEvent, 'at' | 'detail' | 'text' | 'values'> & { values?: Values };
+export type OutcomeNote = Omit<ProvisioningEvent, 'at' | 'detail' | 'text' | 'values' | 'code'> & { code: OutcomeCode; values?: Values };
 
 /** A refused claim says why as a provisioning outcome message (code, values, texts). */
-export type ClaimResult = { ok: true; newly: boolean } | { ok: false; reason: 'license' | 'unassigned' | 'blocked' | 'unknown'; detail: Message };
+export type ClaimResult = { ok: true; newly: boolean } | { ok: false; reason: 'license' | 'unassigned' | 'blocked' | 'unknown'; detail: Message & { code: OutcomeCode } };
 
 /** 12 lower-case hex digits from any of 001122AABBCC, 00:11:22:aa:bb:cc, 00-11-22-aa-bb-cc, 0011.22aa.bbcc; null if not a MAC. */
 export function normalizeMac(raw: string): string | null {
@@ -656,7 +656,7 @@ export class Devices {
     return results;
   }
 
-  private licenseDetail(code: string): Message {
+  private licenseDetail(code: string) {
     return outcomeMessage('refused.license.used', { license: code, used: this.held.get(code) ?? 0, quota: this.licensing.quotas().quantities[code] ?? 0 });
   }
 

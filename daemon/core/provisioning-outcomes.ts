@@ -43,3 +43,5 @@ export const outcomeMessage = defineMessages({
   },
 });
 
+/** A provisioning outcome's code: one of the above, or an alert's (alert.*, provisioning/security/alerts.ts). */
+export type OutcomeCode = Parameters<typeof outcomeMessage>[0] | `alert.${string}`;

@@ -25,7 +25,7 @@ function fill(template: string, values: Values): string {
 /** The {name}s a template uses. */
 const names = (template: string) => new Set([...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!));
 
-type Say<T> = <C extends keyof T & string>(code: C, values?: Values) => Message;
+type Say<T> = <C extends keyof T & string>(code: C, values?: Values) => Message & { code: C };
 
 export function defineMessages<T extends Record<string, Text>>(entries: T): Say<T> {
   for (const [code, t] of Object.entries(entries)) {
