@@ -1,7 +1,7 @@
 import type { Core } from '../../daemon/core/core.js';
 import type { Counter } from '../../daemon/kernel/metrics.js';
 import type { Text } from '../../daemon/kernel/refusal.js';
-import { defineMessages, type Values } from '../../daemon/kernel/messages.js';
+import { defineMessages, messageOf, type Values } from '../../daemon/kernel/messages.js';
 
 /** Why a request for a device's credentials was not served. */
 export type AlertKind = 'no-key' | 'digest' | 'client-cert' | 'plain-http' | 'foreign-address' | 'outside-subnet' | 'browser' | 'no-agent' | 'host' | 'enumeration' | 'wpi-forged';
@@ -30,10 +30,6 @@ export const alertMessage = defineMessages({
   'alert.clientCert': { en: "{mac}'s configuration asked for without its factory certificate: {problem}", de: 'Die Konfiguration von "{mac}" wurde ohne sein Werkszertifikat angefordert' },
   'alert.pinned': { en: '{mac} is pinned to {subnet}; asked from {ip} outside an enrolment window', de: '"{mac}" ist an {subnet} gebunden; angefordert von {ip} außerhalb eines Anmeldefensters' },
   'alert.locked': { en: '{mac} is locked to {lockedIp}; asked from {ip} outside an enrolment window', de: '"{mac}" ist an {lockedIp} gebunden; angefordert von {ip} außerhalb eines Anmeldefensters' },
-  'alert.noAgent': {
-    en: "suspicious: {mac}'s configuration asked for without the phone's User-Agent ({agent})",
-    de: 'verdächtig: Die Konfiguration von "{mac}" wurde ohne den User-Agent des Telefons angefordert ("{agent}")',
-  },
   'alert.enumeration': {
     en: "{count} different devices' credentials asked for within a minute; limited for the rest of the minute",
     de: 'Zugangsdaten von {count} verschiedenen Geräten innerhalb einer Minute angefordert; für den Rest der Minute begrenzt',
@@ -42,7 +38,8 @@ export const alertMessage = defineMessages({
   'alert.wpiForged': { en: 'WPI reply refused: {detail}', de: 'Eine gefälschte WPI-Antwort wurde abgelehnt' },
 });
 
-export type AlertCode = Parameters<typeof alertMessage>[0];
+/** An alert's code: one of the above, or the outcome the pipeline already noted (a profile asked for without the phone's User-Agent). */
+export type AlertCode = Parameters<typeof alertMessage>[0] | 'rejected.noAgent';
 
 /** The same alert (kind, device, source) goes into the audit log at most once a minute. */
 const AUDIT_EVERY_MS = 60_000;
@@ -70,7 +67,7 @@ export class ProvisioningAlerts {
 
   /** `history`: false when the refusal is already in the provisioning history. */
   raise(kind: AlertKind, mac: string | null, vendor: string | null, ip: string, code: AlertCode, values: Values, history = true): void {
-    const said = alertMessage(code, values);
+    const said = messageOf(code, values);
     const a: ProvisioningAlert = { kind, mac, vendor, ip, code, values, detail: said.text.en, text: said.text, at: new Date().toISOString() };
     if (this.recent.length < KEEP) this.recent.push(a);
     else (this.recent[this.start] = a), (this.start = (this.start + 1) % KEEP);

@@ -59,7 +59,7 @@ export class ProvisioningGuard {
     p.onReject((x, r) => {
       if (r.code === 'PROV_WPI_NONCE') this.alerts.raise('wpi-forged', null, 'unify', x.ip, 'alert.wpiForged', { detail: r.detail });
       // The pipeline refused (and recorded) a profile asked for without the phone's User-Agent.
-      if (r.code === 'PROV_SUSPICIOUS') this.refusedAttempt(x, 'no-agent', 'alert.noAgent', { mac: x.device?.mac ?? '', agent: String(x.req.headers['user-agent'] ?? 'none').slice(0, 60) }, false);
+      if (r.code === 'PROV_SUSPICIOUS') this.refusedAttempt(x, 'no-agent', 'rejected.noAgent', { mac: x.device?.mac ?? '', agent: String(x.req.headers['user-agent'] ?? 'none').slice(0, 60) }, false);
     });
   }
 
