@@ -1,6 +1,15 @@
 import type { Core } from './core/core.js';
 import type { Feature } from './feature.js';
+import { defineMessages, type Message } from './kernel/messages.js';
 import { resourceRoutes } from './http/routes/resources.js';
+
+/** What a run of the switch job did (its result). */
+const say = defineMessages({
+  'aa.opened': { en: 'switched {name} → open', de: '"{name}" geöffnet' },
+  'aa.closed': { en: 'switched {name} → closed', de: '"{name}" geschlossen' },
+  'aa.unchanged': { en: 'no change', de: 'keine Änderung' },
+  'aa.next': { en: 'next switch {at}', de: 'nächste Umschaltung {at}' },
+});
 
 /** The job that switches auto attendants (listed by `pbxctl jobs`, counted in pbxd_job_runs_total). */
 const SWITCH_JOB = 'autoAttendants';
@@ -56,7 +65,7 @@ export class ResourcesFeature implements Feature {
   }
 
   /** One run: switch what is due, then arm the timer for the next boundary. Returns the job's result text. */
-  private async switchAttendants(): Promise<string> {
+  private async switchAttendants(): Promise<Message[]> {
     const { switched, nextChange } = await this.core.autoAttendants.reconcile();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -66,7 +75,7 @@ export class ResourcesFeature implements Feature {
       this.timer = setTimeout(() => void this.core.jobs.trigger(SWITCH_JOB, 'event'), wait);
       this.timer.unref();
     }
-    const done = switched.length ? `switched ${switched.map((s) => `${s.name} → ${s.state}`).join(', ')}` : 'no change';
-    return nextChange ? `${done}; next switch ${nextChange.toISOString()}` : done;
+    const done = switched.length ? switched.map((s) => say(s.state === 'open' ? 'aa.opened' : 'aa.closed', { name: s.name })) : [say('aa.unchanged')];
+    return nextChange ? [...done, say('aa.next', { at: nextChange.toISOString() })] : done;
   }
 }

@@ -238,7 +238,7 @@ export class ProvisioningPipeline {
         x.turn = turn;
         if (turn.foreign) {
           // Not this vendor's device: the protocol's polite end, and nothing recorded as one of its phones.
-          this.devices.note({ mac: null, vendor: null, model: null, outcome: 'rejected', detail: `${turn.label}: ${turn.mac.slice(0, 40)}`, ip: x.ip });
+          this.devices.note({ mac: null, vendor: null, model: null, outcome: 'rejected', code: 'rejected.foreign', values: { step: turn.label, mac: turn.mac.slice(0, 40) }, ip: x.ip });
           return resolve(this.reply(x, 'rejected', 200, turn.answer(false, null, this.settings), turn.headers));
         }
         const mac = normalizeMac(turn.mac);
@@ -270,7 +270,7 @@ export class ProvisioningPipeline {
     if (who.kind === 'absent') return this.refuse(x, 'absent', 'PROV_NOT_FOUND', `${who.name}: not on this appliance`);
     if (who.kind === 'config' && who.module.configNeedsAgent && !who.byAgent) {
       const detail = `suspicious: ${d.mac}'s configuration asked for without the phone's User-Agent (${String(x.req.headers['user-agent'] ?? 'none').slice(0, 60)})`;
-      this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome: 'rejected', detail, ip: x.ip });
+      this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome: 'rejected', code: 'rejected.noAgent', values: { mac: d.mac, agent: String(x.req.headers['user-agent'] ?? 'none').slice(0, 60) }, ip: x.ip });
       const done: typeof DONE = this.refuse(x, 'rejected', 'PROV_SUSPICIOUS', 'the configuration goes only to the phone itself');
       for (const fn of this.rejectListeners) fn(x, { status: 403, code: 'PROV_SUSPICIOUS', detail, miss: false });
       return done;
@@ -407,7 +407,7 @@ export class ProvisioningPipeline {
   private reject(x: Exchange, r: Rejection, note = true): typeof DONE {
     if (!this.allowMiss(x.ip)) return this.rateLimited(x);
     const vendor = x.who?.module.vendor ?? null;
-    if (note) this.devices.note({ mac: x.who?.mac ?? null, vendor, model: null, outcome: r.code === 'PROV_NOT_FOUND' ? 'unknown' : 'rejected', detail: `${r.code}: ${r.detail}`, ip: x.ip });
+    if (note) this.devices.note({ mac: x.who?.mac ?? null, vendor, model: null, outcome: r.code === 'PROV_NOT_FOUND' ? 'unknown' : 'rejected', code: 'rejected', values: { refusal: r.code, detail: r.detail }, ip: x.ip });
     const done: typeof DONE = this.refuse(x, 'rejected', r.code as ProvCode, r.detail);
     for (const fn of this.rejectListeners) fn(x, r);
     return done;
@@ -424,17 +424,20 @@ export class ProvisioningPipeline {
     if (!x.newly && now - (this.servedNoted.get(d.mac) ?? 0) < SERVED_EVENT_EVERY_MS) return;
     this.servedNoted.set(d.mac, now);
     if (this.servedNoted.size > 200_000) this.servedNoted.clear();
-    const label = x.turn ? ` (${x.turn.label})` : '';
-    this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome: 'served', detail: x.newly ? `configuration served${label}; took a ${x.who!.module.license} license` : `configuration served${label}`, ip: x.ip });
+    const values: Record<string, string> = {};
+    if (x.turn) values.step = x.turn.label;
+    if (x.newly) values.license = String(x.who!.module.license);
+    this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome: 'served', code: `served${x.turn ? '.step' : ''}${x.newly ? '.licensed' : ''}` as const, values, ip: x.ip });
   }
 
   /** Refuse a known device its configuration, in its vendor's protocol. */
-  private refuseDevice(x: Exchange, why: 'blocked' | 'unassigned' | 'needs-license', detail?: string): typeof DONE {
+  private refuseDevice(x: Exchange, why: 'blocked' | 'unassigned' | 'needs-license', detail?: Pick<Parameters<Devices['note']>[0], 'code' | 'values'>): typeof DONE {
     const d = x.device!;
     const outcome: Outcome = why === 'needs-license' ? 'refused_license' : why === 'blocked' ? 'blocked' : 'unknown';
-    const license = detail ?? String(x.who!.module.license);
-    const text = why === 'needs-license' ? `waiting for license (${license})` : why === 'blocked' ? 'blocked by an admin' : 'no user assigned';
-    this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome, detail: text, ip: x.ip });
+    const said: Pick<Parameters<Devices['note']>[0], 'code' | 'values'> = detail ?? (why === 'needs-license' ? { code: 'refused.license', values: { license: String(x.who!.module.license) } } : { code: why === 'blocked' ? 'refused.blocked' : 'refused.unassigned', values: {} });
+    const v = detail?.values;
+    const license = v?.quota !== undefined ? `${v.license}: ${v.used} of ${v.quota} in use${v.ahead ? `, ${v.ahead} waiting longer` : ''}` : String(x.who!.module.license);
+    this.devices.note({ mac: d.mac, vendor: d.vendor, model: d.model, outcome, code: said.code, values: said.values, ip: x.ip });
     if (x.turn) return this.reply(x, outcome, 200, x.turn.answer(false, null, this.settings), x.turn.headers);
     const code: ProvCode = why === 'needs-license' ? 'PROV_LICENSE_REQUIRED' : why === 'blocked' ? 'PROV_BLOCKED' : 'PROV_UNASSIGNED';
     return this.refuse(x, outcome, code, why === 'needs-license' ? license : d.mac);
@@ -444,16 +447,16 @@ export class ProvisioningPipeline {
   private unknownDevice(x: Exchange): StageResult {
     if (!this.allowMiss(x.ip)) return this.rateLimited(x);
     const who = x.who!;
-    const answer = (recorded: string): typeof DONE => {
-      this.devices.note({ mac: who.mac, vendor: who.module.vendor, model: who.model || null, outcome: 'unknown', detail: recorded, ip: x.ip });
+    const answer = (code: Parameters<Devices['note']>[0]['code'], values: Record<string, string | number> = {}): typeof DONE => {
+      this.devices.note({ mac: who.mac, vendor: who.module.vendor, model: who.model || null, outcome: 'unknown', code, values, ip: x.ip });
       if (x.turn) return this.reply(x, 'unknown', 200, x.turn.answer(false, null, this.settings), x.turn.headers);
       return this.refuse(x, 'unknown', 'PROV_UNKNOWN_DEVICE', `${who.mac} is not assigned; an admin can assign it`);
     };
-    if (who.kind === 'absent') return answer('not recorded: trust list or signed file request');
+    if (who.kind === 'absent') return answer('unknown.notRecorded');
     // A configuration request names its vendor by its path or User-Agent; an index file only by the User-Agent.
-    if (!x.turn && !who.byAgent && who.kind !== 'config') return answer('not recorded: no User-Agent of the vendor');
+    if (!x.turn && !who.byAgent && who.kind !== 'config') return answer('unknown.noAgent');
     return this.devices.recordUnknown({ mac: who.mac!, vendor: who.module.vendor, model: who.model, firmware: who.firmware, ip: x.ip }).then(
-      (r) => answer(r === 'bounded' ? `not recorded: ${this.cfg.autoRecordPerSource} unassigned devices from ${x.ip} already` : 'recorded as unassigned'),
+      (r) => (r === 'bounded' ? answer('unknown.bounded', { limit: this.cfg.autoRecordPerSource, ip: x.ip }) : answer('unknown.recorded')),
       (e) => this.storeFailed(x, e),
     );
   }

@@ -80,7 +80,8 @@ describe('admins, sessions and the audit log', function () {
     await d.installLicense();
     await sql(join(d.dataDir, 'pbxd.db'), 'DELETE FROM audit WHERE id = (SELECT MAX(id) FROM audit)');
     const v = JSON.parse((await d.ctl(['audit', 'verify', '--json'])).stdout);
-    expect(v).to.deep.include({ ok: false, problem: 'rows at the end were deleted' });
+    expect(v).to.deep.include({ ok: false, problem: 'rows at the end were deleted', code: 'audit.broken.truncated' });
+    expect(v.text.de).to.equal('Einträge am Ende wurden gelöscht');
   });
 
   it('issues bearer tokens for scripts; pbxctl works over HTTP with one', async () => {

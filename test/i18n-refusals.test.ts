@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { TestDaemon } from './support/daemon.js';
 import { foreignWords } from './support/i18n.js';
 
-/** The catalogue itself is checked in unit-refusals.test.ts; here, the texts as the API sends them. */
+/** The refusal catalogue itself is checked in unit-refusals.test.ts; here, the texts as the API sends them, and the daemon's message catalogue. */
 describe('refusal texts: one language at a time', function () {
   this.timeout(30_000);
 
@@ -27,6 +27,22 @@ describe('refusal texts: one language at a time', function () {
       }
       expect(dup.json.error.text.de).to.equal('Der Benutzer "anna" existiert bereits.');
       expect(missing.json.error.text.de).to.equal('Der Benutzer "bert" existiert nicht.');
+    });
+
+    it('every message the daemon words (outcomes, alerts, job results, audit) has both texts, none of them mixed', async () => {
+      // The catalogue as the running daemon has it, every feature loaded: what it serves the web UI as msg.CODE.
+      const served = async (lang: string) => (await d.request('GET', `/i18n/${lang}.json`, { auth: false })).json as Record<string, string>;
+      const messages = (texts: Record<string, string>) => Object.fromEntries(Object.entries(texts).filter(([k]) => k.startsWith('msg.')));
+      const en = messages(await served('en'));
+      const de = messages(await served('de'));
+      expect(Object.keys(de).sort()).to.deep.equal(Object.keys(en).sort());
+      for (const code of ['msg.served.licensed', 'msg.alert.browser', 'msg.backup.made', 'msg.expiry.mode', 'msg.audit.action.user.register']) expect(en, code).to.have.property(code);
+      const filled = (template: string) => template.replace(/\{\w+\}/g, '7');
+      for (const code of Object.keys(en)) {
+        expect(de[code], code).to.be.a('string').and.not.equal('');
+        expect(foreignWords(filled(de[code]!), 'de'), `${code}.de: ${de[code]}`).to.deep.equal([]);
+        expect(foreignWords(filled(en[code]!), 'en'), `${code}.en: ${en[code]}`).to.deep.equal([]);
+      }
     });
   });
 });

@@ -117,7 +117,8 @@ describe('clock rollback', function () {
 
   it('reports the system clock behind the trusted time, as a job result and a log line', async () => {
     const job = await runJob(d, 'clockRollback');
-    expect(job.lastRun.result).to.match(/system clock 43200 minutes behind the trusted time/);
+    expect(job.lastRun.result).to.match(/^The system clock is 43200 minute\(s\) behind the trusted time/);
+    expect(job.lastRun.text.de).to.match(/^Die Systemuhr geht 43200 Minute\(n\) hinter der vertrauenswürdigen Zeit/);
     await waitForLine(d, /^<4>system clock is behind the trusted time.*behindMinutes=43200/);
   });
 

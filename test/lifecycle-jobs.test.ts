@@ -8,6 +8,7 @@ import { eventually } from './support/eventually.js';
 import { runJob, waitForLine } from './support/lifecycle.js';
 import { JobRegistry } from '../daemon/core/jobs.js';
 import { EventBus } from '../daemon/kernel/events.js';
+import { defineMessages } from '../daemon/kernel/messages.js';
 import { silentLogger } from '../daemon/kernel/log.js';
 import { systemClock } from '../daemon/kernel/clock.js';
 import { defaults } from '../daemon/config.js';
@@ -206,6 +207,9 @@ describe('stale devices job', function () {
   });
 });
 
+/** A job's result is a message of the catalogue; these are the test jobs' own. */
+const testSay = defineMessages({ 'test.run': { en: 'run {n}', de: 'Lauf {n}' }, 'test.ok': { en: 'ok', de: 'gut' } });
+
 describe('job registry', function () {
   it('never runs one job twice at once: a cron tick during a run is skipped, a manual run waits', async () => {
     const jobs = new JobRegistry(new EventBus(), silentLogger);
@@ -223,7 +227,7 @@ describe('job registry', function () {
         runs++;
         if (runs === 1) await new Promise<void>((r) => (release = r));
         running--;
-        return `run ${runs}`;
+        return testSay('test.run', { n: runs });
       },
     });
     const first = jobs.trigger('slow', 'schedule');
@@ -246,7 +250,7 @@ describe('scheduler reload', function () {
     const bus = new EventBus();
     const jobs = new JobRegistry(bus, silentLogger);
     const config = defaults('/nonexistent');
-    for (const [name, j] of Object.entries(config.jobs)) jobs.register({ name, schedule: j.schedule, enabled: j.enabled, run: async () => 'ok' });
+    for (const [name, j] of Object.entries(config.jobs)) jobs.register({ name, schedule: j.schedule, enabled: j.enabled, run: async () => testSay('test.ok') });
     const lifecycle = { reload: () => undefined, expiry: { nextBoundary: () => null }, checkClock: async () => 'ok' };
     const scheduler = new Scheduler({ jobs, bus, lifecycle, clock: systemClock, log: silentLogger } as unknown as Core);
     await scheduler.start();

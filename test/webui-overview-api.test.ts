@@ -2,8 +2,18 @@ import { expect } from 'chai';
 import http from 'node:http';
 import { TestDaemon } from './support/daemon.js';
 import { apiOf } from './support/api.js';
-import { addDevice, assign, ciscoBoot } from './support/provisioning.js';
-import { outcomeCode } from '../daemon/core/devices.js';
+import { eventually } from './support/eventually.js';
+import { addDevice, assign, ciscoBoot, prov } from './support/provisioning.js';
+import { io, type Socket } from 'socket.io-client';
+import { foreignWords } from './support/i18n.js';
+
+/** What follows a change after a short delay (recorded peaks, live events): ask until it shows. */
+const until = <T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> =>
+  eventually(async () => {
+    const v = await read();
+    if (!ok(v)) throw new Error(`not reached: ${JSON.stringify(v).slice(0, 300)}`);
+    return v;
+  }, 10_000, 100);
 
 /** The reads behind the overview page and the users page's suspended list, through the API as the UI calls them. */
 describe('web UI reads: overview and suspended licenses', function () {
@@ -16,14 +26,6 @@ describe('web UI reads: overview and suspended licenses', function () {
     await d?.dispose();
   });
   const api = apiOf(() => d);
-  /** The recorded peaks follow changes after a short gathering delay: ask until they show, or the test times out. */
-  async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-    for (;;) {
-      const v = await read();
-      if (ok(v)) return v;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   it('needs an admin', async () => {
     const url = new URL('/api/v1/overview', d.apiUrl);
@@ -75,18 +77,53 @@ describe('web UI reads: overview and suspended licenses', function () {
   });
 });
 
-describe('provisioning outcomes as the UI words them: code and values', () => {
-  it('reads the code and values from what the provisioning server notes', () => {
-    const c = (outcome: string, detail: string) => outcomeCode({ outcome: outcome as never, detail });
-    expect(c('served', 'configuration served; took a devices.cisco license')).to.deep.equal({ code: 'served.licensed', values: { license: 'devices.cisco' } });
-    expect(c('served', 'configuration served (SEP00562B0436A1.cnf.xml)')).to.deep.equal({ code: 'served', values: {} });
-    expect(c('refused_license', 'waiting for license (devices.unify: 1 of 1 in use)')).to.deep.equal({ code: 'refused.license', values: { license: 'devices.unify' } });
-    expect(c('blocked', 'blocked by an admin')).to.deep.equal({ code: 'refused.blocked', values: {} });
-    expect(c('unknown', 'no user assigned')).to.deep.equal({ code: 'refused.unassigned', values: {} });
-    expect(c('unknown', 'recorded as unassigned')).to.deep.equal({ code: 'unknown.recorded', values: {} });
-    expect(c('unknown', 'not recorded: 20 unassigned devices from 10.0.0.7 already')).to.deep.equal({ code: 'unknown.bounded', values: { limit: 20, ip: '10.0.0.7' } });
-    expect(c('unknown', 'not recorded: no User-Agent of the vendor')).to.deep.equal({ code: 'unknown.notRecorded', values: {} });
-    expect(c('rejected', 'PROV_TOO_LARGE: more than 65536 bytes')).to.deep.equal({ code: 'PROV_TOO_LARGE', values: {} });
-    expect(c('rejected', 'something new')).to.deep.equal({});
+describe('provisioning outcomes as the UI and pbxctl word them: code and values from the source', function () {
+  this.timeout(60_000);
+  let d: TestDaemon;
+  let socket: Socket | null = null;
+  before(async () => {
+    d = await TestDaemon.start();
+    await d.installLicense({ quantities: { users: 10, 'devices.cisco': 1 } });
+  });
+  after(async () => {
+    socket?.close();
+    await d?.dispose();
+  });
+
+  it('sends each outcome with its code, values and both texts, over the API and the socket', async () => {
+    socket = io(d.apiUrl, { path: '/socket.io', auth: { token: await d.adminToken() }, transports: ['websocket'], reconnection: false });
+    await new Promise<void>((resolve, reject) => (socket!.once('connect', () => resolve()), socket!.once('connect_error', reject)));
+    const live: any[] = [];
+    socket.on('provisioning.event', (p: any) => live.push(...(Array.isArray(p) ? p : [p]).map((e: any) => e.data ?? e)));
+
+    await ciscoBoot(d, '00562b0436d4'); // unknown: recorded without a user
+    await d.request('POST', '/api/v1/users', { body: { userName: 'ute', firstName: 'Ute', lastName: 'Lang' } });
+    await d.request('POST', '/api/v1/users', { body: { userName: 'udo', firstName: 'Udo', lastName: 'Lang' } });
+    await assign(d, '00562b0436d4', 'ute');
+    await ciscoBoot(d, '00562b0436d4'); // served, takes the one devices.cisco license
+    await addDevice(d, '00562b0436e5', 'cisco', 'CP-8845');
+    await assign(d, '00562b0436e5', 'udo');
+    await ciscoBoot(d, '00562b0436e5'); // waits: 1 of 1 in use
+    await prov(d, '/SEP00562B0436D4.cnf.xml', { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' }); // a browser: an alert
+
+    const r = await d.request('GET', '/api/v1/provisioning/events?limit=100&order=asc');
+    const byCode = (code: string) => r.json.events.find((e: any) => e.code === code);
+    expect(byCode('unknown.recorded')).to.include({ mac: '00562b0436d4', detail: 'recorded as unassigned' });
+    expect(byCode('served.licensed').values).to.deep.equal({ license: 'devices.cisco' });
+    expect(byCode('served.licensed').text.de).to.equal('Konfiguration ausgeliefert; Lizenz "devices.cisco" belegt');
+    expect(byCode('refused.license.used')).to.deep.include({ mac: '00562b0436e5', values: { license: 'devices.cisco', used: 1, quota: 1 } });
+    expect(byCode('refused.license.used').detail).to.equal('waiting for license (devices.cisco: 1 of 1 in use)');
+    expect(byCode('alert.browser').values).to.include({ mac: '00562b0436d4', file: 'config' });
+    for (const e of r.json.events) {
+      expect(e.detail, e.code).to.equal(e.text.en);
+      expect(foreignWords(e.text.de, 'de'), e.text.de).to.deep.equal([]);
+    }
+    // The same events reached the socket, with the same code, values and texts.
+    await until(async () => live.length, (n) => n >= r.json.events.length);
+    for (const e of r.json.events) expect(live.find((l) => l.at === e.at && l.code === e.code), e.code).to.deep.equal(e);
+    // The UI's texts carry the catalogue the daemon words them from.
+    const ui = (await d.request('GET', '/i18n/de.json', { auth: false })).json;
+    expect(ui['msg.served.licensed']).to.equal('Konfiguration ausgeliefert; Lizenz "{license}" belegt');
+    expect(ui['msg.outcome.refused_license']).to.equal('Abgelehnt: keine Lizenz');
   });
 });

@@ -210,7 +210,7 @@ describe('web UI: the traps of issue 18', function () {
     const { page } = await open({ locale: 'de-DE', path: '/#/devices' });
     await see(page, '#prov-feed li');
     const feed = await page.locator('#prov-feed').innerText();
-    expect(feed, feed).to.match(/Konfiguration ausgeliefert(; Lizenz belegt: Cisco-Geräte)?/);
+    expect(feed, feed).to.match(/Konfiguration ausgeliefert(; Lizenz "Cisco-Geräte" belegt)?/);
     expect(feed).to.contain('als Gerät ohne Benutzer erfasst');
     expect(feed).to.not.match(/recorded as unassigned|configuration served|took a/);
     expect(await page.locator('#devices-table').innerText()).to.contain('00:56:2B:04:36:B2').and.to.contain('Cisco');

@@ -4,6 +4,17 @@ import type { Clock } from '../kernel/clock.js';
 import type { EventBus } from '../kernel/events.js';
 import { pageOf, startsWith, type PageAsk } from './paging.js';
 import { readMeta, writeMeta } from '../store/meta.js';
+import type { Text } from '../kernel/refusal.js';
+import { auditText } from './audit-texts.js';
+import { defineMessages, type Message } from '../kernel/messages.js';
+
+/** What a broken chain shows (the problem verify() reports). */
+const broken = defineMessages({
+  'audit.broken.missing': { en: 'row {row} is missing', de: 'Eintrag {row} fehlt' },
+  'audit.broken.order': { en: 'row {row} does not follow row {previous}', de: 'Eintrag {row} folgt nicht auf Eintrag {previous}' },
+  'audit.broken.altered': { en: 'row {row} was altered', de: 'Eintrag {row} wurde verändert' },
+  'audit.broken.truncated': { en: 'rows at the end were deleted', de: 'Einträge am Ende wurden gelöscht' },
+});
 
 export interface AuditEntry {
   id: number;
@@ -14,6 +25,8 @@ export interface AuditEntry {
   details: Record<string, unknown>;
   prevHash: string;
   hash: string;
+  /** Action, subject and details in words, English and German (the row itself stores codes and values). */
+  text: { action: Text; subject: Text; details: Text };
 }
 
 interface AuditRow {
@@ -121,7 +134,10 @@ export class AuditLog {
     const rows = await this.store.all<AuditRow>(`SELECT * FROM audit ${w} ORDER BY id ${page.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ? OFFSET ?`, [...params, page.limit, page.offset]);
     return {
       total,
-      entries: rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, details: JSON.parse(r.details), prevHash: r.prev_hash, hash: r.hash })),
+      entries: rows.map((r) => {
+        const e = { id: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, details: JSON.parse(r.details) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash };
+        return { ...e, text: auditText(e) };
+      }),
       limit: page.limit,
       offset: page.offset,
     };
@@ -133,20 +149,21 @@ export class AuditLog {
    * walks are walked too: a change writes its rows and the head in one commit,
    * so a head beyond the last row read means more rows to read, or rows deleted.
    */
-  async verify(): Promise<{ ok: true; rows: number } | { ok: false; rows: number; brokenAt: number; problem: string }> {
+  async verify(): Promise<{ ok: true; rows: number } | { ok: false; rows: number; brokenAt: number; problem: string; code: string; values: Message['values']; text: Message['text'] }> {
     let prev = GENESIS;
     let last: AuditRow | undefined;
-    const broken = (brokenAt: number, problem: string) => ({ ok: false as const, rows: last?.id ?? 0, brokenAt, problem });
+    // `problem` is the English text (scripts); code, values and text say it in either language.
+    const brokenAt = (at: number, m: Message) => ({ ok: false as const, rows: last?.id ?? 0, brokenAt: at, problem: m.text.en, ...m });
     /** Read on from the last row; the number of rows read, or what is broken. */
-    const walk = async (): Promise<number | ReturnType<typeof broken>> => {
+    const walk = async (): Promise<number | ReturnType<typeof brokenAt>> => {
       let read = 0;
       for (;;) {
         const rows = await this.store.all<AuditRow>('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?', [last?.id ?? 0, VERIFY_PAGE]);
         for (const r of rows) {
           const expected = (last?.id ?? 0) + 1;
-          if (r.id !== expected) return broken(expected, `row ${expected} is missing`);
-          if (r.prev_hash !== prev) return broken(r.id, `row ${r.id} does not follow row ${r.id - 1}`);
-          if (rowHash(r) !== r.hash) return broken(r.id, `row ${r.id} was altered`);
+          if (r.id !== expected) return brokenAt(expected, broken('audit.broken.missing', { row: expected }));
+          if (r.prev_hash !== prev) return brokenAt(r.id, broken('audit.broken.order', { row: r.id, previous: r.id - 1 }));
+          if (rowHash(r) !== r.hash) return brokenAt(r.id, broken('audit.broken.altered', { row: r.id }));
           prev = r.hash;
           last = r;
         }
@@ -159,7 +176,7 @@ export class AuditLog {
       const head = (await readMeta(this.store, 'audit_head')) ?? '';
       if (head === (last ? `${last.id}:${last.hash}` : '')) return { ok: true, rows: last?.id ?? 0 };
       // Committed while we walked: read on. Nothing more to read: the rows the head names are gone.
-      if (more === 0 || Number(head.split(':')[0]) <= (last?.id ?? 0)) return broken((last?.id ?? 0) + 1, 'rows at the end were deleted');
+      if (more === 0 || Number(head.split(':')[0]) <= (last?.id ?? 0)) return brokenAt((last?.id ?? 0) + 1, broken('audit.broken.truncated'));
     }
   }
 }

@@ -6,6 +6,7 @@ import type { Clock } from '../kernel/clock.js';
 import { SCHEMA_VERSION } from '../store/migrations.js';
 import { metaOfFile, sqliteRead } from '../store/meta.js';
 import { defineRefusals, deParen, entry, fixed } from '../kernel/refusal.js';
+import { defineMessages, type Message } from '../kernel/messages.js';
 import { originOf, systemIdOf, type Fingerprint } from './system.js';
 
 export const refuse = defineRefusals({
@@ -39,6 +40,12 @@ function stamp(d: Date): string {
   const iso = d.toISOString();
   return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
 }
+
+/** What a scheduled backup did (the job's result). */
+const say = defineMessages({
+  'backup.made': { en: 'backup {file} ({bytes} bytes)', de: 'Sicherung "{file}" ({bytes} Bytes)' },
+  'backup.removed': { en: 'removed {count} old: {files}', de: '{count} alte entfernt: {files}' },
+});
 
 /** Online backups of the database into `<dataDir>/backups`, keeping the newest N. */
 export class Backups {
@@ -83,10 +90,11 @@ export class Backups {
     return old.map((f) => f.name);
   }
 
-  async run(keep: number): Promise<string> {
+  async run(keep: number): Promise<Message[]> {
     const f = await this.backup();
     const removed = this.rotate(keep);
-    return `backup ${f.name} (${f.bytes} bytes)${removed.length ? `; removed ${removed.length} old: ${removed.join(', ')}` : ''}`;
+    const made = say('backup.made', { file: f.name, bytes: f.bytes });
+    return removed.length ? [made, say('backup.removed', { count: removed.length, files: removed.join(', ') })] : [made];
   }
 }
 

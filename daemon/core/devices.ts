@@ -7,12 +7,15 @@ import type { AuditLog } from './audit.js';
 import type { Licensing, Holder } from '../licensing/licensing.js';
 import type { Directory } from './users/directory.js';
 import type { Logger } from '../kernel/log.js';
-import { defineRefusals, entry, fixed, refuse as refuseCommon } from '../kernel/refusal.js';
+import { defineRefusals, entry, fixed, refuse as refuseCommon, type Text } from '../kernel/refusal.js';
+import { messageOf, type Message, type Values } from '../kernel/messages.js';
+import { outcomeMessage, type Outcome, type OutcomeCode } from './provisioning-outcomes.js';
 import { orderBy, pageOf, startsWith, type PageAsk } from './paging.js';
 
 // Vendors the provisioning server recognises and the support license each takes: the vendor list owns the rule.
 import { LICENSE_CODE, VENDORS, type Vendor } from '../../provisioning/vendors/index.js';
 export { LICENSE_CODE, VENDORS, type Vendor };
+export type { Outcome };
 
 export const LICENSE_STATES = ['licensed', 'waiting', 'not_required', 'unassigned', 'blocked'] as const;
 export type LicenseState = (typeof LICENSE_STATES)[number];
@@ -35,8 +38,6 @@ const DEVICE_SORT_COLUMNS: Record<(typeof DEVICE_SORTS)[number], string[]> = {
   state: ['license_state', 'mac'],
   vendor: ['vendor', 'mac'],
 };
-
-export type Outcome = 'served' | 'refused_license' | 'unknown' | 'blocked' | 'rejected';
 
 export const refuse = defineRefusals({
   DEV_MAC_INVALID: entry<{ mac: string }>(400,
@@ -126,47 +127,21 @@ export interface ProvisioningEvent {
   vendor: string | null;
   model: string | null;
   outcome: Outcome;
-  /** In English, for logs and scripts; the UI words `code` and `values` in its language. */
+  /** What happened, as a message code and the values it names (UI and pbxctl word it in their language). */
+  code: string;
+  values: Values;
+  /** The English text of code and values, for logs and scripts. */
   detail: string;
-  code?: string;
-  values?: Record<string, string | number>;
+  text: Text;
   ip: string;
   at: string;
 }
 
-/**
- * The code and values of an outcome the provisioning server describes only in English:
- * the UI words these in its language. Call sites may pass `code` and `values` themselves.
- */
-export function outcomeCode(e: Pick<ProvisioningEvent, 'outcome' | 'detail'>): { code?: string; values?: Record<string, string | number> } {
-  const d = e.detail ?? '';
-  const refusal = /^(PROV_[A-Z_]+):/.exec(d);
-  if (refusal) return { code: refusal[1]!, values: {} };
-  switch (e.outcome) {
-    case 'served': {
-      const took = /took an? ([\w.-]+) license/.exec(d);
-      return took ? { code: 'served.licensed', values: { license: took[1]! } } : { code: 'served', values: {} };
-    }
-    case 'refused_license': {
-      const code = /\(([\w.-]+)/.exec(d);
-      return { code: 'refused.license', values: code ? { license: code[1]! } : {} };
-    }
-    case 'blocked':
-      return { code: 'refused.blocked', values: {} };
-    case 'unknown': {
-      if (d === 'no user assigned') return { code: 'refused.unassigned', values: {} };
-      if (d === 'recorded as unassigned') return { code: 'unknown.recorded', values: {} };
-      const bounded = /^not recorded: (\d+) unassigned devices from (\S+) already$/.exec(d);
-      if (bounded) return { code: 'unknown.bounded', values: { limit: Number(bounded[1]), ip: bounded[2]! } };
-      if (d.startsWith('not recorded')) return { code: 'unknown.notRecorded', values: {} };
-      return {};
-    }
-    default:
-      return {};
-  }
-}
+/** What a provisioning outcome says: the code and values a producer passes to `note`. */
+export type OutcomeNote = Omit<ProvisioningEvent, 'at' | 'detail' | 'text' | 'values' | 'code'> & { code: OutcomeCode; values?: Values };
 
-export type ClaimResult = { ok: true; newly: boolean } | { ok: false; reason: 'license' | 'unassigned' | 'blocked' | 'unknown'; detail: string };
+/** A refused claim says why as a provisioning outcome message (code, values, texts). */
+export type ClaimResult = { ok: true; newly: boolean } | { ok: false; reason: 'license' | 'unassigned' | 'blocked' | 'unknown'; detail: Message & { code: OutcomeCode } };
 
 /** 12 lower-case hex digits from any of 001122AABBCC, 00:11:22:aa:bb:cc, 00-11-22-aa-bb-cc, 0011.22aa.bbcc; null if not a MAC. */
 export function normalizeMac(raw: string): string | null {
@@ -539,9 +514,9 @@ export class Devices {
    */
   async claim(mac: string): Promise<ClaimResult> {
     const d = this.index.get(mac);
-    if (!d) return { ok: false, reason: 'unknown', detail: 'not in the device table' };
-    if (d.blocked) return { ok: false, reason: 'blocked', detail: 'blocked by an admin' };
-    if (!d.userName) return { ok: false, reason: 'unassigned', detail: 'no user assigned' };
+    if (!d) return { ok: false, reason: 'unknown', detail: outcomeMessage('refused.unknown') };
+    if (d.blocked) return { ok: false, reason: 'blocked', detail: outcomeMessage('refused.blocked') };
+    if (!d.userName) return { ok: false, reason: 'unassigned', detail: outcomeMessage('refused.unassigned') };
     const code = LICENSE_CODE[d.vendor];
     if (!code || d.licenseCode) return { ok: true, newly: false };
     if (this.surelyRefused(d, code)) return { ok: false, reason: 'license', detail: this.licenseDetail(code) };
@@ -622,9 +597,9 @@ export class Devices {
     for (const mac of macs) {
       const r = byMac.get(mac);
       const code = r && LICENSE_CODE[r.vendor];
-      if (!r) results.set(mac, { ok: false, reason: 'unknown', detail: 'not in the device table' });
-      else if (r.blocked) results.set(mac, { ok: false, reason: 'blocked', detail: 'blocked by an admin' });
-      else if (!r.user_name) results.set(mac, { ok: false, reason: 'unassigned', detail: 'no user assigned' });
+      if (!r) results.set(mac, { ok: false, reason: 'unknown', detail: outcomeMessage('refused.unknown') });
+      else if (r.blocked) results.set(mac, { ok: false, reason: 'blocked', detail: outcomeMessage('refused.blocked') });
+      else if (!r.user_name) results.set(mac, { ok: false, reason: 'unassigned', detail: outcomeMessage('refused.unassigned') });
       else if (!code || r.license_code) results.set(mac, { ok: true, newly: false });
       else {
         const vendor = r.vendor;
@@ -648,7 +623,7 @@ export class Devices {
             waiters.push(mac);
             (joined.get(vendor) ?? joined.set(vendor, []).get(vendor)!).push({ since: now, mac });
           }
-          results.set(mac, { ok: false, reason: 'license', detail: `${code}: ${n} of ${quota} in use${ahead ? `, ${ahead} waiting longer` : ''}` });
+          results.set(mac, { ok: false, reason: 'license', detail: outcomeMessage(ahead ? 'refused.license.queue' : 'refused.license.used', { license: code, used: n, quota, ...(ahead ? { ahead } : {}) }) });
         }
       }
     }
@@ -681,8 +656,8 @@ export class Devices {
     return results;
   }
 
-  private licenseDetail(code: string): string {
-    return `${code}: ${this.held.get(code) ?? 0} of ${this.licensing.quotas().quantities[code] ?? 0} in use`;
+  private licenseDetail(code: string) {
+    return outcomeMessage('refused.license.used', { license: code, used: this.held.get(code) ?? 0, quota: this.licensing.quotas().quantities[code] ?? 0 });
   }
 
   /** Note that a device was seen, and with which model and firmware (written in batches by `flushSeen`). */
@@ -788,8 +763,9 @@ export class Devices {
   }
 
   /** Record a provisioning outcome (bounded history) and tell the event stream. */
-  note(e: Omit<ProvisioningEvent, 'at'>): void {
-    const ev: ProvisioningEvent = { ...e, ...(e.code ? {} : outcomeCode(e)), at: new Date().toISOString() };
+  note(e: OutcomeNote): void {
+    const said = messageOf(e.code, e.values);
+    const ev: ProvisioningEvent = { ...e, values: said.values, detail: said.text.en, text: said.text, at: new Date().toISOString() };
     if (this.history.length < this.options.historySize) this.history.push(ev);
     else {
       this.history[this.historyStart] = ev;

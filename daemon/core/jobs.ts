@@ -1,6 +1,7 @@
 import type { EventBus } from '../kernel/events.js';
 import type { Logger } from '../kernel/log.js';
-import { defineRefusals, entry, fixed, isRefusal } from '../kernel/refusal.js';
+import { defineRefusals, entry, fixed, isRefusal, type Text } from '../kernel/refusal.js';
+import { defineMessages, joined, type Message, type Values } from '../kernel/messages.js';
 
 export const refuse = defineRefusals({
   JOB_NOT_FOUND: entry<{ name: string; known: string[] }>(404,
@@ -14,13 +15,24 @@ export const refuse = defineRefusals({
     fixed({ en: 'Use five or six cron fields, e.g. "30 2 * * *" for 02:30 every day.', de: 'Verwenden Sie fünf oder sechs Cron-Felder, z. B. "30 2 * * *" für täglich 02:30.' })),
 });
 
-/** What a job does; its result text says what happened ("nothing new", "released 3 devices"). */
+/** What the registry itself says of a run. */
+const say = defineMessages({
+  'job.running': { en: 'running', de: 'läuft' },
+  'job.skipped': { en: 'skipped: still running', de: 'übersprungen: Der vorige Lauf läuft noch' },
+  // An exception's message is the runtime's English: quoted in German.
+  'job.failed': { en: 'failed: {error}', de: 'fehlgeschlagen: "{error}"' },
+});
+
+/** A refusal that ended a run: its own texts, which the catalogue of refusals already has in both languages. */
+const refused = (code: string, text: Text): Message => ({ code: 'job.refused', values: { refusal: code }, text: { en: `${code}: ${text.en}`, de: `${code}: ${text.de}` } });
+
+/** What a job does; its result says what happened ("nothing new", "released 3 devices"), as messages of the catalogue. */
 interface JobSpec {
   name: string;
   /** cron expression (node-cron, system time zone) */
   schedule: string;
   enabled: boolean;
-  run: () => Promise<string>;
+  run: () => Promise<Message | Message[]>;
   /** Event-triggered runs start at most this often; events in between join the next run. */
   eventSpacingMs?: number;
 }
@@ -33,7 +45,27 @@ export interface JobInfo {
   enabled: boolean;
   running: boolean;
   nextRun: string | null;
-  lastRun: { startedAt: string; finishedAt: string | null; ok: boolean; result: string; trigger: Trigger; ms: number } | null;
+  lastRun: LastRun | null;
+}
+
+/**
+ * `said`: what the run said, as codes and values; `text`: that in English and German;
+ * `result`: the English text, for logs and scripts.
+ */
+interface LastRun {
+  startedAt: string;
+  finishedAt: string | null;
+  ok: boolean;
+  result: string;
+  text: Text;
+  said: Array<{ code: string; values: Values }>;
+  trigger: Trigger;
+  ms: number;
+}
+
+function lastRun(messages: Message[], r: Omit<LastRun, 'result' | 'text' | 'said'>): LastRun {
+  const text = joined(messages);
+  return { ...r, result: text.en, text, said: messages.map((m) => ({ code: m.code, values: m.values })) };
 }
 
 interface JobState {
@@ -126,7 +158,7 @@ export class JobRegistry {
     if (!j || !j.spec.enabled) return Promise.resolve();
     if (trigger === 'schedule' && j.running) {
       const at = this.now().toISOString();
-      j.lastRun = { startedAt: at, finishedAt: at, ok: false, result: 'skipped: still running', trigger, ms: 0 };
+      j.lastRun = lastRun([say('job.skipped')], { startedAt: at, finishedAt: at, ok: false, trigger, ms: 0 });
       this.log.warn('job skipped: the previous run is still running', { job: name });
       return Promise.resolve();
     }
@@ -155,20 +187,21 @@ export class JobRegistry {
     const startedAt = this.now().toISOString();
     const name = j.spec.name;
     let ok = true;
-    let result: string;
+    let said: Message[];
     const running = j.spec.run();
     j.running = running;
-    j.lastRun = { startedAt, finishedAt: null, ok: true, result: 'running', trigger, ms: 0 };
+    j.lastRun = lastRun([say('job.running')], { startedAt, finishedAt: null, ok: true, trigger, ms: 0 });
     try {
-      result = await running;
+      said = [await running].flat();
     } catch (e) {
       ok = false;
-      result = isRefusal(e) ? `${e.code}: ${e.text.en}` : `failed: ${(e as Error).message ?? String(e)}`;
+      said = [isRefusal(e) ? refused(e.code, e.text) : say('job.failed', { error: (e as Error).message ?? String(e) })];
     } finally {
       j.running = null;
     }
     const ms = Date.now() - started;
-    j.lastRun = { startedAt, finishedAt: this.now().toISOString(), ok, result, trigger, ms };
+    j.lastRun = lastRun(said, { startedAt, finishedAt: this.now().toISOString(), ok, trigger, ms });
+    const result = j.lastRun.result;
     (ok ? this.log.debug : this.log.warn)('job finished', { job: name, ok, result, ms, trigger });
     this.bus.emit('job.finished', { name, ok, result, ms });
   }

@@ -9,6 +9,7 @@ import { ActivationClient } from '../licensing/activation-client.js';
 import { Renewal } from '../licensing/renewal.js';
 import { ExpiryWatch } from '../licensing/expiry-watch.js';
 import { Backups } from './backups.js';
+import { defineMessages, type Message } from '../kernel/messages.js';
 import { UsageReports } from '../licensing/usage-report.js';
 
 /** What the stale-devices job needs of the device service. */
@@ -31,6 +32,22 @@ interface LifecycleDeps {
   /** Looked up at run time: the device service may be added to the core after this is built. */
   devices: StaleDeviceReleaser;
 }
+
+/** What the lifecycle's jobs did (their results). */
+const say = defineMessages({
+  'check.skipped': { en: 'skipped: no activation server configured (activation.url)', de: 'übersprungen: kein Aktivierungsserver eingerichtet (activation.url)' },
+  'check.nothingNew': { en: 'nothing new', de: 'nichts Neues' },
+  'check.installed': { en: 'installed {licenseId}', de: 'Lizenz "{licenseId}" installiert' },
+  'check.installedLater': { en: 'installed {licenseId} (activates on {activatesAt})', de: 'Lizenz "{licenseId}" installiert (wird am {activatesAt} aktiv)' },
+  'check.needsRemovals': { en: 'needs removals {licenseId}', de: 'Lizenz "{licenseId}" braucht zuerst Entfernungen' },
+  'clock.ok': { en: 'system clock ok', de: 'Systemuhr in Ordnung' },
+  // Also the overview's alert (the web UI words it from here).
+  'clock.behind': {
+    en: 'The system clock is {minutes} minute(s) behind the trusted time ({trustedTime}); expiry decisions use the trusted time.',
+    de: 'Die Systemuhr geht {minutes} Minute(n) hinter der vertrauenswürdigen Zeit ({trustedTime}) nach; Ablaufentscheidungen nutzen die vertrauenswürdige Zeit.',
+  },
+  'stale.released': { en: 'released {count} device(s) not seen for {days} days', de: '{count} Gerät(e) freigegeben, seit {days} Tagen nicht gesehen' },
+});
 
 /**
  * The license over time: expiry and grace, renewal online and offline,
@@ -69,13 +86,15 @@ export class Lifecycle {
 
   private registerJobs(): void {
     const j = this.config.jobs;
-    const reg = (name: keyof Config['jobs'], run: () => Promise<string>, eventSpacingMs?: number) =>
+    const reg = (name: keyof Config['jobs'], run: () => Promise<Message | Message[]>, eventSpacingMs?: number) =>
       this.d.jobs.register({ name, schedule: j[name].schedule, enabled: j[name].enabled, run, eventSpacingMs });
     reg('expiryWatch', () => this.expiry.run());
     reg('licenseCheck', async () => {
-      if (!this.renewal.client.configured) return 'skipped: no activation server configured (activation.url)';
+      if (!this.renewal.client.configured) return say('check.skipped');
       const r = await this.renewal.check('scheduler');
-      return r.result + (r.licenseId ? ` ${r.licenseId}` : '') + (r.activatesAt ? ` (activates on ${r.activatesAt})` : '');
+      if (r.result === 'nothing new') return say('check.nothingNew');
+      if (r.result === 'needs removals') return say('check.needsRemovals', { licenseId: r.licenseId! });
+      return r.activatesAt ? say('check.installedLater', { licenseId: r.licenseId!, activatesAt: r.activatesAt }) : say('check.installed', { licenseId: r.licenseId! });
     });
     reg('clockRollback', () => this.checkClock());
     reg('backup', () => this.backups.run(this.config.jobs.backup.keep));
@@ -99,14 +118,14 @@ export class Lifecycle {
   }
 
   /** Persist the trusted time; report a system clock far behind it (once per episode). */
-  async checkClock(): Promise<string> {
+  async checkClock(): Promise<Message> {
     const clock = this.d.clock;
     const behind = clock.behindMs();
     await clock.persist();
     const toleranceMs = this.config.jobs.clockRollback.toleranceMinutes * 60_000;
     if (behind <= toleranceMs) {
       this.rollbackReported = false;
-      return 'system clock ok';
+      return say('clock.ok');
     }
     const data = { systemTime: clock.system.now().toISOString(), trustedTime: clock.now().toISOString(), behindMinutes: Math.round(behind / 60_000) };
     if (!this.rollbackReported) {
@@ -114,16 +133,16 @@ export class Lifecycle {
       this.d.bus.emit('clock.rollback', data);
       this.d.log.warn('system clock is behind the trusted time; expiry decisions use the trusted time', data);
     }
-    return `system clock ${data.behindMinutes} minutes behind the trusted time ${data.trustedTime}; expiry decisions use the trusted time`;
+    return say('clock.behind', { minutes: data.behindMinutes, trustedTime: data.trustedTime });
   }
 
-  async releaseStaleDevices(): Promise<string> {
+  async releaseStaleDevices(): Promise<Message> {
     const days = this.config.jobs.staleDevices.days;
     const macs = await this.d.devices.releaseStale(days, 'scheduler');
     for (const mac of macs) {
       this.d.bus.emit('device.staleReleased', { mac, days });
       this.d.log.notice('released the support license of a device not seen for a long time', { mac, days });
     }
-    return `released ${macs.length} device(s) not seen for ${days} days`;
+    return say('stale.released', { count: macs.length, days });
   }
 }

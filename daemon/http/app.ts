@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Core } from '../core/core.js';
 import { refuse, refusalCodes } from '../kernel/refusal.js';
+import { messageCatalogue } from '../kernel/messages.js';
 import { errorHandler } from './errors.js';
 import { openApiDocument, referencePage, routesOf } from './openapi.js';
 import { appRoot } from '../config.js';
@@ -91,6 +93,20 @@ export function createApp(core: Core, features: readonly Feature[]): express.Exp
     throw refuse('REQ_NOT_FOUND', { what: `${req.method} /api/v1${req.path}` });
   });
   app.use('/api/v1', api);
+  // The UI's texts: its own, plus the daemon's messages (provisioning outcomes, alerts, job results) as
+  // msg.CODE, so the UI words them from the one catalogue that writes them.
+  const uiTexts = new Map<string, string>();
+  app.get('/i18n/:file', webHeaders, (req, res, next) => {
+    const lang = /^(en|de)\.json$/.exec(String(req.params.file))?.[1] as 'en' | 'de' | undefined;
+    if (!lang) return next();
+    let body = uiTexts.get(lang);
+    if (!body) {
+      const own = JSON.parse(readFileSync(join(appRoot, 'web', 'i18n', `${lang}.json`), 'utf8')) as Record<string, string>;
+      for (const [code, text] of Object.entries(messageCatalogue())) own[`msg.${code}`] = text[lang];
+      uiTexts.set(lang, (body = JSON.stringify(own)));
+    }
+    res.type('json').send(body);
+  });
   // The web UI: plain files, no build step. Its pages fetch /api/v1 and open /socket.io.
   app.use(webHeaders, express.static(join(appRoot, 'web'), { index: 'index.html', dotfiles: 'ignore', etag: true }));
   app.use(errorHandler(core.log));

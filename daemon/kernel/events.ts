@@ -21,9 +21,9 @@ export interface EventMap {
   'job.finished': { name: string; ok: boolean; result: string; ms: number };
   'device.staleReleased': { mac: string; days: number };
   /** A provisioning request that asked for a device's credentials and was not entitled to them. */
-  'provisioning.alert': { kind: string; mac: string | null; vendor: string | null; ip: string; detail: string; at: string };
+  'provisioning.alert': { kind: string; mac: string | null; vendor: string | null; ip: string; code: string; values: Record<string, string | number>; detail: string; text: { en: string; de: string }; at: string };
   /** One provisioning outcome as the devices' history keeps it (`detail` in English; the UI words `code` and `values`). */
-  'provisioning.event': { mac: string | null; vendor: string | null; model: string | null; outcome: string; detail: string; code?: string; values?: Record<string, string | number>; ip: string; at: string };
+  'provisioning.event': { mac: string | null; vendor: string | null; model: string | null; outcome: string; code: string; values: Record<string, string | number>; detail: string; text: { en: string; de: string }; ip: string; at: string };
   /** Counted by the core metrics when the pipeline runs without them registered. */
   'provisioning.request': { vendor: string; outcome: string; ms: number };
   'admin.logout': { name: string; session: string };

@@ -5,8 +5,18 @@ import type { EventBus } from '../kernel/events.js';
 import type { Logger } from '../kernel/log.js';
 import type { Licensing } from './licensing.js';
 import { isRefusal } from '../kernel/refusal.js';
+import { defineMessages, type Message } from '../kernel/messages.js';
 import { readMeta, writeMeta } from '../store/meta.js';
 
+/** What a run of the expiry watch did (the job's result). Modes are the codes the API and the status show. */
+const say = defineMessages({
+  'expiry.activated': { en: 'activated scheduled license {licenseId}', de: 'geplante Lizenz "{licenseId}" aktiviert' },
+  'expiry.notActivated': { en: 'scheduled license not activated: {refusal}', de: 'geplante Lizenz nicht aktiviert: {refusal}' },
+  'expiry.mode': { en: 'mode {mode}', de: 'Modus "{mode}"' },
+  'expiry.warned.expiry': { en: 'warned: expiry {days} day(s) left', de: 'gewarnt: Die Lizenz läuft in {days} Tag(en) ab' },
+  'expiry.warned.provisional': { en: 'warned: provisional {days} day(s) left', de: 'gewarnt: Die vorläufige Lizenz läuft in {days} Tag(en) ab' },
+  'expiry.warned.grace': { en: 'warned: grace {days} day(s) left', de: 'gewarnt: Die Kulanzfrist endet in {days} Tag(en)' },
+});
 /** Days before expiry at which admins are warned (and every day of grace). */
 const WARNING_DAYS = [30, 7, 1] as const;
 
@@ -33,27 +43,27 @@ export class ExpiryWatch {
     private readonly log: Logger,
   ) {}
 
-  async run(): Promise<string> {
-    const parts: string[] = [];
+  async run(): Promise<Message[]> {
+    const parts: Message[] = [];
     try {
       const activated = await this.licensing.activateDue('scheduler');
-      if (activated) parts.push(`activated scheduled license ${activated.licenseId}`);
+      if (activated) parts.push(say('expiry.activated', { licenseId: activated.licenseId }));
     } catch (e) {
       if (!isRefusal(e)) throw e;
       // Over-used on the day: it stays scheduled; the admin removes assignments and it goes in at the next run.
       const s = this.licensing.scheduled();
       this.bus.emit('license.scheduled.blocked', { licenseId: s?.licenseId ?? null, refusal: e.toJSON() });
       this.log.warn('scheduled license cannot be activated', { licenseId: s?.licenseId, code: e.code, reason: e.text.en });
-      parts.push(`scheduled license not activated: ${e.code}`);
+      parts.push(say('expiry.notActivated', { refusal: e.code }));
     }
     const m = this.licensing.checkMode();
-    parts.push(`mode ${m.mode}`);
+    parts.push(say('expiry.mode', { mode: m.mode }));
     const w = await this.warn();
-    if (w) parts.push(`warned: ${w}`);
-    return parts.join('; ');
+    if (w) parts.push(w);
+    return parts;
   }
 
-  private async warn(): Promise<string | null> {
+  private async warn(): Promise<Message | null> {
     const p = this.licensing.installed();
     const now = this.clock.now();
     const m = this.licensing.mode(now);
@@ -83,7 +93,7 @@ export class ExpiryWatch {
       warning.kind === 'grace' ? 'license expired: grace period running' : warning.kind === 'provisional' ? 'provisional license expires soon' : 'license expires soon',
       data,
     );
-    return `${warning.kind} ${warning.daysLeft} day(s) left`;
+    return say(`expiry.warned.${warning.kind}`, { days: warning.daysLeft });
   }
 
   /** The next instant at which something changes (a threshold, expiry, a grace day, a scheduled activation). */

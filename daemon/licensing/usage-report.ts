@@ -7,6 +7,12 @@ import type { Clock } from '../kernel/clock.js';
 import type { Licensing } from './licensing.js';
 import { canonicalJson } from './format.js';
 import { defineRefusals, entry, fixed } from '../kernel/refusal.js';
+import { defineMessages, type Message } from '../kernel/messages.js';
+
+/** What a peaks run recorded (the job's result): license codes and counts. */
+const say = defineMessages({
+  'usage.peaks': { en: 'peaks of {month}: {peaks}', de: 'Höchststände im Monat {month}: {peaks}' },
+});
 
 export const refuse = defineRefusals({
   USAGE_MONTH_INVALID: entry<{ month: string }>(400,
@@ -100,7 +106,7 @@ export class UsageReports {
   }
 
   /** Raise this month's peaks to what is in use now. */
-  async recordPeaks(): Promise<string> {
+  async recordPeaks(): Promise<Message> {
     const now = this.clock.now();
     const month = now.toISOString().slice(0, 7);
     const lines = await this.licensing.codeLines();
@@ -121,7 +127,7 @@ export class UsageReports {
       );
       await tx.run('DELETE FROM usage_daily_peaks WHERE day < ?', [new Date(now.getTime() - DAILY_KEPT_DAYS * 86_400_000).toISOString().slice(0, 10)]);
     });
-    return `peaks of ${month}: ${lines.map((l) => `${l.code} ${l.used}`).join(', ')}`;
+    return say('usage.peaks', { month, peaks: lines.map((l) => `${l.code} ${l.used}`).join(', ') });
   }
 
   /** Peak users and devices per day over the last `days` days (oldest first), for the overview chart. */

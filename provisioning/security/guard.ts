@@ -2,7 +2,8 @@ import type { TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import type { Core } from '../../daemon/core/core.js';
 import { DONE, type Exchange, type ProvisioningPipeline } from '../pipeline.js';
-import type { ProvisioningAlerts, AlertKind } from './alerts.js';
+import type { ProvisioningAlerts, AlertKind, AlertCode } from './alerts.js';
+import type { Values } from '../../daemon/kernel/messages.js';
 import type { ProvisioningSecurity } from './state.js';
 import type { VendorCas } from './vendor-ca.js';
 import { DigestAuth, digestPassword } from './digest.js';
@@ -56,9 +57,9 @@ export class ProvisioningGuard {
     p.insertBefore('claim', { name: 'guard', run: (x) => this.guard(x) });
     p.insertBefore('answer', { name: 'lock', run: (x) => this.lock(x) });
     p.onReject((x, r) => {
-      if (r.code === 'PROV_WPI_NONCE') this.alerts.raise('wpi-forged', null, 'unify', x.ip, `WPI reply refused: ${r.detail}`);
+      if (r.code === 'PROV_WPI_NONCE') this.alerts.raise('wpi-forged', null, 'unify', x.ip, 'alert.wpiForged', { detail: r.detail });
       // The pipeline refused (and recorded) a profile asked for without the phone's User-Agent.
-      if (r.code === 'PROV_SUSPICIOUS') this.refusedAttempt(x, 'no-agent', r.detail, false);
+      if (r.code === 'PROV_SUSPICIOUS') this.refusedAttempt(x, 'no-agent', 'rejected.noAgent', { mac: x.device?.mac ?? '', agent: String(x.req.headers['user-agent'] ?? 'none').slice(0, 60) }, false);
     });
   }
 
@@ -78,13 +79,13 @@ export class ProvisioningGuard {
     const host = x.req.headers.host;
     if (host !== undefined && !this.knownHost(host)) {
       // DNS rebinding: a browser sent here under another name. Nothing is looked up or recorded.
-      if (x.who!.mac) this.refusedAttempt(x, 'host', `Host "${host.slice(0, 60)}" is not in provisioning.hostnames`);
+      if (x.who!.mac) this.refusedAttempt(x, 'host', 'alert.host', { host: host.slice(0, 60) });
       return this.pipeline.refuseFromStage(x, 'PROV_HOST_UNKNOWN', host.slice(0, 60));
     }
     const ua = x.req.headers['user-agent'];
     const who = x.who!;
     if (who.mac && !who.byAgent && !x.turn && ua && BROWSER.test(ua)) {
-      this.refusedAttempt(x, 'browser', `suspicious: a browser asked for ${who.mac}'s ${who.kind} file (${ua.slice(0, 60)})`);
+      this.refusedAttempt(x, 'browser', 'alert.browser', { mac: who.mac, file: who.kind, agent: ua.slice(0, 60) });
       return this.pipeline.refuseFromStage(x, 'PROV_SUSPICIOUS', 'a browser asked for a phone\'s file');
     }
     return undefined;
@@ -123,31 +124,32 @@ export class ProvisioningGuard {
     const entitled = decision === 'same' || decision === 'in-subnet';
     if (!entitled && this.isLimited(x.ip)) return this.pipeline.refuseFromStage(x, 'PROV_ENUMERATION', `more than ${p.foreignMacsPerMinute} devices a minute`, { 'retry-after': '60' });
     if (p.credentialsOverTls && sec.tls && !encrypted(x)) {
-      this.refusedAttempt(x, 'plain-http', `${d.mac}'s configuration asked for over plain HTTP`);
+      this.refusedAttempt(x, 'plain-http', 'alert.plainHttp', { mac: d.mac });
       return this.pipeline.refuseFromStage(x, 'PROV_TLS_REQUIRED', `${x.who!.module.id} fetches over HTTPS`);
     }
     if (p.requireKey && sec.keyInUrl && !x.key) {
-      this.refusedAttempt(x, 'no-key', `${d.mac}'s configuration asked for without the site key`);
+      this.refusedAttempt(x, 'no-key', 'alert.noKey', { mac: d.mac });
       return this.pipeline.refuseFromStage(x, 'PROV_KEY_REQUIRED', 'no key in the path');
     }
     if (p.digest && sec.digest && !x.turn) {
       const auth = this.digest.check(x.req.headers.authorization, x.req.method ?? 'GET', x.req.url ?? '', this.security.validKeys().map(digestPassword));
       if (auth !== 'ok') {
         // The first request of every phone comes without credentials: only wrong ones are an attempt.
-        if (auth === 'wrong') this.refusedAttempt(x, 'digest', `${d.mac}'s configuration asked for with wrong provisioning credentials`);
+        if (auth === 'wrong') this.refusedAttempt(x, 'digest', 'alert.digest', { mac: d.mac });
         return this.pipeline.refuseFromStage(x, 'PROV_AUTH_REQUIRED', auth === 'wrong' ? 'wrong user or password' : 'digest authentication', { 'www-authenticate': this.digest.challenge(auth === 'stale') });
       }
     }
     const certProblem = this.vendorCas.refusal(x.who!.module.id, x.req.socket as TLSSocket, encrypted(x), d.mac);
     if (certProblem) {
-      this.refusedAttempt(x, 'client-cert', `${d.mac}'s configuration asked for without its factory certificate: ${certProblem}`);
+      this.refusedAttempt(x, 'client-cert', 'alert.clientCert', { mac: d.mac, problem: certProblem });
       return this.pipeline.refuseFromStage(x, 'PROV_CLIENT_CERT', certProblem);
     }
     if (decision === 'foreign-address' || decision === 'outside-subnet') {
       const l = this.security.lockOf(d.mac)!;
       const where = decision === 'outside-subnet' ? `pinned to ${l.subnet}` : `locked to ${l.ip}`;
       this.security.refused(d.mac, x.ip);
-      this.refusedAttempt(x, decision, `${d.mac} is ${where}; asked from ${x.ip} outside an enrolment window`);
+      if (decision === 'outside-subnet') this.refusedAttempt(x, decision, 'alert.pinned', { mac: d.mac, subnet: l.subnet ?? '', ip: x.ip });
+      else this.refusedAttempt(x, decision, 'alert.locked', { mac: d.mac, lockedIp: l.ip ?? '', ip: x.ip });
       // The phone keeps the configuration it has: a refusal (or the dialogue's polite end), never one without its line.
       return this.pipeline.refuseFromStage(x, 'PROV_DEVICE_LOCKED', where);
     }
@@ -164,10 +166,10 @@ export class ProvisioningGuard {
   }
 
   /** Raise the alert and count the device against the source's per-minute allowance. */
-  private refusedAttempt(x: Exchange, kind: AlertKind, detail: string, history = true): void {
+  private refusedAttempt(x: Exchange, kind: AlertKind, code: AlertCode, values: Values, history = true): void {
     const who = x.who;
     const mac = x.device?.mac ?? who?.mac ?? null;
-    this.alerts.raise(kind, mac, who?.module.vendor ?? null, x.ip, detail, history);
+    this.alerts.raise(kind, mac, who?.module.vendor ?? null, x.ip, code, values, history);
     if (!mac || !this.core.devices.get(mac)) return;
     const now = Date.now();
     if (now - this.foreignWindow >= 60_000) (this.foreign = new Map()), this.limited.clear(), (this.foreignWindow = now);
@@ -179,7 +181,7 @@ export class ProvisioningGuard {
     macs.add(mac);
     if (macs.size > this.cfg.foreignMacsPerMinute && !this.limited.has(x.ip)) {
       this.limited.add(x.ip);
-      this.alerts.raise('enumeration', null, null, x.ip, `${macs.size} different devices' credentials asked for within a minute; limited for the rest of the minute`);
+      this.alerts.raise('enumeration', null, null, x.ip, 'alert.enumeration', { count: macs.size });
     }
   }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { table, type Command } from '../command.js';
-import { cliText, headings, need } from '../messages.js';
+import { cliText, headings, need, pick } from '../messages.js';
 import { listCommand, PAGE_USAGE } from '../paging.js';
 import type { AuditEntry } from '../../core/audit.js';
 
@@ -9,9 +9,9 @@ export const adminCommands: Command[] = [
     words: ['audit', 'verify'],
     usage: 'audit verify                 check that no audit row was edited or deleted',
     async run(api) {
-      const r = await api.request<{ ok: boolean; rows: number; problem?: string }>('GET', '/audit/verify');
+      const r = await api.request<{ ok: boolean; rows: number; problem?: string; text?: { en: string; de: string } }>('GET', '/audit/verify');
       if (!r.ok) process.exitCode = 2;
-      return { data: r, text: r.ok ? cliText('auditIntact', r.rows) : cliText('auditTampered', r.problem ?? '') };
+      return { data: r, text: r.ok ? cliText('auditIntact', r.rows) : cliText('auditTampered', r.text ? pick(r.text) : (r.problem ?? '')) };
     },
   },
   {
@@ -22,7 +22,7 @@ export const adminCommands: Command[] = [
       const q = new URLSearchParams();
       for (const k of ['action', 'actor', 'q', 'before']) if (a.get(k)) q.set(k, a.get(k)!);
       const headers = ['id', 'at', 'actor', 'action', 'subject', 'details'];
-      return listCommand<AuditEntry>(api, a, { path: '/audit', listName: 'entries', headers, row: (e) => [e.id, e.at, e.actor, e.action, e.subject, JSON.stringify(e.details)], noun: 'entries' }, q);
+      return listCommand<AuditEntry>(api, a, { path: '/audit', listName: 'entries', headers, row: (e) => [e.id, e.at, e.actor, pick(e.text.action), pick(e.text.subject), pick(e.text.details)], noun: 'entries' }, q);
     },
   },
   {

@@ -1,13 +1,22 @@
 import type { DeviceView } from '../../core/devices.js';
+import { outcomeWord } from '../../core/provisioning-outcomes.js';
 import type { Command } from '../command.js';
-import { cliText, need, stateWord } from '../messages.js';
+import { cliText, need, pick, stateWord } from '../messages.js';
 import { listCommand, PAGE_USAGE } from '../paging.js';
 
 const enc = encodeURIComponent;
 
 const DEVICE_HEADERS = ['mac', 'vendor', 'model', 'user', 'license', 'waiting since', 'last seen', 'last ip'];
 const deviceRow = (d: DeviceView) => [d.mac, d.vendor, d.model, d.userName, stateWord(d.licenseState), d.waitingSince, d.lastSeen, d.lastIp];
-type EventRow = Record<string, string | null>;
+interface EventRow {
+  at: string;
+  outcome: string;
+  mac: string | null;
+  vendor: string | null;
+  ip: string;
+  text: { en: string; de: string };
+}
+const outcomeText = (o: string) => pick(outcomeWord(`outcome.${o}` as 'outcome.served').text);
 
 function needMac(mac: string | undefined): string {
   if (!mac) throw need(cliText('argMac'));
@@ -57,7 +66,7 @@ export const deviceCommands: Command[] = [
       const q = new URLSearchParams();
       for (const k of ['outcome', 'mac']) if (a.get(k)) q.set(k, a.get(k)!);
       const headers = ['at', 'outcome', 'mac', 'vendor', 'ip', 'detail'];
-      return listCommand<EventRow>(api, a, { path: '/provisioning/events', listName: 'events', headers, row: (e) => [e.at, e.outcome, e.mac, e.vendor, e.ip, e.detail], noun: 'events' }, q);
+      return listCommand<EventRow>(api, a, { path: '/provisioning/events', listName: 'events', headers, row: (e) => [e.at, outcomeText(e.outcome), e.mac, e.vendor, e.ip, pick(e.text)], noun: 'events' }, q);
     },
   },
 

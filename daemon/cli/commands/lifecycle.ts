@@ -10,13 +10,13 @@ import { controlSocket, daemonConfig } from '../target.js';
 import { hostFingerprint } from '../../core/system.js';
 import { ApiError } from '../client.js';
 import { table, type Command } from '../command.js';
-import { cliText, headings, need } from '../messages.js';
+import { cliText, headings, need, pick } from '../messages.js';
 import { changesTable } from './license.js';
 
 function jobsTable(jobs: JobInfo[]): string {
   return table(
     headings('job', 'schedule', 'enabled', 'next run', 'last run', 'ok', 'result'),
-    jobs.map((j) => [j.name, j.schedule, cliText(j.enabled ? 'yes' : 'no'), j.nextRun ?? '-', j.lastRun?.startedAt ?? '-', j.lastRun ? cliText(j.lastRun.ok ? 'yes' : 'failedUpper') : '', j.running ? cliText('running') : (j.lastRun?.result ?? '')]),
+    jobs.map((j) => [j.name, j.schedule, cliText(j.enabled ? 'yes' : 'no'), j.nextRun ?? '-', j.lastRun?.startedAt ?? '-', j.lastRun ? cliText(j.lastRun.ok ? 'yes' : 'failedUpper') : '', j.running ? cliText('running') : j.lastRun ? pick(j.lastRun.text) : '']),
   );
 }
 
@@ -72,7 +72,7 @@ export const lifecycleCommands: Command[] = [
       if (!name) throw need(cliText('argJob'));
       const j = await api.request<JobInfo>('POST', `/jobs/${encodeURIComponent(name)}/run`);
       if (!j.lastRun?.ok) process.exitCode = 2;
-      return { data: j, text: cliText('jobRan', j.name, Boolean(j.lastRun?.ok), j.lastRun?.result ?? '') };
+      return { data: j, text: cliText('jobRan', j.name, Boolean(j.lastRun?.ok), j.lastRun ? pick(j.lastRun.text) : '') };
     },
   },
   {

@@ -130,8 +130,8 @@ export const provisioningCommands: Command[] = [
     words: ['provisioning', 'alerts'],
     usage: 'provisioning alerts [--limit N]   refused attempts at devices\' credentials, newest first',
     async run(api, a) {
-      const r = await api.request<{ alerts: Array<Record<string, string | null>> }>('GET', `/provisioning/alerts?limit=${Number(a.get('limit') ?? 50)}`);
-      return { data: r, text: r.alerts.length ? table(headings('at', 'kind', 'mac', 'ip', 'detail'), r.alerts.map((x) => [x.at, x.kind, x.mac, x.ip, x.detail])) : cliText('provNoAlerts') };
+      const r = await api.request<{ alerts: Array<Record<string, string | null> & { text: { en: string; de: string } }> }>('GET', `/provisioning/alerts?limit=${Number(a.get('limit') ?? 50)}`);
+      return { data: r, text: r.alerts.length ? table(headings('at', 'kind', 'mac', 'ip', 'detail'), r.alerts.map((x) => [x.at, x.kind, x.mac, x.ip, pick(x.text)])) : cliText('provNoAlerts') };
     },
   },
 ];

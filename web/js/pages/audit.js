@@ -1,7 +1,7 @@
 // The audit log, newest first, filterable by text and action; new entries appear live.
 // Entries carry an action code and values; the page words them in its own language.
 import { pager } from '../table.js';
-import { api, codeLabel, debounce, el, fmtDate, fmtList, fmtNumber, refusalView, replace, t, tn } from '../lib.js';
+import { api, codeLabel, debounce, el, fmtDate, fmtList, fmtNumber, refusalView, replace, t, tn, tr } from '../lib.js';
 
 /** Action prefixes an admin can filter by (what the server writes: user.register, userlicense.batch, …). */
 const ACTION_GROUPS = ['license.', 'user.', 'userlicense.', 'tenant.', 'device.', 'session.', 'client-token.', 'admin.', 'autoattendant.', 'siptrunk.'];
@@ -9,13 +9,14 @@ const ACTION_GROUPS = ['license.', 'user.', 'userlicense.', 'tenant.', 'device.'
 const has = (key) => t(key) !== key;
 
 /** The action as a phrase: a catalogue entry per action, else the code itself. */
-export const actionText = (action) => (has(`auditaction.${action}`) ? t(`auditaction.${action}`) : action);
+export const actionText = (action) => (has(`msg.audit.action.${action}`) ? t(`msg.audit.action.${action}`) : action);
 
 /** Counted subjects the server writes in English ("3 changes") worded here. */
 function subjectText(s) {
   let m;
-  if ((m = /^(\d+) (changes|records|users)$/.exec(s))) return tn(`auditsubj.${m[2]}`, Number(m[1]));
-  if ((m = /^(\d+) suspended, (\d+) restored$/.exec(s))) return t('auditsubj.reconcile', { suspended: fmtNumber(Number(m[1])), restored: fmtNumber(Number(m[2])) });
+  if ((m = /^(\d+) (changes|records|users)$/.exec(s))) return tn(`msg.audit.subj.${m[2]}`, Number(m[1]));
+  if ((m = /^(\d+) suspended, (\d+) restored$/.exec(s))) return t('msg.audit.subj.reconcile', { suspended: fmtNumber(Number(m[1])), restored: fmtNumber(Number(m[2])) });
+  if (s === 'all devices') return t('msg.audit.subj.allDevices');
   return s;
 }
 
@@ -28,15 +29,19 @@ function valueText(k, v) {
   let m;
   // "clientbundle 5→10" (license changes), "user:code" (assignments), plain codes and reasons.
   if ((m = /^([a-z][\w.]*) (\d+)→(\d+)$/.exec(v))) return `${codeLabel(m[1])} ${fmtNumber(Number(m[2]))} → ${fmtNumber(Number(m[3]))}`;
-  if ((m = /^not seen for (\d+) days$/.exec(v))) return tn('auditval.notSeen', Number(m[1]));
+  if ((m = /^not seen for (\d+) days$/.exec(v))) return tn('msg.audit.val.notSeen', Number(m[1]));
   if ((k === 'license' || k === 'code') && v) return codeLabel(v);
-  if ((k === 'state' || k === 'mode') && has(`auditval.${v}`)) return t(`auditval.${v}`);
-  if (has(`auditval.${v}`)) return t(`auditval.${v}`);
+  if ((k === 'state' || k === 'mode') && has(`msg.audit.val.${v}`)) return t(`msg.audit.val.${v}`);
+  if (has(`msg.audit.val.${v}`)) return t(`msg.audit.val.${v}`);
   return v;
 }
 
 function detailsText(details) {
-  return Object.entries(details ?? {}).map(([k, v]) => `${has(`auditkey.${k}`) ? t(`auditkey.${k}`) : k}: ${valueText(k, v)}`).join('; ');
+  // An entry that carries a message (a provisioning alert) is worded from the daemon's catalogue.
+  const { code, values, detail, ...rest } = details ?? {};
+  const said = typeof code === 'string' && has(`msg.${code}`) ? [t(`msg.${code}`, values ?? {})] : [];
+  const others = said.length ? rest : (details ?? {});
+  return [...said, ...Object.entries(others).map(([k, v]) => `${has(`msg.audit.key.${k}`) ? t(`msg.audit.key.${k}`) : k}: ${valueText(k, v)}`)].join('; ');
 }
 
 export function mount(main) {
@@ -60,7 +65,7 @@ export function mount(main) {
   async function verify() {
     try {
       const r = await api('GET', '/audit/verify');
-      replace(verifyBox, el('span', { class: r.ok ? 'ok' : 'refusal' }, r.ok ? tn('audit.intact', r.rows) : t('audit.broken', { at: r.brokenAt, problem: r.problem })));
+      replace(verifyBox, el('span', { class: r.ok ? 'ok' : 'refusal' }, r.ok ? tn('audit.intact', r.rows) : t('audit.broken', { at: r.brokenAt, problem: tr(r.text) || r.problem })));
     } catch (e) {
       replace(verifyBox, refusalView(e));
     }

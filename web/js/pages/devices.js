@@ -1,7 +1,7 @@
 // Devices: vendor, model, MAC, user, license state, last seen; filter by text, state and
 // vendor; assign through a user picker, release, block (each destructive step confirmed);
 // and a live feed of notable provisioning outcomes, worded from their codes.
-import { api, ApiError, codeLabel, confirmAction, debounce, el, fmtDate, fmtMac, lang, refusalView, replace, t, vendorName } from '../lib.js';
+import { api, ApiError, codeLabel, confirmAction, debounce, el, fmtDate, fmtMac, lang, refusalView, replace, t, tr, vendorName } from '../lib.js';
 import { pager, sortableHead } from '../table.js';
 import { securityPanel } from '../provisioning-security.js';
 
@@ -10,13 +10,11 @@ const PAGE_SIZE = 50;
 const STATES = ['licensed', 'waiting', 'not_required', 'unassigned', 'blocked'];
 const VENDORS = ['cisco', 'unify', 'gigaset', 'yealink', 'snom'];
 
-/** One outcome as a sentence: the code and values the server sends, in this page's language. */
+/** One outcome as a sentence: its code and values worded from the daemon's catalogue (served as msg.CODE), license codes by their label. */
 function feedDetail(ev) {
   const v = ev.values ?? {};
-  if (ev.code && t(`feed.${ev.code}`) !== `feed.${ev.code}`) return t(`feed.${ev.code}`, { ...v, license: v.license ? codeLabel(v.license) : '' });
-  if (ev.code?.startsWith('PROV_')) return t('feed.rejected', { code: ev.code });
-  // A note without a code is in English only: other languages show the outcome alone (the log has the rest).
-  return lang === 'en' ? (ev.detail ?? '') : '';
+  if (ev.code && t(`msg.${ev.code}`) !== `msg.${ev.code}`) return t(`msg.${ev.code}`, { ...v, ...(v.license ? { license: codeLabel(v.license) } : {}) });
+  return tr(ev.text) || (lang === 'en' ? (ev.detail ?? '') : '');
 }
 
 export function mount(main) {
@@ -120,7 +118,7 @@ export function mount(main) {
 
   const feedItem = (ev) => el('li', { class: `outcome ${ev.outcome}`, dataset: { mac: ev.mac ?? '', code: ev.code ?? '' } },
     el('time', { datetime: ev.at }, fmtDate(ev.at, true)), ' ',
-    el('strong', {}, t(`outcome.${ev.outcome}`)), ' ',
+    el('strong', {}, t(`msg.outcome.${ev.outcome}`)), ' ',
     [vendorName(ev.vendor), ev.model].filter((x) => x && x !== '—').join(' '), ' ', ev.mac ? el('code', {}, fmtMac(ev.mac)) : null, ev.ip ? ` (${ev.ip})` : '',
     ((detail) => (detail ? el('span', { class: 'muted' }, ` — ${detail}`) : null))(feedDetail(ev)));
 

@@ -75,7 +75,7 @@ export function mount(main, ctx) {
     if (!s) return;
     const items = [];
     const add = (kind, text, href) => items.push(el('li', { class: `alert ${kind}`, dataset: { alert: kind } }, href ? el('a', { href }, text) : text));
-    if (extra?.clock) add('clock', t('overview.alert.clock', { minutes: fmtNumber(extra.clock.behindMinutes), time: fmtDate(extra.clock.trustedTime, true) }));
+    if (extra?.clock) add('clock', t('msg.clock.behind', { minutes: fmtNumber(extra.clock.behindMinutes), trustedTime: fmtDate(extra.clock.trustedTime, true) }));
     if (s.mode === 'grace') add('grace', tn('overview.alert.grace', s.graceDaysLeft ?? 0, { date: fmtDate(s.graceEndsAt) }), '#/license');
     const left = daysLeft(s);
     if (s.mode === 'licensed' && left !== null && left <= EXPIRY_ALERT_DAYS) add('expiry', tn('overview.alert.expiry', left, { date: fmtDate(s.expiresAt) }), '#/license');
