@@ -20,6 +20,8 @@ export interface Exchange {
   readonly res: http.ServerResponse;
   readonly t0: number;
   readonly ip: string;
+  /** The listener the request came in on: its bound port, and whether it is TLS. */
+  readonly listener: ListenerFacts;
   /** Set by "clean". */
   path: string;
   macParam: string | null;
@@ -41,6 +43,12 @@ export interface Exchange {
   baseUrl: string | null;
   /** Set by the security stages: answer, but do not note the device as seen (an address it is not locked to). */
   quiet: boolean;
+}
+
+/** What a request's listener is, known once it is bound (read per request, not asked of the socket). */
+export interface ListenerFacts {
+  port: number;
+  encrypted: boolean;
 }
 
 /** A stage answers the request (returns DONE), passes it on (undefined), or does either later. */
@@ -149,11 +157,16 @@ export class ProvisioningPipeline {
     return n;
   }
 
-  readonly handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const x: Exchange = { req, res, t0: performance.now(), ip: req.socket.remoteAddress ?? '', path: '', macParam: null, who: null, turn: null, device: null, eligibility: null, newly: false, file: null, key: null, baseUrl: null, quiet: false };
+  /** The request handler of one listener. */
+  handlerFor(listener: ListenerFacts): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+    return (req, res) => this.handle(req, res, listener);
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse, listener: ListenerFacts): void {
+    const x: Exchange = { req, res, t0: performance.now(), ip: req.socket.remoteAddress ?? '', listener, path: '', macParam: null, who: null, turn: null, device: null, eligibility: null, newly: false, file: null, key: null, baseUrl: null, quiet: false };
     this.inFlight++;
     this.run(x, 0);
-  };
+  }
 
   private run(x: Exchange, from: number): void {
     try {

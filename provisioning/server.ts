@@ -16,6 +16,9 @@ import { VendorCas } from './security/vendor-ca.js';
 import type { Server as TlsServer } from 'node:tls';
 import { VENDOR_MODULES } from './vendors/index.js';
 
+/** The port of a bound address ("127.0.0.1:6970", "[::1]:6970"); 0 before it is bound. */
+const portOf = (address: string | undefined): number => Number(address?.slice(address.lastIndexOf(':') + 1)) || 0;
+
 /** How often batched last_seen/last_ip are written. */
 const SEEN_FLUSH_MS = 5000;
 /** Settings that go into configurations (a change renders them again). */
@@ -55,7 +58,7 @@ export class ProvisioningServer implements Feature {
 
   /** Per vendor, what the admin sets on the phone, for the ports as bound. */
   urls(): VendorUrl[] {
-    const port = (name: string, fallback: number) => Number(this.bound[name]?.slice(this.bound[name]!.lastIndexOf(':') + 1)) || fallback;
+    const port = (name: string, fallback: number) => portOf(this.bound[name]) || fallback;
     const p = this.cfg;
     return provisioningUrls(VENDOR_MODULES, this.security.key, phoneFacingRegistrar(p), { http: port('provisioning_http', p.httpPort), https: port('provisioning_https', p.httpsPort), wpi: port('wpi', p.wpiPort) }, p, (id) => this.vendorCas.has(id));
   }
@@ -67,7 +70,7 @@ export class ProvisioningServer implements Feature {
   private configurePipeline(): void {
     const p = this.cfg;
     const registrar = phoneFacingRegistrar(p);
-    const port = Number(this.httpAddress.slice(this.httpAddress.lastIndexOf(':') + 1)) || p.httpPort;
+    const port = portOf(this.httpAddress) || p.httpPort;
     this.pipeline.configure({
       registrar, sipPort: p.sipPort, transport: 'udp', zone: zoneRule(p.timeZone), ntpServer: p.ntpServer, language: p.language,
       baseUrl: `http://${registrar.includes(':') ? `[${registrar}]` : registrar}:${port}`,
@@ -88,9 +91,10 @@ export class ProvisioningServer implements Feature {
     );
 
     const tls = loadOrCreateTls(this.core.config.dataDir, this.cfg.hostnames);
-    const http = new Listener('provisioning_http', this.pipeline.handle);
-    const https = new Listener('provisioning_https', this.pipeline.handle, tls);
-    const wpi = new Listener('wpi', this.pipeline.handle, tls);
+    const facts = { http: { port: 0, encrypted: false }, https: { port: 0, encrypted: true }, wpi: { port: 0, encrypted: true } };
+    const http = new Listener('provisioning_http', this.pipeline.handlerFor(facts.http));
+    const https = new Listener('provisioning_https', this.pipeline.handlerFor(facts.https), tls);
+    const wpi = new Listener('wpi', this.pipeline.handlerFor(facts.wpi), tls);
     this.vendorCas.load();
     this.vendorCas.attach([https, wpi].map((l) => ({ server: l.server as unknown as TlsServer, key: tls.key, cert: tls.cert })));
     this.listeners.push(http, https, wpi);
@@ -99,6 +103,9 @@ export class ProvisioningServer implements Feature {
       provisioning_https: await https.listenTcp(this.cfg.host, this.cfg.httpsPort),
       wpi: await wpi.listenTcp(this.cfg.host, this.cfg.wpiPort),
     };
+    facts.http.port = portOf(bound.provisioning_http);
+    facts.https.port = portOf(bound.provisioning_https);
+    facts.wpi.port = portOf(bound.wpi);
     this.httpAddress = bound.provisioning_http;
     this.bound = bound;
     this.configurePipeline(); // files that name other files carry the bound port

@@ -12,8 +12,6 @@ import { DigestAuth, digestPassword } from './digest.js';
 const BROWSER = /\bMozilla\/5\.0\b|\b(?:Chrome|Firefox|Safari|Edg|OPR)\//;
 const KEYED = /^\/([0-9a-f]{32})(\/.+)$/;
 
-const encrypted = (x: Exchange): boolean => (x.req.socket as TLSSocket).encrypted === true;
-
 /**
  * The security stages of the provisioning pipeline. A device's credentials go
  * only to the device they belong to:
@@ -71,7 +69,7 @@ export class ProvisioningGuard {
     x.key = k;
     x.path = m[2]!;
     const host = this.pipeline.current.registrar;
-    x.baseUrl = `${encrypted(x) ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${x.req.socket.localPort}/${m[1]}`;
+    x.baseUrl = `${x.listener.encrypted ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${x.listener.port}/${m[1]}`;
     return undefined;
   }
 
@@ -123,7 +121,7 @@ export class ProvisioningGuard {
     const decision = p.deviceLock ? this.security.check(d.mac, x.ip) : 'same';
     const entitled = decision === 'same' || decision === 'in-subnet';
     if (!entitled && this.isLimited(x.ip)) return this.pipeline.refuseFromStage(x, 'PROV_ENUMERATION', `more than ${p.foreignMacsPerMinute} devices a minute`, { 'retry-after': '60' });
-    if (p.credentialsOverTls && sec.tls && !encrypted(x)) {
+    if (p.credentialsOverTls && sec.tls && !x.listener.encrypted) {
       this.refusedAttempt(x, 'plain-http', 'alert.plainHttp', { mac: d.mac });
       return this.pipeline.refuseFromStage(x, 'PROV_TLS_REQUIRED', `${x.who!.module.id} fetches over HTTPS`);
     }
@@ -139,7 +137,7 @@ export class ProvisioningGuard {
         return this.pipeline.refuseFromStage(x, 'PROV_AUTH_REQUIRED', auth === 'wrong' ? 'wrong user or password' : 'digest authentication', { 'www-authenticate': this.digest.challenge(auth === 'stale') });
       }
     }
-    const certProblem = this.vendorCas.refusal(x.who!.module.id, x.req.socket as TLSSocket, encrypted(x), d.mac);
+    const certProblem = this.vendorCas.refusal(x.who!.module.id, x.req.socket as TLSSocket, x.listener.encrypted, d.mac);
     if (certProblem) {
       this.refusedAttempt(x, 'client-cert', 'alert.clientCert', { mac: d.mac, problem: certProblem });
       return this.pipeline.refuseFromStage(x, 'PROV_CLIENT_CERT', certProblem);

@@ -1,5 +1,5 @@
 import { isoWeekday, type Transition, type ZoneRule } from '../time-zone.js';
-import { asXml, ntpOf, type AgentFacts, type LineValues, type ProvisioningSettings, type Recognised, type Rendered, type VendorModule } from './vendor.js';
+import { asXml, ntpOf, rendered, xml, XML_TYPE, type AgentFacts, type LineValues, type ProvisioningSettings, type Recognised, type Rendered, type VendorModule } from './vendor.js';
 
 /**
  * Snom M700/M900 DECT bases (and M300/M500). Setting URL (web UI, or DHCP
@@ -70,9 +70,20 @@ function render(l: LineValues, s: ProvisioningSettings): Rendered {
   });
 }
 
+/** Stands for the MAC while an index is built (its last occurrence: the URL before it is the appliance's). */
+const MAC_MARK = 'MACMACMACMAC';
+/** The index built once per base URL (bases ask for it at every boot); it differs per base only in the MAC. */
+let indexOf: { baseUrl: string; before: string; after: string } | null = null;
+
 /** An index names the files the base fetches next. */
 function renderIndex(_name: string, mac: string, s: ProvisioningSettings): Rendered {
-  return asXml({ 'setting-files': { file: { '@_url': `${s.baseUrl}/${mac.toUpperCase()}.xml` } } });
+  if (indexOf?.baseUrl !== s.baseUrl) {
+    const built = xml({ 'setting-files': { file: { '@_url': `${s.baseUrl}/${MAC_MARK}.xml` } } });
+    const at = built.lastIndexOf(MAC_MARK);
+    indexOf = { baseUrl: s.baseUrl, before: built.slice(0, at), after: built.slice(at + MAC_MARK.length) };
+  }
+  // A MAC is 12 hex digits (the pipeline normalised it): nothing in it to escape.
+  return rendered(indexOf.before + mac.toUpperCase() + indexOf.after, XML_TYPE);
 }
 
 function recognise(req: { file: string; lower: string; macParam: string | null }, ua: AgentFacts | null): Recognised | null {
