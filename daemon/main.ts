@@ -8,7 +8,7 @@ import { Store } from './store/store.js';
 import { AuditLog } from './core/audit.js';
 import { Licensing } from './licensing/licensing.js';
 import { AdminAccounts } from './core/admins.js';
-import { Devices } from './core/devices.js';
+import { Devices, type DeviceFamilies } from './core/devices.js';
 import { ProvisioningServer } from '../provisioning/server.js';
 import { bindToHost, buildInfo, fingerprintDigest, hostFingerprint, resolveIdentity } from './core/system.js';
 import type { Core } from './core/core.js';
@@ -37,6 +37,7 @@ import { CLIENT_PATH, ClientEndpoint } from './ws/client-endpoint.js';
 import { LoginLog } from './core/login-throttle.js';
 import { HostCheck, redirectToHttps, refuseHttp } from './http/admin-plane.js';
 import { loadOrCreateTls } from '../provisioning/tls.js';
+import { LICENSE_CODE, VENDORS } from '../provisioning/vendors/index.js';
 import { readableByOthers } from './store/file-modes.js';
 
 interface ReadyInfo {
@@ -45,6 +46,9 @@ interface ReadyInfo {
   systemId: string;
   mode: string;
 }
+
+/** The device families the core knows, and their support licenses: the vendor list's, handed in (the core imports nothing above it). */
+export const DEVICE_FAMILIES: DeviceFamilies = { names: VENDORS, licenseCode: LICENSE_CODE };
 
 /**
  * The composition root: config → store → core → adapters → ready.
@@ -114,7 +118,7 @@ export class Daemon {
     if (identity.foreign) licensing.setForeignData({ dataSystemId: identity.foreign.dataSystemId, systemId, bind: (tx) => bindToHost(tx, systemId, fingerprint) });
     const admins = new AdminAccounts(store, clock, audit, config.admin);
     const users = new Users(store, licensing, audit, bus, clock);
-    const devices = new Devices(store, clock, bus, audit, licensing, users.directory, this.log.child({ component: 'devices' }), { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });
+    const devices = new Devices(store, clock, bus, audit, licensing, users.directory, this.log.child({ component: 'devices' }), DEVICE_FAMILIES, { autoRecordPerSource: config.provisioning.autoRecordPerSource, historySize: 1000 });
     const clientSessions = new ClientSessions(store, licensing, users.directory, users.licenses, bus, clock, audit, this.log.child({ component: 'sessions' }), () => this.state.config.sessions);
     // Business hours follow the clock as set (wallClock), also when it is set back.
     const autoAttendants = new AutoAttendants(store, systemTime, bus, audit, licensing);

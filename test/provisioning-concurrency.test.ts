@@ -10,6 +10,7 @@ import { AuditLog } from '../daemon/core/audit.js';
 import { Licensing } from '../daemon/licensing/licensing.js';
 import { LicenseVerifier, DEVELOPMENT_ROOT } from '../daemon/licensing/verifier.js';
 import { Devices } from '../daemon/core/devices.js';
+import { DEVICE_FAMILIES } from '../daemon/main.js';
 import { Users } from '../daemon/core/users.js';
 import { silentLogger } from '../daemon/kernel/log.js';
 import { OffsetClock } from '../daemon/kernel/clock.js';
@@ -87,7 +88,7 @@ describe('devices: releasing stale support licenses', function () {
     const verifier = new LicenseVerifier({ trustedRoots: [DEVELOPMENT_ROOT], systemId: 'TEST-TEST-TEST-TEST', buildDate: '2026-11-26', maxFutureMinutes: 5 });
     const licensing = new Licensing(store, verifier, clock, bus, audit, { graceDays: 14 });
     const users = new Users(store, licensing, audit, bus, clock);
-    const devices = new Devices(store, clock, bus, audit, licensing, users.directory, silentLogger, { autoRecordPerSource: 10, historySize: 10 });
+    const devices = new Devices(store, clock, bus, audit, licensing, users.directory, silentLogger, DEVICE_FAMILIES, { autoRecordPerSource: 10, historySize: 10 });
     const now = Date.now();
     const day = 24 * 3600_000;
     await store.write(async (tx) => {

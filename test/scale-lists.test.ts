@@ -85,6 +85,14 @@ describe('lists at 100,000 users and devices', function () {
     expect(page.json.devices[0]).to.not.have.property('sipPassword');
     await refused('/devices?state=sleeping', 'state');
     expect(await refused('/devices?sort=model', 'sort')).to.include('lastSeen');
+
+    // A vendor outside the vendor list (handed to the core at start) is refused, naming those it knows, and adds nothing.
+    for (const r of [await d.request('GET', '/api/v1/devices?vendor=polycom'), await d.request('POST', '/api/v1/devices', { body: { mac: '0050ffff0099', vendor: 'polycom' } })]) {
+      expect(r.status, r.text).to.equal(400);
+      expect(r.json.error.code).to.equal('DEV_VENDOR_UNKNOWN');
+      expect(r.json.error.message).to.include('"polycom"; known: cisco, unify, gigaset, yealink, snom.');
+    }
+    expect((await get('/devices')).total, 'nothing added').to.equal(N);
   });
 
   it('pages the per-user license table, with the counts of the whole table', async () => {

@@ -25,13 +25,7 @@ const MAY_IMPORT: Record<Room, Room[]> = {
 };
 
 /** Upward imports that stay for now, each with its reason and what removes it. */
-const KNOWN_DEBT: Array<{ from: string; to: string; why: string }> = [
-  {
-    from: 'daemon/core/devices.ts',
-    to: 'provisioning/vendors/index.ts',
-    why: 'devices.ts takes the vendor names (VENDORS), their support-license codes (LICENSE_CODE) and the Vendor type from the vendor modules; to pay it, the core names a small vendor catalogue it needs and main.ts hands in one built from provisioning/vendors (when devices.ts is split)',
-  },
-];
+const KNOWN_DEBT: Array<{ from: string; to: string; why: string }> = [];
 
 function roomOf(file: string): Room | null {
   if (file.startsWith('daemon/kernel/')) return 'kernel';

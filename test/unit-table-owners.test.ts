@@ -14,7 +14,14 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MIGRATIONS = 'daemon/store/migrations/';
 const exempt = (file: string) => file.startsWith(MIGRATIONS) || file === 'daemon/store/store.ts';
 
-const OWNERS: Record<string, string> = {
+/**
+ * The owning module of each table: one file, or the files of one module that a
+ * facade composes (the Devices class and the parts under daemon/core/devices/
+ * that run its SQL on its behalf).
+ */
+const DEVICES_MODULE = ['daemon/core/devices.ts', 'daemon/core/devices/claims.ts', 'daemon/core/devices/last-seen.ts', 'daemon/core/devices/user-lines.ts', 'daemon/core/devices/views.ts'];
+
+const OWNERS: Record<string, string | string[]> = {
   admins: 'daemon/core/admins.ts',
   admin_tokens: 'daemon/core/admins.ts',
   audit: 'daemon/core/audit.ts',
@@ -22,8 +29,8 @@ const OWNERS: Record<string, string> = {
   auto_attendant_numbers: 'daemon/core/auto-attendants.ts',
   client_tokens: 'daemon/core/client-credentials.ts',
   user_credentials: 'daemon/core/client-credentials.ts',
-  devices: 'daemon/core/devices.ts',
-  devices_licensed: 'daemon/core/devices.ts',
+  devices: DEVICES_MODULE,
+  devices_licensed: ['daemon/core/devices/claims.ts', 'daemon/core/devices/views.ts'],
   sip_trunks: 'daemon/core/sip-trunks.ts',
   users: 'daemon/core/users/directory.ts',
   tenants: 'daemon/core/users/seat-pools.ts',
@@ -46,6 +53,9 @@ const JOINS: Array<{ file: string; table: string; why: string }> = [
   { file: 'daemon/core/users/user-licenses.ts', table: 'users', why: 'holders, suspensions and entitlements name their users in one statement' },
   { file: 'provisioning/security/state.ts', table: 'devices', why: 'a batch of locks skips devices deleted meanwhile, in one statement' },
 ];
+
+const ownerFiles = (table: string): string[] => [OWNERS[table] ?? []].flat();
+const owns = (file: string, table: string) => ownerFiles(table).includes(file);
 
 const SQL = /\b(DELETE\s+FROM|FROM|JOIN|INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE)\s+([a-z_]+)\b/g;
 
@@ -84,19 +94,20 @@ describe('one owner per table (no daemon)', () => {
   });
 
   it('finds each owner using its tables (the map is not stale)', () => {
-    for (const [table, file] of Object.entries(OWNERS)) expect(found.some((u) => u.file === file && u.table === table), `${file} uses ${table}`).to.equal(true);
+    for (const table of Object.keys(OWNERS))
+      for (const file of ownerFiles(table)) expect(found.some((u) => u.file === file && u.table === table), `${file} uses ${table}`).to.equal(true);
     for (const j of JOINS) expect(found.some((u) => u.file === j.file && u.table === j.table), `${j.file} reads ${j.table}`).to.equal(true);
   });
 
   it('writes each table only from its owner', () => {
-    const strays = found.filter((u) => u.write && u.file !== OWNERS[u.table]).map((u) => `${u.file}:${u.line} writes ${u.table} (owner: ${OWNERS[u.table]})`);
+    const strays = found.filter((u) => u.write && !owns(u.file, u.table)).map((u) => `${u.file}:${u.line} writes ${u.table} (owner: ${ownerFiles(u.table).join(', ')})`);
     expect(strays).to.deep.equal([]);
   });
 
   it('reads each table only in its owner or a declared join', () => {
     const strays = found
-      .filter((u) => !u.write && u.file !== OWNERS[u.table] && !JOINS.some((j) => j.file === u.file && j.table === u.table))
-      .map((u) => `${u.file}:${u.line} reads ${u.table} (owner: ${OWNERS[u.table]}; ask it through a method)`);
+      .filter((u) => !u.write && !owns(u.file, u.table) && !JOINS.some((j) => j.file === u.file && j.table === u.table))
+      .map((u) => `${u.file}:${u.line} reads ${u.table} (owner: ${ownerFiles(u.table).join(', ')}; ask it through a method)`);
     expect(strays).to.deep.equal([]);
   });
 });

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { identify } from '../provisioning/identify.js';
 import { LICENSE_CODE, VENDOR_MODULES, VENDORS, moduleOfDevice } from '../provisioning/vendors/index.js';
-import { LICENSE_CODE as CORE_LICENSE_CODE, VENDORS as CORE_VENDORS } from '../daemon/core/devices.js';
+import { licenseStateOf } from '../daemon/core/devices.js';
+import { DEVICE_FAMILIES } from '../daemon/main.js';
 
 const id = (path: string, ua?: string, recorded: Record<string, string> = {}) =>
   identify(VENDOR_MODULES, path.split('?')[0]!, /mac=([^&]+)/.exec(path)?.[1] ?? null, ua, (mac) => {
@@ -11,11 +12,16 @@ const id = (path: string, ua?: string, recorded: Record<string, string> = {}) =>
 const who = (r: ReturnType<typeof id>) => (r.ok ? { module: r.id.module.id, kind: r.id.kind, mac: r.id.mac } : { code: r.code });
 
 describe('the vendor list (no daemon)', () => {
-  it('is where the core reads the vendors and which of them take a support license', () => {
-    expect(CORE_VENDORS).to.equal(VENDORS);
-    expect(CORE_LICENSE_CODE).to.equal(LICENSE_CODE);
+  it('is what the core is handed as its device families, and which of them take a support license', () => {
+    expect(DEVICE_FAMILIES.names).to.equal(VENDORS);
+    expect(DEVICE_FAMILIES.licenseCode).to.equal(LICENSE_CODE);
     expect(LICENSE_CODE).to.deep.equal({ cisco: 'devices.cisco', unify: 'devices.unify' });
     expect([...VENDORS].sort()).to.deep.equal(['cisco', 'gigaset', 'snom', 'unify', 'yealink']);
+    // The core applies the rule through that seam: an assigned Cisco/Unify phone waits for its license, the others need none.
+    const assigned = { blocked: false, userName: 'anna', licenseCode: null };
+    expect(VENDORS.map((vendor) => [vendor, licenseStateOf({ ...assigned, vendor }, DEVICE_FAMILIES)])).to.deep.equal(
+      VENDORS.map((vendor) => [vendor, vendor === 'cisco' || vendor === 'unify' ? 'waiting' : 'not_required']),
+    );
   });
 
   it('gives each recorded device its module (Cisco by model)', () => {
