@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import sqlite3 from 'sqlite3';
 import { join } from 'node:path';
 import { TestDaemon, type Reply } from './support/daemon.js';
-import { addUser, assign, ciscoBoot, device, prov, sipPassword, used } from './support/provisioning.js';
+import { addDevice, addUser, assign, ciscoBoot, device, prov, sipPassword, used } from './support/provisioning.js';
 import { attendantBody } from './support/resources.js';
 
 function sql<T = any>(d: TestDaemon, query: string, params: unknown[] = [], write = false): Promise<T[]> {
@@ -163,6 +163,41 @@ describe('enforcement: license changes take effect inside the write that commits
       expect(used(await d.status(), 'devices.cisco').used).to.equal(0);
       const audit = (await d.request('GET', '/api/v1/audit?limit=20')).json;
       expect(JSON.stringify(audit)).to.contain('user deleted');
+    } finally {
+      await d.dispose();
+    }
+  });
+});
+
+describe('enforcement: a phone line needs a seat, a support license stays with its family', function () {
+  this.timeout(60_000);
+
+  it('a device recorded anew as another family gives its license back; a user waiting for a seat gets no line', async () => {
+    const d = await TestDaemon.start();
+    try {
+      await d.installLicense({ quantities: { users: 1, 'devices.cisco': 1, 'devices.unify': 1 } });
+      await addUser(d, 'ada');
+      const mac = '00562b0436a1';
+      await addDevice(d, mac, 'cisco');
+      await assign(d, mac, 'ada');
+      await ciscoBoot(d, mac);
+      expect(used(await d.status(), 'devices.cisco'), 'the Cisco phone took its license').to.deep.equal({ used: 1, total: 1 });
+
+      // Re-added as a Unify phone: the Cisco license is not carried over to serve another family.
+      await addDevice(d, mac, 'unify');
+      const s = await d.status();
+      expect(used(s, 'devices.cisco'), 'the Cisco license is free again').to.deep.equal({ used: 0, total: 1 });
+      expect(used(s, 'devices.unify'), 'no Unify license taken by the move').to.deep.equal({ used: 0, total: 1 });
+      expect((await device(d, mac)).licenseState).to.equal('waiting');
+
+      // Beyond the seats an import keeps users pending: such a user is not given a phone line.
+      const imp = await d.request('POST', '/api/v1/users/import', { body: { users: [{ userName: 'bob' }] } });
+      expect(imp.status, imp.text).to.equal(200);
+      await addDevice(d, '00562b0436a2', 'cisco');
+      const r = await d.request('POST', '/api/v1/devices/00562b0436a2/assign', { body: { userName: 'bob' } });
+      expect(r.status, r.text).to.equal(409);
+      expect(r.json.error.code).to.equal('DEV_USER_PENDING');
+      expect((await device(d, '00562b0436a2')).userName, 'nothing assigned').to.equal(null);
     } finally {
       await d.dispose();
     }

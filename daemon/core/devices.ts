@@ -205,9 +205,15 @@ export class Devices {
     this.views.mustBeFamily(vendor);
     const now = this.clock.now().toISOString();
     await this.store.write(async (tx) => {
-      await tx.run("INSERT INTO devices (mac, vendor, model, source, created_at) VALUES (?, ?, ?, 'admin', ?) ON CONFLICT(mac) DO UPDATE SET vendor = excluded.vendor, model = CASE WHEN excluded.model = '' THEN model ELSE excluded.model END", [
-        mac, vendor, model.slice(0, 64), now,
-      ]);
+      // A support license is of one family: a device recorded anew as another family gives its license back.
+      await tx.run(
+        `INSERT INTO devices (mac, vendor, model, source, created_at) VALUES (?, ?, ?, 'admin', ?)
+         ON CONFLICT(mac) DO UPDATE SET vendor = excluded.vendor, model = CASE WHEN excluded.model = '' THEN model ELSE excluded.model END,
+           license_code = CASE WHEN excluded.vendor = vendor THEN license_code END,
+           licensed_at = CASE WHEN excluded.vendor = vendor THEN licensed_at END,
+           waiting_since = CASE WHEN excluded.vendor = vendor THEN waiting_since END`,
+        [mac, vendor, model.slice(0, 64), now],
+      );
       await this.audit.append(tx, by, 'device.add', mac, { vendor, model });
       await this.publish(tx, [mac], 'added');
     });
@@ -222,6 +228,8 @@ export class Devices {
       if (d.blocked) throw refuse('DEV_BLOCKED', { mac });
       const u = await this.directory.lineOf(tx, userName);
       if (!u) throw refuse('DEV_USER_NOT_FOUND', { userName: userName.slice(0, 80) });
+      // A user waiting for a seat has none: a phone line would be the seat they were not given.
+      if (u.status !== 'active') throw refuse('DEV_USER_PENDING', { userName: u.user_name });
       const display = `${u.first_name} ${u.last_name}`.trim() || u.user_name;
       const sameUser = d.user_name?.toLowerCase() === u.user_name.toLowerCase();
       // A new owner gets a new secret; re-assigning the same user keeps the phone's registration working.
@@ -254,8 +262,8 @@ export class Devices {
   async release(macRaw: string, by: string): Promise<DeviceView> {
     const mac = this.must(macRaw);
     await this.store.write(async (tx) => {
-      await this.row(tx, mac);
-      await this.releaseIn(tx, mac, by, 'admin');
+      // Without a code, releaseIn finds nothing only when there is no such device.
+      if (!(await this.releaseIn(tx, mac, by, 'admin'))) throw refuse('DEV_NOT_FOUND', { mac });
     });
     return this.views.viewOf(mac);
   }

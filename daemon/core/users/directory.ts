@@ -238,8 +238,8 @@ export class Directory {
   }
 
   /** What a phone line shows of its user. */
-  async lineOf(q: Pick<Tx, 'get'>, userName: string): Promise<{ user_name: string; first_name: string; last_name: string; extension: string | null } | null> {
-    return (await q.get<{ user_name: string; first_name: string; last_name: string; extension: string | null }>('SELECT user_name, first_name, last_name, extension FROM users WHERE user_name = ?', [userName])) ?? null;
+  async lineOf(q: Pick<Tx, 'get'>, userName: string): Promise<{ user_name: string; first_name: string; last_name: string; extension: string | null; status: string } | null> {
+    return (await q.get<{ user_name: string; first_name: string; last_name: string; extension: string | null; status: string }>('SELECT user_name, first_name, last_name, extension, status FROM users WHERE user_name = ?', [userName])) ?? null;
   }
 
   /** Record that a user was active (a client session); the removal plan keeps the most active. */

@@ -71,7 +71,7 @@ export class UserLicenses {
   /** The per-user codes of the license in force, each with its label, used and total. */
   async licenseCodes() {
     const { perUser } = this.licensing.quotas();
-    const used = await this.licensing.usage();
+    const used = await this.used(this.store);
     const p = this.licensing.active();
     return Object.keys(perUser).map((code) => ({ code, label: labelOf(code, p), used: used[code] ?? 0, total: perUser[code] ?? 0 }));
   }
@@ -136,7 +136,8 @@ export class UserLicenses {
         if (w.assigned && h !== 0) add.push(w); // new, or suspended → in force again
         if (!w.assigned && h !== undefined) remove.push(w);
       }
-      const used = await this.licensing.usage(tx);
+      // Only the per-user codes' counts matter here: one statement, not every consumer's usage.
+      const used = await this.used(tx);
       const delta: Record<string, number> = {};
       for (const a of add) delta[a.code] = (delta[a.code] ?? 0) + 1;
       for (const r of remove) if (have.get(`${r.id}:${r.code}`) === 0) delta[r.code] = (delta[r.code] ?? 0) - 1;
