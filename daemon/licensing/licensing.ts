@@ -121,14 +121,17 @@ export class Licensing {
       this.current = null;
     } else {
       let invalid: ({ code: string } & Text) | null = null;
+      // What takes effect is what the signature covers: the payload column is only a copy (anyone
+      // with the database can edit it), shown when the file no longer verifies and Entry applies.
+      let payload: LicensePayload;
       try {
-        this.verifier.verify(row.text, this.clock.now(), 'stored');
+        payload = this.verifier.verify(row.text, this.clock.now(), 'stored').payload;
       } catch (e) {
         if (!isRefusal(e)) throw e;
-        // Clock-dependent refusals are judged by mode(); the rest make the stored file unusable.
-        if (e.code !== 'LIC_ISSUED_IN_FUTURE') invalid = { code: e.code, ...e.text };
+        invalid = { code: e.code, ...e.text };
+        payload = readPayload(JSON.parse(row.payload));
       }
-      this.current = { rowId: row.id, payload: readPayload(JSON.parse(row.payload)), activatedAt: row.activated_at, invalid };
+      this.current = { rowId: row.id, payload, activatedAt: row.activated_at, invalid };
     }
     const sched = await this.store.get<LicenseRow>("SELECT * FROM licenses WHERE state = 'scheduled'");
     const sp = sched ? readPayload(JSON.parse(sched.payload)) : null;
@@ -245,7 +248,8 @@ export class Licensing {
     const result = await this.store.write(async (tx) => {
       const row = await tx.get<LicenseRow>("SELECT * FROM licenses WHERE id = ? AND state IN ('staged', 'scheduled')", [stageId]);
       if (!row) throw refuse('LIC_STAGE_NOT_FOUND', { stageId });
-      const payload = readPayload(JSON.parse(row.payload));
+      // Checked again as it takes effect: revoked, or signed by a root no longer trusted, since it was staged?
+      const payload = this.verifier.verify(row.text, now, 'stored').payload;
       if (new Date(payload.validFrom) > now) return this.schedule(tx, row, payload, by);
       checkDates(payload, now, this.opts.graceDays);
       // The plan (if any) releases assignments in this same transaction; then
