@@ -7,15 +7,15 @@
  * (401 each), which keep no state at all.
  */
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
 import type { Bench, BenchRow } from './report.js';
 import { pool, round, TestDaemon } from './support.js';
+import { rssMiB } from './startup.js';
+import { metricValue } from '../test/support/admin-plane.js';
 
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 200_000);
 const WARM_UP = 10_000;
 const ADDRESSES = Array.from({ length: 20 }, (_, i) => `127.0.0.${i + 2}`);
 
-const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 function send(agent: http.Agent, address: string, method: string, path: string, body?: string): Promise<number> {
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
@@ -46,7 +46,7 @@ async function flood(d: TestDaemon, count: number, offset: number, what: 'login'
 
 async function settledRss(pid: number): Promise<number> {
   await new Promise((r) => setTimeout(r, 1000));
-  return rssKiB(pid);
+  return Math.round(rssMiB(pid) * 1024);
 }
 
 export const bench: Bench = async () => {
@@ -63,7 +63,7 @@ export const bench: Bench = async () => {
     const run = await flood(d, LOGINS, WARM_UP, 'login');
     const after = await settledRss(d.pid);
     const metrics = await (await fetch(`${d.apiUrl}/metrics`)).text();
-    const entries = (kind: string) => Number(new RegExp(`pbxd_login_throttle_entries\\{kind="${kind}"\\} (\\d+)`).exec(metrics)?.[1] ?? NaN);
+    const entries = (kind: string) => metricValue(metrics, 'pbxd_login_throttle_entries', `kind="${kind}"`);
     const logLines = d.output.slice(linesBefore).filter((l) => /admin login/.test(l)).length;
 
     const growthMiB = (after - before) / 1024;

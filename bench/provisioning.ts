@@ -28,6 +28,7 @@ import { dirname, join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import type { Bench, BenchRow } from './report.js';
 import { TestDaemon } from '../test/support/daemon.js';
+import { siteKey } from '../test/support/provisioning.js';
 
 interface Step {
   path: string;
@@ -445,8 +446,7 @@ export const bench: Bench = async () => {
   try {
     const prepared = await TestDaemon.start({ config });
     snapshot = prepared.dataDir;
-    const urls = (await prepared.request('GET', '/api/v1/provisioning/urls')).json.urls as Array<{ module: string; value: string }>;
-    const key = /\/([0-9a-f]{32})\//.exec(urls.find((u) => u.module === 'yealink')!.value)![1]!;
+    const key = await siteKey(prepared);
     const phones = makePhones(n, key);
     const ciscoPhones = phones.filter((p) => p.vendor === 'cisco').length;
     await prepared.installLicense({ quantities: { users: n + 10, 'devices.cisco': ciscoPhones, 'devices.unify': 10 } });

@@ -40,10 +40,12 @@ describe('web UI: admins and API tokens @slow', function () {
       expect(await page.locator('#admins-message').innerText()).to.contain('ops is disabled');
       expect((await d.request('GET', '/api/v1/admins')).json.admins.find((a: { name: string }) => a.name === 'ops').disabled).to.equal(true);
 
-      page.on('dialog', (dialog) => void dialog.accept());
+      // Deleting asks first, in the page's own dialog (Cancel has the focus).
       await page.locator('#admins-table tr[data-name=admin] button.delete').click();
+      await page.locator('#confirm-ok').click();
       await page.locator('#admins-message .refusal[data-code=ADMIN_LAST]').waitFor();
       await page.locator('#admins-table tr[data-name=ops] button.delete').click();
+      await page.locator('#confirm-ok').click();
       await page.locator('#admins-table tr[data-name=ops]').waitFor({ state: 'detached' });
 
       await page.locator('#tokens-label').fill('nagios');

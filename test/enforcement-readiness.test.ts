@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { copyFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from './support/eventually.js';
 import { TestDaemon } from './support/daemon.js';
 import { FakeNotifySocket } from './support/systemd.js';
 
@@ -9,13 +10,10 @@ async function readyz(d: TestDaemon) {
   return { status: r.status, body: (await r.json()) as { status: string; checks: Record<string, { ok: boolean; problem?: string }> } };
 }
 
-async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (what: string, ok: () => boolean): Promise<void> =>
+  eventually(() => {
+    if (!ok()) throw new Error(`timed out waiting for ${what}`);
+  }, 10_000, 20);
 
 describe('enforcement: readiness that sees the database', function () {
   this.timeout(60_000);

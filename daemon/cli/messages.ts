@@ -307,6 +307,12 @@ export function need(what: string): UsageError {
   return new UsageError(cliText('needs', what));
 }
 
+/** The MAC a device command acts on, or the usage error naming it. */
+export function needMac(mac: string | undefined): string {
+  if (!mac) throw need(cliText('argMac'));
+  return mac;
+}
+
 /** A device's license state or a user's status as the table shows it. */
 export function stateWord(state: string | null | undefined): string {
   const words: Record<string, keyof typeof cliTexts> = { licensed: 'licensed', waiting: 'waiting', unassigned: 'unassigned', blocked: 'blocked', not_required: 'notRequired', active: 'active', pending: 'pending', open: 'open', closed: 'closed' };

@@ -1,7 +1,7 @@
 import type { DeviceView } from '../../core/devices.js';
 import { outcomeWord } from '../../core/provisioning-outcomes.js';
 import type { Command } from '../command.js';
-import { cliText, need, pick, stateWord } from '../messages.js';
+import { cliText, need, needMac, pick, stateWord } from '../messages.js';
 import { listCommand, PAGE_USAGE } from '../paging.js';
 
 const enc = encodeURIComponent;
@@ -17,11 +17,6 @@ interface EventRow {
   text: { en: string; de: string };
 }
 const outcomeText = (o: string) => pick(outcomeWord(`outcome.${o}` as 'outcome.served').text);
-
-function needMac(mac: string | undefined): string {
-  if (!mac) throw need(cliText('argMac'));
-  return mac;
-}
 
 const one = (words: string[], usage: string, path: string, said: 'deviceReleased' | 'deviceBlocked' | 'deviceUnblocked'): Command => ({
   words,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { table, type Command } from '../command.js';
-import { cliText, headings, need, pick } from '../messages.js';
+import { cliText, headings, need, needMac, pick } from '../messages.js';
 
 const enc = encodeURIComponent;
 
@@ -25,11 +25,6 @@ function urlsText(r: UrlsReply): string {
   for (const k of r.previousKeys) lines.push(cliText('provPreviousKey', k.expiresAt));
   if (r.enrolmentUntil) lines.push(cliText('provEnrolmentOpen', cliText('provAllDevices'), r.enrolmentUntil));
   return lines.join('\n');
-}
-
-function needMac(mac: string | undefined): string {
-  if (!mac) throw need(cliText('argMac'));
-  return mac;
 }
 
 const lockText = (l: LockReply) =>

@@ -17,7 +17,7 @@ export function overviewRoutes(core: Core): Router {
     const rejected = core.devices.events({ outcome: 'rejected', limit: 500 }).events.filter((e) => Date.parse(e.at) >= since);
     res.json({
       clock: core.lifecycle.clockBehind(),
-      waitingDevices: (await core.devices.list({ state: 'waiting', limit: 1 })).total,
+      waitingDevices: core.devices.countByState().waiting,
       provisioningRejected: { count: rejected.length, last: rejected[0] ?? null },
       peaks: await core.lifecycle.usage.dailyPeaks(30),
     });

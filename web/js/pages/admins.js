@@ -1,6 +1,6 @@
 // Admins and API tokens: list, add, disable/enable and delete admins (each change
 // needs your current password), your own API tokens with expiry and last use.
-import { api, el, fmtDate, refusalView, replace, t } from '../lib.js';
+import { api, confirmAction, el, fmtDate, refusalView, replace, t } from '../lib.js';
 
 export function mount(main, ctx) {
   const current = el('input', { id: 'admins-current', type: 'password', autocomplete: 'current-password' });
@@ -76,7 +76,7 @@ export function mount(main, ctx) {
             onclick: () => change(() => api('PATCH', `/admins/${encodeURIComponent(a.name)}`, { disabled: !a.disabled, currentPassword: current.value }), t(a.disabled ? 'admins.enabled' : 'admins.disabledDone', { name: a.name })) },
           t(a.disabled ? 'admins.enable' : 'admins.disable')),
           el('button', { type: 'button', class: 'delete', 'aria-label': t('admins.deleteLabel', { name: a.name }),
-            onclick: () => confirm(t('admins.confirmDelete', { name: a.name })) && change(() => api('DELETE', `/admins/${encodeURIComponent(a.name)}`, { currentPassword: current.value }), t('admins.deleted', { name: a.name })) },
+            onclick: async () => (await confirmAction({ title: t('admins.delete'), text: t('admins.confirmDelete', { name: a.name }), confirm: t('admins.delete') })) && change(() => api('DELETE', `/admins/${encodeURIComponent(a.name)}`, { currentPassword: current.value }), t('admins.deleted', { name: a.name })) },
           t('admins.delete'))))))));
   }
 
