@@ -16,7 +16,6 @@ const LOGINS = Number(process.env.BENCH_LOGINS ?? 200_000);
 const WARM_UP = 10_000;
 const ADDRESSES = Array.from({ length: 20 }, (_, i) => `127.0.0.${i + 2}`);
 
-
 function send(agent: http.Agent, address: string, method: string, path: string, body?: string): Promise<number> {
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
   return new Promise((resolve, reject) => {
