@@ -280,6 +280,10 @@ export class ProvisioningPipeline {
     if (!d) return this.unknownDevice(x);
     x.device = d;
     if (who.module.vendor !== d.vendor) return this.refuse(x, 'rejected', 'PROV_VENDOR_MISMATCH', `request is from ${who.module.vendor}, device ${d.mac} is recorded as ${d.vendor}`);
+    // A family of several modules (Cisco: enterprise and MPP): a device of a known model is answered by its own
+    // module only, so another module's paths cannot sidestep its protections (key, TLS, User-Agent, device CA).
+    const own = d.model ? moduleOfDevice(d) : who.module;
+    if (own && own !== who.module) return this.refuse(x, 'rejected', 'PROV_VENDOR_MISMATCH', `request is for ${who.module.id} files, device ${d.mac} is a ${own.id} phone`);
     if (who.kind === 'absent') return this.refuse(x, 'absent', 'PROV_NOT_FOUND', `${who.name}: not on this appliance`);
     if (who.kind === 'config' && who.module.configNeedsAgent && !who.byAgent) {
       const detail = `suspicious: ${d.mac}'s configuration asked for without the phone's User-Agent (${String(x.req.headers['user-agent'] ?? 'none').slice(0, 60)})`;

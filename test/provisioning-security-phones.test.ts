@@ -172,6 +172,21 @@ describe('provisioning security: credentials only for the phone they belong to',
     expect(entries).to.include.members(['provisioning.alert', 'provisioning.address.allow', 'provisioning.address.block']);
   });
 
+  it("Cisco MPP: the enterprise phones' plain-HTTP path gives an MPP phone's secret to no one", async () => {
+    const mac = '00562B0438F6';
+    await addDevice(d, mac, 'cisco', 'CP-8841-3PCC');
+    await assign(d, mac, 'uwe');
+    const pw = await sipPassword(d, mac);
+    // Before the phone ever asked (the lock would still let the first asker in): no key, no TLS, no User-Agent.
+    const r = await ask({ path: `/SEP${mac}.cnf.xml`, from: ATTACKER, tls: false, key: null });
+    expect(r.status, r.text).to.equal(400);
+    expect(r.headers['x-pbxd-refusal']).to.equal('PROV_VENDOR_MISMATCH');
+    expect(r.text).to.not.include(pw);
+    expect((await lock(mac)).ip, 'not locked to the stranger').to.equal(null);
+    // The phone itself, the way it fetches, is served.
+    expect((await ask({ path: `/${mac.toLowerCase()}.xml`, ua: `Cisco-CP-8841-3PCC/11.3.7 (${mac.toLowerCase()})`, from: PHONE })).text).to.include(pw);
+  });
+
   it('Unify WPI: credential items only in a dialogue this server started, from the address the phone is locked to', async () => {
     const mac = '001AE8A138F6';
     await addDevice(d, mac, 'unify', 'OpenScape Desk Phone CP600');
