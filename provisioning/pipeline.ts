@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Core } from '../daemon/core/core.js';
 import { Counter, Histogram } from '../daemon/kernel/metrics.js';
+import { sourceKey } from '../daemon/core/login-throttle.js';
 import { normalizeMac, type DeviceRecord, type Devices, type Outcome } from '../daemon/core/devices.js';
 import { cleanPath, identify, type Identified, type Rejection } from './identify.js';
 import { DeviceConfigs, renderCommon } from './render.js';
@@ -409,9 +410,10 @@ export class ProvisioningPipeline {
   private allowMiss(ip: string): boolean {
     const now = Date.now();
     if (now - this.missWindow >= 60_000) (this.misses.clear(), (this.missWindow = now));
-    const n = (this.misses.get(ip) ?? 0) + 1;
+    const source = sourceKey(ip); // an IPv6 host owns its whole /64
+    const n = (this.misses.get(source) ?? 0) + 1;
     if (this.misses.size > 50_000 && n === 1) return false;
-    this.misses.set(ip, n);
+    this.misses.set(source, n);
     return n <= this.cfg.missesPerMinute;
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sourceKey } from './login-throttle.js';
 import type { Store, Tx } from '../store/store.js';
 import type { Clock } from '../kernel/clock.js';
 import type { AuditLog } from './audit.js';
@@ -101,12 +102,13 @@ export class ClientCredentials {
   /** Who the credentials prove to be; a failure counts against the address, and too many are refused before any check. */
   async authenticate(hello: Credentials): Promise<Identity> {
     const now = Date.now();
-    const recent = (this.failures.get(hello.address) ?? []).filter((t) => now - t < 60_000);
+    const source = sourceKey(hello.address); // as the admin login throttle counts: an IPv6 host owns its whole /64
+    const recent = (this.failures.get(source) ?? []).filter((t) => now - t < 60_000);
     if (recent.length >= this.failuresPerMinute()) throw refuse('SESS_AUTH_RATE_LIMITED', { retryAfterSeconds: Math.ceil((60_000 - (now - recent[0]!)) / 1000) });
     try {
       return await this.check(hello);
     } catch (e) {
-      this.failures.set(hello.address, [...recent, now]);
+      this.failures.set(source, [...recent, now]);
       // forget quiet addresses, so the map cannot grow without bound
       if (this.failures.size > 10_000) for (const [a, times] of this.failures) if (now - times[times.length - 1]! >= 60_000) this.failures.delete(a);
       throw e;

@@ -1,5 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
+import { sourceKey } from '../../daemon/core/login-throttle.js';
 import type { Core } from '../../daemon/core/core.js';
 import { DONE, type Exchange, type ProvisioningPipeline } from '../pipeline.js';
 import type { ProvisioningAlerts, AlertKind, AlertCode } from './alerts.js';
@@ -171,20 +172,22 @@ export class ProvisioningGuard {
     if (!mac || !this.core.devices.get(mac)) return;
     const now = Date.now();
     if (now - this.foreignWindow >= 60_000) (this.foreign = new Map()), this.limited.clear(), (this.foreignWindow = now);
-    let macs = this.foreign.get(x.ip);
+    // Per source as the login throttle counts it: an IPv6 host owns its whole /64.
+    const source = sourceKey(x.ip);
+    let macs = this.foreign.get(source);
     if (!macs) {
       if (this.foreign.size >= 50_000) return;
-      this.foreign.set(x.ip, (macs = new Set()));
+      this.foreign.set(source, (macs = new Set()));
     }
     macs.add(mac);
-    if (macs.size > this.cfg.foreignMacsPerMinute && !this.limited.has(x.ip)) {
-      this.limited.add(x.ip);
+    if (macs.size > this.cfg.foreignMacsPerMinute && !this.limited.has(source)) {
+      this.limited.add(source);
       this.alerts.raise('enumeration', null, null, x.ip, 'alert.enumeration', { count: macs.size });
     }
   }
 
   private isLimited(ip: string): boolean {
     if (Date.now() - this.foreignWindow >= 60_000) return false;
-    return this.limited.has(ip);
+    return this.limited.has(sourceKey(ip));
   }
 }
