@@ -151,13 +151,6 @@ export class ProvisioningPipeline {
     for (const m of this.modules) this.cache.delete(`${m.id}:${mac}`);
   }
 
-  /** Dialogues in progress, for the gauge. */
-  get openDialogues(): number {
-    let n = 0;
-    for (const d of this.dialogues.values()) n += d.size;
-    return n;
-  }
-
   /** The request handler of one listener. */
   handlerFor(listener: ListenerFacts): (req: http.IncomingMessage, res: http.ServerResponse) => void {
     return (req, res) => this.handle(req, res, listener);

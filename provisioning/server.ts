@@ -35,7 +35,6 @@ export class ProvisioningServer implements Feature {
   readonly pipeline: ProvisioningPipeline;
   private readonly listeners: Listener[] = [];
   private timers: NodeJS.Timeout[] = [];
-  private readonly unsubscribe: Array<() => void> = [];
   private readonly devices: Devices;
   private httpAddress = '';
   private bound: Record<string, string> = {};
@@ -133,7 +132,6 @@ export class ProvisioningServer implements Feature {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    for (const u of this.unsubscribe) u();
     this.core.metrics.remove('pbxd_devices');
     await Promise.all(this.listeners.map((l) => l.stop()));
     await this.flush();

@@ -271,7 +271,6 @@ export class AdminAccounts {
     return { token: t.token, id: t.id, expiresAt: t.expiresAt! };
   }
 
-  /** API tokens (not browser sessions), newest first; of one admin or, with admin null, of all. */
   /** Unexpired browser sessions and API tokens, per kind (a metric). */
   async liveTokens(): Promise<Record<'session' | 'api', number>> {
     const rows = await this.store.all<{ kind: 'session' | 'api'; n: number }>('SELECT kind, COUNT(*) AS n FROM admin_tokens WHERE expires_at IS NULL OR expires_at > ? GROUP BY kind', [this.clock.now().toISOString()]);

@@ -41,7 +41,8 @@ export interface Credentials {
 }
 
 const TOKEN_PREFIX = 'pbxc_';
-const nameKey = (userName: string) => userName.toLowerCase();
+/** Users are one by name whatever the case. */
+export const nameKey = (userName: string) => userName.toLowerCase();
 
 export class ClientCredentials {
   /** Failed logins per remote address (times in ms) in the last minute: scrypt is costly, guessing must be too. */

@@ -10,7 +10,7 @@ import type { UserLicenses } from './users/user-licenses.js';
 import type { Logger } from '../kernel/log.js';
 import type { Refusal } from '../kernel/refusal.js';
 import { CLIENT_KINDS, REQUIRED_CODE, refuse, type ClientKind } from './client-session-refusals.js';
-import { ClientCredentials, type ClientToken, type Identity } from './client-credentials.js';
+import { ClientCredentials, nameKey, type ClientToken, type Identity } from './client-credentials.js';
 
 /** What the adapter (the socket) offers the registry: end this session with a refusal that says why. */
 export interface SessionPort {
@@ -53,7 +53,6 @@ export interface ClientSessionOptions {
 }
 
 export const SESSION_SORTS = ['since', 'userName', 'kind'] as const;
-const nameKey = (userName: string) => userName.toLowerCase();
 
 /**
  * Live client sessions (desktop client, app, TAPI, operator console) keyed by

@@ -219,11 +219,6 @@ export class LicenseVerifier {
     return { format: 1, issuedAt: o.issuedAt as string, serials: o.serials as string[], licenseIds: o.licenseIds as string[] };
   }
 
-  /** The system id licenses must name (a rehost changes it while running). */
-  setSystemId(systemId: string): void {
-    this.opts.systemId = systemId;
-  }
-
   private chain(ders: Buffer[]): ChainVerdict {
     const key = ders.map((d) => d.toString('base64')).join('.');
     let v = this.chains.get(key);

@@ -42,8 +42,6 @@ export interface WorkpointMessage {
   items: Map<string, string>;
 }
 
-type WpiRejection = Rejection;
-
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
@@ -54,9 +52,9 @@ const parser = new XMLParser({
   isArray: (name) => name === 'Item',
 });
 
-const reject = (code: string, detail: string): { ok: false } & WpiRejection => ({ ok: false, status: 400, code, detail, miss: true });
+const reject = (code: string, detail: string): { ok: false } & Rejection => ({ ok: false, status: 400, code, detail, miss: true });
 
-function parseWorkpointMessage(body: string): { ok: true; msg: WorkpointMessage } | ({ ok: false } & WpiRejection) {
+function parseWorkpointMessage(body: string): { ok: true; msg: WorkpointMessage } | ({ ok: false } & Rejection) {
   // Refused before the parser sees it: no DOCTYPE, no entity declarations, so no expansion of any kind.
   if (/<!DOCTYPE|<!ENTITY/i.test(body)) return reject('PROV_XML_DOCTYPE', 'XML with a DOCTYPE or entity declaration');
   const valid = XMLValidator.validate(body);
@@ -182,7 +180,7 @@ export class WpiDialogues implements Dialogue {
     return this.sessions.size;
   }
 
-  turn(body: string, cookieHeader: string | undefined): DialogueTurn | ({ ok: false } & WpiRejection) {
+  turn(body: string, cookieHeader: string | undefined): DialogueTurn | ({ ok: false } & Rejection) {
     const parsed = parseWorkpointMessage(body);
     if (!parsed.ok) return parsed;
     const msg = parsed.msg;
@@ -195,7 +193,7 @@ export class WpiDialogues implements Dialogue {
       const s: Session = { mac: stated, model: msg.items.get('device-type') ?? '', firmware: msg.items.get('software-version') ?? '', cookie: randomBytes(16).toString('hex'), expires: now + SESSION_MS };
       const digits = macDigits(stated);
       if (digits.length !== 12 || /[^0-9a-fA-F:.-]/.test(stated)) return reject('PROV_BAD_MAC', `malformed MAC "${stated.slice(0, 40)}"`);
-      if (digits.length === 12 && !UNIFY_OUIS.includes(digits.slice(0, 6))) return this.answerFor(s, 'foreign', newNonce(), false);
+      if (!UNIFY_OUIS.includes(digits.slice(0, 6))) return this.answerFor(s, 'foreign', newNonce(), false);
       return this.answerFor(s, 'open', this.keep(s), true);
     }
     const session = msg.nonce ? this.sessions.get(msg.nonce) : undefined;

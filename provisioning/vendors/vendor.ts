@@ -178,8 +178,6 @@ export interface Dialogue {
   contentTypes: RegExp;
   /** Read one message: what it asks, or why it is refused. */
   turn(body: string, cookieHeader: string | undefined): DialogueTurn | ({ ok: false } & Rejection);
-  /** Dialogues in progress (a gauge; bounded). */
-  readonly size: number;
 }
 
 export interface DialogueTurn {
