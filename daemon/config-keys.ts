@@ -122,6 +122,7 @@ const str = (v: unknown) => (typeof v === 'string' ? null : 'must be a string');
 const bool = (v: unknown) => (typeof v === 'boolean' ? null : 'must be true or false');
 const posInt = (v: unknown) => (Number.isInteger(v) && (v as number) >= 0 ? null : 'must be a whole number ≥ 0');
 const strList = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? null : 'must be a list of strings');
+const between = (min: number, max: number) => (v: unknown) => (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? null : `must be a whole number from ${min} to ${max}`);
 const atLeast = (min: number) => (v: unknown) => (Number.isInteger(v) && (v as number) >= min ? null : `must be a whole number ≥ ${min}`);
 const level = (v: unknown) => (typeof v === 'string' && v in LEVELS ? null : `must be one of ${Object.keys(LEVELS).join(', ')}`);
 
@@ -160,10 +161,11 @@ export const schema: Record<string, KeySpec> = {
   'provisioning.enrolmentMinutes': { check: atLeast(1), restart: false },
   'provisioning.foreignMacsPerMinute': { check: atLeast(1), restart: false },
   'control.socket': { check: str, restart: true },
-  'license.graceDays': { check: posInt, restart: false },
+  // Bounded: the appliance's root may edit the config, and an unbounded grace would be a license without end.
+  'license.graceDays': { check: between(0, 30), restart: false },
   'license.trustedRoots': { check: strList, restart: true },
   'license.trustDevelopmentRoot': { check: (v) => (v === null || typeof v === 'boolean' ? null : 'must be true, false or null (null: only when running from a checkout)'), restart: true },
-  'license.maxFutureMinutes': { check: posInt, restart: false },
+  'license.maxFutureMinutes': { check: between(0, 1440), restart: false },
   'admin.initialPassword': { check: str, restart: true },
   'admin.sessionHours': { check: posInt, restart: false },
   'admin.loginFailuresPerMinute': { check: posInt, restart: false },

@@ -104,31 +104,35 @@ describe('enforcement: the system id is bound to the host', function () {
     }
   });
 
-  it("does not adopt A's copied folder on B after the binding was deleted from it with sqlite3", async () => {
-    const a = await TestDaemon.start({ config: { host: host(HOST_A) } });
-    const idA = a.systemId;
-    await a.installLicense({ licenseId: 'LIC-A', quantities: { users: 10, 'devices.cisco': 0, 'devices.unify': 0 } });
-    await a.stop();
-    const copy = mkdtempSync(join(tmpdir(), 'pbxd-copy-'));
-    cpSync(a.dataDir, copy, { recursive: true });
-    // What root can do to a copied folder without touching pbxd's code: remove the host binding.
-    await new Promise<void>((resolve, reject) => {
-      const db = new sqlite3.Database(join(copy, 'pbxd.db'), sqlite3.OPEN_READWRITE, (err) => {
-        if (err) return reject(err);
-        db.run("DELETE FROM meta WHERE key = 'host_fingerprint'", (e) => db.close(() => (e ? reject(e) : resolve())));
+  for (const [how, tamper] of [
+    ['deleted', "DELETE FROM meta WHERE key = 'host_fingerprint'"],
+    ['emptied', "UPDATE meta SET value = '{}' WHERE key = 'host_fingerprint'"],
+  ])
+    it(`does not adopt A's copied folder on B after the binding was ${how} with sqlite3`, async () => {
+      const a = await TestDaemon.start({ config: { host: host(HOST_A) } });
+      const idA = a.systemId;
+      await a.installLicense({ licenseId: 'LIC-A', quantities: { users: 10, 'devices.cisco': 0, 'devices.unify': 0 } });
+      await a.stop();
+      const copy = mkdtempSync(join(tmpdir(), 'pbxd-copy-'));
+      cpSync(a.dataDir, copy, { recursive: true });
+      // What root can do to a copied folder without touching pbxd's code: remove the host binding.
+      await new Promise<void>((resolve, reject) => {
+        const db = new sqlite3.Database(join(copy, 'pbxd.db'), sqlite3.OPEN_READWRITE, (err) => {
+          if (err) return reject(err);
+          db.run(tamper!, (e) => db.close(() => (e ? reject(e) : resolve())));
+        });
       });
+      const b = await TestDaemon.start({ dataDir: copy, config: { host: host(HOST_B) } });
+      try {
+        expect(b.systemId, 'B keeps its own id').to.not.equal(idA);
+        const s = await b.status();
+        expect(s.mode).to.equal('entry');
+        expect(s.reason.code).to.equal('MODE_FOREIGN_DATA');
+      } finally {
+        await b.dispose();
+        await a.dispose();
+      }
     });
-    const b = await TestDaemon.start({ dataDir: copy, config: { host: host(HOST_B) } });
-    try {
-      expect(b.systemId, 'B keeps its own id').to.not.equal(idA);
-      const s = await b.status();
-      expect(s.mode).to.equal('entry');
-      expect(s.reason.code).to.equal('MODE_FOREIGN_DATA');
-    } finally {
-      await b.dispose();
-      await a.dispose();
-    }
-  });
 
   it("pbxctl backup restore names both systems and asks for --foreign before restoring A's backup on B", async () => {
     const a = await TestDaemon.start({ config: { host: host(HOST_A) } });

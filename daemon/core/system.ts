@@ -93,7 +93,8 @@ export function systemIdOf(fp: Fingerprint): string {
  */
 function sameHost(stored: Fingerprint, current: Fingerprint): boolean {
   const names = Object.keys(stored);
-  if (names.length === 0) return true;
+  // Nothing stored to compare (an emptied row on a copied folder) matches only a host that has nothing either.
+  if (names.length === 0) return Object.keys(current).length === 0;
   const matched = names.filter((n) => current[n] === stored[n]).length;
   return matched * 2 > names.length;
 }
