@@ -132,8 +132,7 @@ export class Store {
    */
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
-    const lost = this.fileProblem();
-    if (lost) return Promise.reject(refuse('STORE_UNAVAILABLE', { reason: lost }));
+    // Whether the file is still ours is asked once per group commit (commitGroup), not per write.
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
       if (!this.draining) this.idle = this.drain();
@@ -157,7 +156,7 @@ export class Store {
     const outcomes: Outcome[] = [];
     const beforeCommit = new Map<string, (tx: Tx) => Promise<unknown>>();
     // Newest first: a write that replaced what an earlier one of the group set restores that, then the earlier one its own.
-    // Checked again per group: writes queued before the file went away must not land in it either.
+    // Checked per group: writes queued before the file went away must not land in it either.
     const lost = this.fileProblem();
     if (lost) {
       for (const p of group) p.reject(refuse('STORE_UNAVAILABLE', { reason: lost }));
