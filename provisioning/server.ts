@@ -59,7 +59,7 @@ export class ProvisioningServer implements Feature {
   urls(): VendorUrl[] {
     const port = (name: string, fallback: number) => portOf(this.bound[name]) || fallback;
     const p = this.cfg;
-    return provisioningUrls(VENDOR_MODULES, this.security.key, phoneFacingRegistrar(p), { http: port('provisioning_http', p.httpPort), https: port('provisioning_https', p.httpsPort), wpi: port('wpi', p.wpiPort) }, p, (id) => this.vendorCas.has(id));
+    return provisioningUrls(VENDOR_MODULES, { key: this.security.key, digestPassword: this.security.digestPassword }, phoneFacingRegistrar(p), { http: port('provisioning_http', p.httpPort), https: port('provisioning_https', p.httpsPort), wpi: port('wpi', p.wpiPort) }, p, (id) => this.vendorCas.has(id));
   }
 
   private get cfg() {

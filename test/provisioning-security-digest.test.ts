@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { TestDaemon } from './support/daemon.js';
+import { derivedDigestPassword } from '../provisioning/security/digest.js';
 import { addDevice, addUser, assign, keyInUrls, prov, sipPassword } from './support/provisioning.js';
 
 /** HTTP digest with the site's provisioning credentials, on top of the key, as a Yealink base answers the challenge. */
@@ -39,6 +40,9 @@ describe('provisioning security: HTTP digest credentials', function () {
     expect(first.text).to.not.include(pw);
     const challenge = String(first.headers['www-authenticate']);
     expect(challenge).to.match(/^Digest realm="pbxd provisioning", qop="auth"/);
+
+    // Whoever has the key (DHCP carries it to the whole phone LAN) cannot work the password out from it.
+    expect(password).to.not.equal(derivedDigestPassword(key));
 
     const served = await prov(d, uri, { ...ua, authorization: authorization(challenge, user, password, 'GET', uri) }, 'GET', '127.0.0.2');
     expect(served.status).to.equal(200);

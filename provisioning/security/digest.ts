@@ -3,8 +3,9 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 /**
  * HTTP digest authentication (RFC 7616, MD5 with qop=auth: what phone
  * firmware speaks) with the site's provisioning credentials, on top of the key.
- * The password is derived from a site key, so it rotates with it (and the
- * rotated-out key's password works for the same overlap). Nonces are stateless:
+ * Each site key has a random password of its own (migration 19), so it
+ * rotates with the key (and a rotated-out key's password works for the same
+ * overlap); a key made before then has one derived from it. Nonces are stateless:
  * a time and its HMAC, valid for NONCE_MS.
  */
 export const DIGEST_USER = 'provisioning';
@@ -13,7 +14,8 @@ const NONCE_MS = 5 * 60_000;
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
-export const digestPassword = (siteKey: string): string => createHmac('sha256', siteKey).update('pbxd provisioning digest').digest('base64url').slice(0, 20);
+/** The password of a key made before migration 19: derived from the key, so no secret beyond it. */
+export const derivedDigestPassword = (siteKey: string): string => createHmac('sha256', siteKey).update('pbxd provisioning digest').digest('base64url').slice(0, 20);
 
 export class DigestAuth {
   private readonly secret = randomBytes(32);

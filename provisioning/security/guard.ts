@@ -7,7 +7,7 @@ import type { ProvisioningAlerts, AlertKind, AlertCode } from './alerts.js';
 import type { Values } from '../../daemon/kernel/messages.js';
 import type { ProvisioningSecurity } from './state.js';
 import type { VendorCas } from './vendor-ca.js';
-import { DigestAuth, digestPassword } from './digest.js';
+import { DigestAuth } from './digest.js';
 
 /** A browser's User-Agent (a phone's own forms are read by its vendor module first). */
 const BROWSER = /\bMozilla\/5\.0\b|\b(?:Chrome|Firefox|Safari|Edg|OPR)\//;
@@ -131,7 +131,7 @@ export class ProvisioningGuard {
       return this.pipeline.refuseFromStage(x, 'PROV_KEY_REQUIRED', 'no key in the path');
     }
     if (p.digest && sec.digest && !x.turn) {
-      const auth = this.digest.check(x.req.headers.authorization, x.req.method ?? 'GET', x.req.url ?? '', this.security.validKeys().map(digestPassword));
+      const auth = this.digest.check(x.req.headers.authorization, x.req.method ?? 'GET', x.req.url ?? '', this.security.validDigestPasswords());
       if (auth !== 'ok') {
         // The first request of every phone comes without credentials: only wrong ones are an attempt.
         if (auth === 'wrong') this.refusedAttempt(x, 'digest', 'alert.digest', { mac: d.mac });

@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { derivedDigestPassword } from './digest.js';
 import { BlockList, isIP } from 'node:net';
 import type { Store, Tx } from '../../daemon/store/store.js';
 import type { Clock } from '../../daemon/kernel/clock.js';
@@ -93,7 +94,7 @@ function inSubnet(ip: string, subnet: string): boolean {
  * Knows nothing of HTTP.
  */
 export class ProvisioningSecurity {
-  private keys: Array<{ key: string; bytes: Buffer; expiresAt: number }> = [];
+  private keys: Array<{ key: string; bytes: Buffer; expiresAt: number; digestPassword: string }> = [];
   private readonly locks = new Map<string, DeviceLock>();
   private windowUntil = 0;
   private readonly dirty = new Set<string>();
@@ -115,7 +116,7 @@ export class ProvisioningSecurity {
     const now = this.clock.now().toISOString();
     await this.store.write(async (tx) => {
       if (!(await tx.get('SELECT 1 FROM provisioning_keys WHERE expires_at IS NULL'))) {
-        await tx.run('INSERT INTO provisioning_keys (key, created_at) VALUES (?, ?)', [newKey(), now]);
+        await tx.run('INSERT INTO provisioning_keys (key, created_at, digest_password) VALUES (?, ?, ?)', [newKey(), now, newDigestPassword()]);
         await this.audit.append(tx, 'system', 'provisioning.key.create', 'provisioning', {});
       }
     });
@@ -138,8 +139,11 @@ export class ProvisioningSecurity {
   }
 
   private async loadKeys(): Promise<void> {
-    const rows = await this.store.all<{ key: string; expires_at: string | null }>('SELECT key, expires_at FROM provisioning_keys ORDER BY expires_at IS NOT NULL, expires_at DESC');
-    this.keys = rows.map((r) => ({ key: r.key, bytes: Buffer.from(r.key, 'latin1'), expiresAt: r.expires_at ? ms(r.expires_at) : Infinity }));
+    const rows = await this.store.all<{ key: string; expires_at: string | null; digest_password: string | null }>(
+      'SELECT key, expires_at, digest_password FROM provisioning_keys ORDER BY expires_at IS NOT NULL, expires_at DESC',
+    );
+    // Worked out once here, not per request: a key made before migration 19 keeps its derived password.
+    this.keys = rows.map((r) => ({ key: r.key, bytes: Buffer.from(r.key, 'latin1'), expiresAt: r.expires_at ? ms(r.expires_at) : Infinity, digestPassword: r.digest_password ?? derivedDigestPassword(r.key) }));
   }
 
   /** The current site key. */
@@ -153,10 +157,15 @@ export class ProvisioningSecurity {
     return this.keys.slice(1).filter((k) => k.expiresAt > now).map((k) => ({ expiresAt: new Date(k.expiresAt).toISOString() }));
   }
 
-  /** The keys that are valid now (the current one first). */
-  validKeys(): string[] {
+  /** The HTTP digest password of the current key (what the admin sets on phones that take one). */
+  get digestPassword(): string {
+    return this.keys[0]!.digestPassword;
+  }
+
+  /** The digest passwords valid now: the current key's, and a rotated-out key's during its overlap. */
+  validDigestPasswords(): string[] {
     const now = this.clock.now().getTime();
-    return this.keys.filter((k, i) => i === 0 || k.expiresAt > now).map((k) => k.key);
+    return this.keys.filter((k, i) => i === 0 || k.expiresAt > now).map((k) => k.digestPassword);
   }
 
   /** Which key a path segment is: the current one, a rotated-out one still in its overlap, or none. */
@@ -176,7 +185,7 @@ export class ProvisioningSecurity {
     await this.store.write(async (tx) => {
       await tx.run('DELETE FROM provisioning_keys WHERE expires_at IS NOT NULL AND expires_at <= ?', [now.toISOString()]);
       await tx.run('UPDATE provisioning_keys SET expires_at = ? WHERE expires_at IS NULL', [expiresAt]);
-      await tx.run('INSERT INTO provisioning_keys (key, created_at) VALUES (?, ?)', [newKey(), now.toISOString()]);
+      await tx.run('INSERT INTO provisioning_keys (key, created_at, digest_password) VALUES (?, ?, ?)', [newKey(), now.toISOString(), newDigestPassword()]);
       // The key itself is a secret: the audit says when, by whom and how long the old one lasts.
       await this.audit.append(tx, by, 'provisioning.key.rotate', 'provisioning', { overlapHours, previousValidUntil: expiresAt });
     });
@@ -374,6 +383,7 @@ export class ProvisioningSecurity {
 }
 
 const newKey = (): string => randomBytes(16).toString('hex');
+const newDigestPassword = (): string => randomBytes(15).toString('base64url');
 
 function blankLock(mac: string): DeviceLock {
   return { mac, ip: null, subnet: null, lockedAt: 0, enrolUntil: 0, pendingIp: null, pendingAt: 0, pendingCount: 0 };

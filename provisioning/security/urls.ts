@@ -1,7 +1,7 @@
 import type { Config } from '../../daemon/config.js';
 import type { Text } from '../../daemon/kernel/refusal.js';
 import type { VendorModule } from '../vendors/vendor.js';
-import { DIGEST_USER, digestPassword } from './digest.js';
+import { DIGEST_USER } from './digest.js';
 
 export interface VendorUrl {
   /** The vendor module, e.g. "cisco-mpp". */
@@ -30,11 +30,11 @@ const PROTECTION = {
 } satisfies Record<string, Text>;
 
 /** Per vendor, the exact provisioning URL (or DHCP value) to set, with the site key in it where the vendor takes a URL. */
-export function provisioningUrls(modules: readonly VendorModule[], key: string, host: string, ports: { http: number; https: number; wpi: number }, p: Config['provisioning'], hasCa: (id: string) => boolean): VendorUrl[] {
+export function provisioningUrls(modules: readonly VendorModule[], key: { key: string; digestPassword: string }, host: string, ports: { http: number; https: number; wpi: number }, p: Config['provisioning'], hasCa: (id: string) => boolean): VendorUrl[] {
   const h = host.includes(':') ? `[${host}]` : host;
   return modules.map((m) => {
     const s = m.security;
-    const prefix = s.keyInUrl ? `/${key}` : '';
+    const prefix = s.keyInUrl ? `/${key.key}` : '';
     const set = s.setting({ host, http: `http://${h}:${ports.http}${prefix}`, https: `https://${h}:${ports.https}${prefix}`, wpiPort: ports.wpi });
     const protections: Text[] = [
       ...(s.keyInUrl ? [p.requireKey ? PROTECTION.keyRequired : PROTECTION.keyOptional] : []),
@@ -44,7 +44,7 @@ export function provisioningUrls(modules: readonly VendorModule[], key: string, 
       ...(m.dialogue ? [PROTECTION.wpiNonce] : []),
       ...(p.deviceLock ? [PROTECTION.deviceLock] : []),
     ];
-    const credentials = s.digest && p.digest ? { user: DIGEST_USER, password: digestPassword(key) } : null;
+    const credentials = s.digest && p.digest ? { user: DIGEST_USER, password: key.digestPassword } : null;
     return { module: m.id, vendor: m.vendor, where: set.where, value: set.value, protections, credentials };
   });
 }

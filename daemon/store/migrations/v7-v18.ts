@@ -203,4 +203,14 @@ export const laterChanges: Migration[] = [
       );
     `,
   },
+  {
+    version: 19,
+    name: 'a digest password of its own per provisioning key',
+    sql: `
+      -- The HTTP digest password was derived from the site key, which DHCP options carry to anyone on the
+      -- phone LAN; a key made from now on has a random password of its own. NULL: a key made before,
+      -- whose password stays the derived one until the key is rotated (phones already set keep working).
+      ALTER TABLE provisioning_keys ADD COLUMN digest_password TEXT;
+    `,
+  },
 ];
