@@ -76,14 +76,27 @@ function parseSubnet(raw: string): { net: string; prefix: number; family: 'ipv4'
   return { net: m[1]!, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
 }
 
+/** Each pinned subnet parsed once (a site pins devices to a few subnets; a pinned phone asks at every boot). */
+const subnets = new Map<string, { list: BlockList; family: 'ipv4' | 'ipv6' } | null>();
+
+function subnetOf(subnet: string): { list: BlockList; family: 'ipv4' | 'ipv6' } | null {
+  let found = subnets.get(subnet);
+  if (found === undefined) {
+    const s = parseSubnet(subnet);
+    found = s && { list: new BlockList(), family: s.family };
+    found?.list.addSubnet(s!.net, s!.prefix, s!.family);
+    if (subnets.size >= 10_000) subnets.clear();
+    subnets.set(subnet, found);
+  }
+  return found;
+}
+
 function inSubnet(ip: string, subnet: string): boolean {
-  const s = parseSubnet(subnet);
+  const s = subnetOf(subnet);
   const a = plainIp(ip);
   const v = isIP(a);
   if (!s || !v || (v === 4 ? 'ipv4' : 'ipv6') !== s.family) return false;
-  const list = new BlockList();
-  list.addSubnet(s.net, s.prefix, s.family);
-  return list.check(a, s.family);
+  return s.list.check(a, s.family);
 }
 
 /**
