@@ -74,10 +74,10 @@ export class ProvisioningAlerts {
     this.counter.inc({ kind });
     this.core.bus.emit('provisioning.alert', a);
     if (history) this.core.devices.note({ mac, vendor, model: null, outcome: 'rejected', code, values, ip });
-    this.core.log.warn('provisioning alert', { kind, mac, ip, detail: a.detail });
     this.audit(a);
   }
 
+  /** Into the log and the audit log, coalesced: a source repeating one refused request writes once, not once per request. */
   private audit(a: ProvisioningAlert): void {
     const now = Date.now();
     if (now - this.auditWindow >= 60_000) (this.auditWindow = now), (this.auditedInWindow = 0);
@@ -86,6 +86,7 @@ export class ProvisioningAlerts {
     if (this.audited.size > 10_000) this.audited.clear();
     this.audited.set(key, now);
     this.auditedInWindow++;
+    this.core.log.warn('provisioning alert', { kind: a.kind, mac: a.mac, ip: a.ip, detail: a.detail });
     this.core.store
       .write((tx) => this.core.audit.append(tx, 'provisioning', 'provisioning.alert', a.mac ?? a.ip, { kind: a.kind, ip: a.ip, vendor: a.vendor, code: a.code, values: a.values, detail: a.detail }))
       .catch((e) => this.core.log.error('could not write a provisioning alert to the audit log', { error: String(e) }));
