@@ -48,7 +48,12 @@ export class HostCheck {
 
   /** The host name of the Host header (lower case, no port, IPv6 without brackets); '' if absent. */
   static hostOf(req: IncomingMessage): string {
-    const raw = String(req.headers.host ?? '').trim().toLowerCase();
+    return HostCheck.hostOfHeader(String(req.headers.host ?? ''));
+  }
+
+  /** The name or address a Host header names, without port, brackets or a trailing dot; '' if it names none. */
+  static hostOfHeader(header: string): string {
+    const raw = header.trim().toLowerCase();
     const m = /^\[([0-9a-f:.]+)\](:\d+)?$/.exec(raw) ?? /^([^:]*)(:\d+)?$/.exec(raw);
     return m ? m[1]!.replace(/\.$/, '') : '';
   }

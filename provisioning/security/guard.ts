@@ -1,6 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import { sourceKey } from '../../daemon/core/login-throttle.js';
+import { HostCheck } from '../../daemon/http/admin-plane.js';
 import type { Core } from '../../daemon/core/core.js';
 import { DONE, type Exchange, type ProvisioningPipeline } from '../pipeline.js';
 import type { ProvisioningAlerts, AlertKind, AlertCode } from './alerts.js';
@@ -100,9 +101,7 @@ export class ProvisioningGuard {
   }
 
   private judgeHost(header: string): boolean {
-    let h = header.trim().toLowerCase();
-    if (h.startsWith('[')) h = h.slice(1, h.indexOf(']'));
-    else if (h.indexOf(':') === h.lastIndexOf(':')) h = h.replace(/:\d*$/, '');
+    const h = HostCheck.hostOfHeader(header);
     if (isIP(h)) return true;
     const p = this.cfg;
     return p.hostnames.some((n) => n.toLowerCase() === h) || p.sipRegistrar.toLowerCase() === h;
