@@ -60,8 +60,7 @@ export function provisioningSecurityRoutes(core: Core, s: SecurityApi): Router {
     res.json({ pending: s.security.pending(optInt(q, 'limit', 1, 1000) ?? 100, optString(q, 'after', 40) ?? '') });
   });
   r.get('/devices/:mac/lock', (req, res) => {
-    const mac = String(req.params.mac).toLowerCase().replace(/[^0-9a-f]/g, '');
-    res.json(s.security.view(mac) ?? { mac, ip: null, subnet: null, lockedAt: null, enrolUntil: null, pendingIp: null, pendingAt: null, pendingCount: 0 });
+    res.json(s.security.lockView(String(req.params.mac)));
   });
   r.post('/devices/:mac/address/allow', async (req, res) => res.json(await s.security.allowPending(String(req.params.mac), actor(req))));
   r.post('/devices/:mac/address/block', async (req, res) => res.json(await s.security.blockPending(String(req.params.mac), actor(req))));

@@ -382,9 +382,19 @@ export class ProvisioningSecurity {
     return this.save(mac, by, s ? 'provisioning.address.pin' : 'provisioning.address.unpin', { subnet: s });
   }
 
+  /** Where a device (any MAC spelling) may fetch from; a bad MAC or an unknown device is refused. */
+  lockView(macRaw: string): LockView {
+    const mac = this.mustDevice(macRaw);
+    return this.viewOf(this.locks.get(mac) ?? blankLock(mac));
+  }
+
   view(mac: string): LockView | null {
     const l = this.locks.get(mac);
-    if (!l) return null;
+    return l ? this.viewOf(l) : null;
+  }
+
+  private viewOf(l: DeviceLock): LockView {
+    const mac = l.mac;
     const now = this.clock.now().getTime();
     return { mac, ip: l.ip, subnet: l.subnet, lockedAt: iso(l.lockedAt), enrolUntil: l.enrolUntil > now ? iso(l.enrolUntil) : null, pendingIp: l.pendingIp, pendingAt: iso(l.pendingAt), pendingCount: l.pendingCount };
   }
