@@ -95,9 +95,10 @@ export class AuditLog {
     this.head = { id: row.id, hash };
     tx.onRollback(() => (this.head = null));
     // The head kept in meta (what `verify` compares the last row with) is set once per group commit.
+    // Known in memory unless a later write of the group rolled back its own entry; then read from the table.
     tx.beforeCommit('audit.head', async (t) => {
-      const head = await t.get<{ value: string }>("SELECT id || ':' || hash AS value FROM audit WHERE id = (SELECT MAX(id) FROM audit)");
-      if (head) await writeMeta(t, 'audit_head', head.value);
+      const head = this.head ? `${this.head.id}:${this.head.hash}` : (await t.get<{ value: string }>("SELECT id || ':' || hash AS value FROM audit WHERE id = (SELECT MAX(id) FROM audit)"))?.value;
+      if (head) await writeMeta(t, 'audit_head', head);
     });
     tx.afterCommit(() => this.bus.emit('audit.appended', { id: row.id, action, actor }));
   }
