@@ -171,14 +171,12 @@ export class Directory {
           if (refusal) throw refusal;
         }
       }
-      const fields = {
-        first_name: patch.firstName ?? cur.first_name,
-        last_name: patch.lastName ?? cur.last_name,
+      await this.setFields(tx, cur.id, {
+        firstName: patch.firstName ?? cur.first_name,
+        lastName: patch.lastName ?? cur.last_name,
         extension: patch.extension === undefined ? cur.extension : (patch.extension ?? null),
-      };
-      await tx.run('UPDATE users SET first_name = ?, last_name = ?, extension = ?, tenant_id = ?, updated_at = ? WHERE id = ?', [
-        fields.first_name, fields.last_name, fields.extension, tenantId, this.clock.now().toISOString(), cur.id,
-      ]);
+        tenantId,
+      }, this.clock.now().toISOString());
       await this.audit.append(tx, by, 'user.update', cur.user_name, { ...patch });
       this.changed(tx, 'updated', [cur.user_name]);
       return toUser((await tx.get<UserRow>(`${USER_SELECT} WHERE u.id = ?`, [cur.id]))!);
