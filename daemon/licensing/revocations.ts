@@ -69,13 +69,16 @@ export class Revocations {
    */
   async apply(text: string, record: (tx: Tx, list: RevocationList) => Promise<void>): Promise<{ applied: boolean; issuedAt: string }> {
     const list = this.verifier.verifyRevocations(text, this.clock.now());
-    if (this.inForce && list.issuedAt <= this.inForce.list.issuedAt) return { applied: false, issuedAt: this.inForce.list.issuedAt };
-    await this.store.write(async (tx) => {
+    // Newer than the one in force is judged inside the write: of two lists applied at once, the newer stands.
+    return this.store.write(async (tx) => {
+      if (this.inForce && list.issuedAt <= this.inForce.list.issuedAt) return { applied: false, issuedAt: this.inForce.list.issuedAt };
       await writeMeta(tx, 'revocation_list', text);
       await record(tx, list);
+      const before = this.inForce;
+      this.keep(list, text);
+      tx.onRollback(() => (this.inForce = before));
+      tx.afterCommit(() => this.file && writeAtomically(this.file, text));
+      return { applied: true, issuedAt: list.issuedAt };
     });
-    if (this.file) writeAtomically(this.file, text);
-    this.keep(list, text);
-    return { applied: true, issuedAt: list.issuedAt };
   }
 }
