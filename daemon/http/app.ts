@@ -72,8 +72,8 @@ export function createApp(core: Core, features: readonly Feature[]): express.Exp
   for (const f of features) if (f.publicRoutes) app.use(f.publicRoutes());
 
   const api = Router();
-  // JSON bodies up to 1 MB; the bulk import parses its own larger bodies.
-  const bulk = new Set(['/users/import']);
+  // JSON bodies up to 1 MB; the bulk import (larger) and license uploads (smaller) parse their own.
+  const bulk = new Set(['/users/import', '/license', '/license/stage']);
   api.use(strictJson);
   // Default deny: the admin check runs before any body is parsed (HEAD is answered by GET routes).
   const admin = requireAdmin(core);

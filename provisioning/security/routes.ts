@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type { Core } from '../../daemon/core/core.js';
 import type { ProvisioningSecurity } from './state.js';
 import type { ProvisioningAlerts } from './alerts.js';
@@ -38,17 +38,17 @@ export function provisioningSecurityRoutes(core: Core, s: SecurityApi): Router {
   const urls = () => ({ urls: s.urls(), previousKeys: s.security.previousKeys, enrolmentUntil: s.security.windowUntilIso });
 
   r.get('/provisioning/urls', (_req, res) => res.json(urls()));
-  r.post('/provisioning/key/rotate', express.json(), async (req, res) => {
+  r.post('/provisioning/key/rotate', async (req, res) => {
     const hours = optInt(body(req), 'overlapHours', 0, 24 * 365) ?? cfg().keyOverlapHours;
     await s.security.rotate(hours, actor(req));
     res.json(urls());
   });
-  r.post('/provisioning/enrolment/open', express.json(), async (req, res) => {
+  r.post('/provisioning/enrolment/open', async (req, res) => {
     const b = body(req);
     const mac = optString(b, 'mac', 40) ?? null;
     res.json(await s.security.openWindow(mac, optInt(b, 'minutes', 1, 7 * 24 * 60) ?? cfg().enrolmentMinutes, actor(req)));
   });
-  r.post('/provisioning/enrolment/close', express.json(), async (req, res) => {
+  r.post('/provisioning/enrolment/close', async (req, res) => {
     await s.security.closeWindow(optString(body(req), 'mac', 40) ?? null, actor(req));
     res.json({ closed: true });
   });
@@ -64,11 +64,11 @@ export function provisioningSecurityRoutes(core: Core, s: SecurityApi): Router {
   });
   r.post('/devices/:mac/address/allow', async (req, res) => res.json(await s.security.allowPending(String(req.params.mac), actor(req))));
   r.post('/devices/:mac/address/block', async (req, res) => res.json(await s.security.blockPending(String(req.params.mac), actor(req))));
-  r.put('/devices/:mac/address', express.json(), async (req, res) => {
+  r.put('/devices/:mac/address', async (req, res) => {
     res.json(await s.security.pin(String(req.params.mac), optString(body(req), 'subnet', 60) ?? null, actor(req)));
   });
   r.get('/provisioning/vendor-cas', (_req, res) => res.json({ vendorCas: s.vendorCas.list() }));
-  r.put('/provisioning/vendor-cas/:module', express.json(), async (req, res) => {
+  r.put('/provisioning/vendor-cas/:module', async (req, res) => {
     res.json(await s.vendorCas.install(String(req.params.module), reqString(body(req), 'pem', 20_000), actor(req)));
   });
   r.delete('/provisioning/vendor-cas/:module', async (req, res) => {

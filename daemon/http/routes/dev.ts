@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type { Core } from '../../core/core.js';
 import { refuse } from '../../kernel/refusal.js';
 import { body, optString } from '../validate.js';
@@ -10,7 +10,7 @@ import { body, optString } from '../validate.js';
 export function devRoutes(core: Core): Router {
   const r = Router();
   r.get('/dev/clock', (_req, res) => res.json({ now: core.clock.now().toISOString(), offsetMs: core.devClock!.offset }));
-  r.put('/dev/clock', express.json(), (req, res) => {
+  r.put('/dev/clock', (req, res) => {
     const b = body(req);
     const at = optString(b, 'now', 40);
     const offset = b.offsetMs;

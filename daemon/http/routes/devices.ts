@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type { Core } from '../../core/core.js';
 import { actor } from '../auth.js';
 import { describe } from '../openapi.js';
@@ -25,11 +25,11 @@ export function devicesRoutes(core: Core): Router {
     const q = req.query as Record<string, unknown>;
     res.json(await d.list({ q: optString(q, 'q', 100), state: optString(q, 'state', 20), vendor: optString(q, 'vendor', 20), user: optString(q, 'user', 100), ...pageAsk(q) }));
   });
-  r.post('/devices', express.json(), async (req, res) => {
+  r.post('/devices', async (req, res) => {
     const b = body(req);
     res.status(201).json(await d.add(reqString(b, 'mac', 40), reqString(b, 'vendor', 20), optString(b, 'model', 64) ?? '', actor(req)));
   });
-  r.post('/devices/:mac/assign', express.json(), async (req, res) => {
+  r.post('/devices/:mac/assign', async (req, res) => {
     const b = body(req);
     res.json(await d.assign(String(req.params.mac), reqString(b, 'userName', 100), optInt(b, 'line', 1, 16), actor(req)));
   });

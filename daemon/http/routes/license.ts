@@ -54,7 +54,7 @@ export function licenseRoutes(core: Core): Router {
   });
 
   /** Activate; an optional plan [{kind, id, code}] releases assignments in the same transaction. */
-  r.post('/license/activate', express.json(), async (req, res) => {
+  r.post('/license/activate', async (req, res) => {
     const b = body(req);
     const stageId = reqInt(b, 'stageId', 1);
     res.json(await core.licensing.activate(stageId, actor(req), planOf(b.plan)));

@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type { Core } from '../../core/core.js';
 import { actor } from '../auth.js';
 import { describe } from '../openapi.js';
@@ -23,7 +23,7 @@ export function lifecycleRoutes(core: Core): Router {
   r.post('/jobs/:name/run', async (req, res) => res.json(await jobs.runNow(String(req.params.name))));
 
   r.post('/license/check', async (req, res) => res.json(await lifecycle.renewal.check(actor(req))));
-  r.post('/license/request', express.json(), async (req, res) => {
+  r.post('/license/request', async (req, res) => {
     const key = reqString(body(req), 'requestKey', 40);
     res.json(await lifecycle.renewal.requestProvisional(key, actor(req)));
   });

@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type { Core } from '../../core/core.js';
 import { CLIENT_KINDS } from '../../core/client-session-refusals.js';
 import { refuse } from '../../kernel/refusal.js';
@@ -34,7 +34,7 @@ export function sessionRoutes(core: Core): Router {
     res.json({ ended: req.params.id });
   });
 
-  r.post('/users/:userName/client-tokens', express.json(), async (req, res) => {
+  r.post('/users/:userName/client-tokens', async (req, res) => {
     const label = optString(body(req), 'label', 100) ?? '';
     res.status(201).json(await sessions.issueToken(String(req.params.userName), label, actor(req)));
   });
@@ -49,7 +49,7 @@ export function sessionRoutes(core: Core): Router {
     res.json({ revoked: id });
   });
 
-  r.put('/users/:userName/password', express.json(), async (req, res) => {
+  r.put('/users/:userName/password', async (req, res) => {
     await sessions.setPassword(String(req.params.userName), reqString(body(req), 'password', 1024), actor(req));
     res.json({ ok: true, userName: req.params.userName });
   });
