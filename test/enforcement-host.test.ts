@@ -134,6 +134,30 @@ describe('enforcement: the system id is bound to the host', function () {
       }
     });
 
+  it("does not take A's system id when root writes it into B's own database with sqlite3", async () => {
+    const a = await TestDaemon.start({ config: { host: host(HOST_A) } });
+    const idA = a.systemId;
+    await a.dispose();
+    const b = await TestDaemon.start({ config: { host: host(HOST_B) } });
+    const idB = b.systemId;
+    await b.stop();
+    await new Promise<void>((resolve, reject) => {
+      const db = new sqlite3.Database(join(b.dataDir, 'pbxd.db'), sqlite3.OPEN_READWRITE, (err) => {
+        if (err) return reject(err);
+        db.run("UPDATE meta SET value = ? WHERE key = 'system_id'", [idA], (e) => db.close(() => (e ? reject(e) : resolve())));
+      });
+    });
+    const again = await TestDaemon.start({ dataDir: b.dataDir, config: { host: host(HOST_B) } });
+    try {
+      expect(again.systemId, "B's own id, so A's licenses do not fit").to.equal(idB);
+      const s = await again.status();
+      expect(s.mode).to.equal('entry');
+      expect(s.reason.code).to.equal('MODE_FOREIGN_DATA');
+    } finally {
+      await again.dispose();
+    }
+  });
+
   it("pbxctl backup restore names both systems and asks for --foreign before restoring A's backup on B", async () => {
     const a = await TestDaemon.start({ config: { host: host(HOST_A) } });
     const idA = a.systemId;

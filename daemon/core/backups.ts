@@ -116,9 +116,9 @@ async function schemaVersionOf(file: string): Promise<number> {
 async function hostSystemId(db: string, fingerprint: Fingerprint): Promise<string> {
   if (existsSync(db)) {
     try {
-      const kept = await metaOfFile(db, ['system_id', 'host_fingerprint']);
+      const kept = await metaOfFile(db, ['system_id', 'host_fingerprint', 'system_id_adopted']);
       const get = (k: string) => kept.get(k) ?? null;
-      const origin = originOf(get('system_id'), get('host_fingerprint'), fingerprint, await schemaVersionOf(db));
+      const origin = originOf(get('system_id'), get('host_fingerprint'), fingerprint, await schemaVersionOf(db), get('system_id_adopted') === '1');
       if (origin.systemId && !origin.foreign) return origin.systemId;
     } catch {
       /* unreadable: the fingerprint decides */
@@ -155,11 +155,11 @@ export async function restoreBackup(opts: {
     const version = await schemaVersionOf(file);
     if (version < 1) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: 'it has no pbxd schema' });
     if (version > latest) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: `it was made by a newer pbxd (schema ${version}, this one knows ${latest})` });
-    const kept = await metaOfFile(file, ['system_id', 'host_fingerprint']);
+    const kept = await metaOfFile(file, ['system_id', 'host_fingerprint', 'system_id_adopted']);
     const dataSystemId = kept.get('system_id');
     if (!dataSystemId) throw refuse('JOB_RESTORE_NOT_A_BACKUP', { file, problem: 'it has no system id' });
     if (opts.fingerprint) {
-      const origin = originOf(dataSystemId, kept.get('host_fingerprint') ?? null, opts.fingerprint, version);
+      const origin = originOf(dataSystemId, kept.get('host_fingerprint') ?? null, opts.fingerprint, version, kept.get('system_id_adopted') === '1');
       if (origin.foreign) {
         foreignOrigin = { dataSystemId, systemId: await hostSystemId(join(opts.dataDir, 'pbxd.db'), opts.fingerprint) };
         if (!opts.foreign) throw refuse('JOB_RESTORE_FOREIGN', { file, ...foreignOrigin });

@@ -114,6 +114,19 @@ interface SystemIdentity {
 
 const META_ID = 'system_id';
 const META_FP = 'host_fingerprint';
+/** '1': the id came from a build before host binding (random), so no fingerprint gives it. */
+const META_ADOPTED = 'system_id_adopted';
+
+/**
+ * Whether data bound by `stored` (with system id `id`) is this host's: most
+ * components match, and the id is the one the binding's fingerprint gives, so
+ * a rewritten id row does not make another appliance's license fit. An id
+ * adopted from before host binding cannot be checked that way (docs/enforcement.md).
+ */
+function boundHere(id: string, stored: Fingerprint, current: Fingerprint, adopted: boolean): boolean {
+  if (!sameHost(stored, current)) return false;
+  return adopted || Object.keys(stored).length === 0 || id === systemIdOf(stored);
+}
 
 /**
  * The appliance's system id and whether its database belongs to this host.
@@ -125,6 +138,7 @@ export async function resolveIdentity(store: Store, current: Fingerprint): Promi
   return store.write(async (tx) => {
     const id = await readMeta(tx, META_ID);
     const storedText = await readMeta(tx, META_FP);
+    const adopted = (await readMeta(tx, META_ADOPTED)) === '1';
     const components = Object.keys(current).sort();
     if (!id) {
       const systemId = systemIdOf(current);
@@ -136,12 +150,13 @@ export async function resolveIdentity(store: Store, current: Fingerprint): Promi
       // Removed from a bound database (sqlite3 on a copied folder): another appliance's data.
       if (!adoptable(store.versionAtOpen)) return { systemId: systemIdOf(current), foreign: { dataSystemId: id }, changed: [], components, adopted: false };
       await writeMeta(tx, META_FP, JSON.stringify(current));
+      await writeMeta(tx, META_ADOPTED, '1');
       return { systemId: id, foreign: null, changed: [], components, adopted: true };
     }
     const stored = JSON.parse(storedText) as Fingerprint;
-    if (!sameHost(stored, current)) return { systemId: systemIdOf(current), foreign: { dataSystemId: id }, changed: [], components, adopted: false };
+    if (!boundHere(id, stored, current, adopted)) return { systemId: systemIdOf(current), foreign: { dataSystemId: id }, changed: [], components, adopted: false };
+    // The binding is kept as made: the tolerance is measured against it, not against the last start.
     const changed = Object.keys(current).filter((n) => stored[n] !== current[n]);
-    if (changed.length) await writeMeta(tx, META_FP, JSON.stringify(current));
     return { systemId: id, foreign: null, changed, components, adopted: false };
   });
 }
@@ -150,6 +165,7 @@ export async function resolveIdentity(store: Store, current: Fingerprint): Promi
 export async function bindToHost(tx: Tx, systemId: string, current: Fingerprint): Promise<void> {
   await writeMeta(tx, META_ID, systemId);
   await writeMeta(tx, META_FP, JSON.stringify(current));
+  await writeMeta(tx, META_ADOPTED, '0');
 }
 
 /**
@@ -161,8 +177,8 @@ const BOUND_SINCE_SCHEMA = 10;
 const adoptable = (schemaVersion: number) => schemaVersion < BOUND_SINCE_SCHEMA;
 
 /** What a database file says of its origin (backup restore asks before replacing anything). */
-export function originOf(id: string | null, fpText: string | null, current: Fingerprint, schemaVersion: number): { systemId: string | null; foreign: boolean } {
+export function originOf(id: string | null, fpText: string | null, current: Fingerprint, schemaVersion: number, adopted = false): { systemId: string | null; foreign: boolean } {
   if (!id) return { systemId: null, foreign: false };
   if (fpText === null) return { systemId: id, foreign: !adoptable(schemaVersion) };
-  return { systemId: id, foreign: !sameHost(JSON.parse(fpText) as Fingerprint, current) };
+  return { systemId: id, foreign: !boundHere(id, JSON.parse(fpText) as Fingerprint, current, adopted) };
 }
